@@ -1,0 +1,2 @@
+package io.bottleneck.job;
+public class Main { public static void main(String[] a) {} }
