@@ -1,0 +1,209 @@
+package io.bottleneck.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
+import io.bottleneck.features.Bases;
+import java.io.Serializable;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The immutable configuration of one job, read and validated before Spark starts. Every CLI
+ * option maps to one of these keys (see {@code conf/bottleneck.conf}).
+ */
+public final class JobConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  private static final Pattern LABEL_FROM =
+      Pattern.compile("dir|filename|none|manifest:.+");
+
+  public final String input;
+  public final String labelFrom;
+  /** Empty when not set; the job decides (runs/&lt;run-id&gt; for the pipeline). */
+  public final String output;
+  public final String runId;
+  public final String predictInput;
+  public final String model;
+  public final String base;
+
+  public final double testSize;
+  public final long seed;
+
+  public final int featurizeBatchSize;
+  public final String featureCache;
+  public final int featurizePartitions;
+
+  public final int epochs;
+  public final List<Integer> hiddenUnits;
+  public final double dropout;
+  public final double learningRate;
+  public final double l2;
+  public final int trainBatchSize;
+  public final int averagingFrequency;
+  public final int earlyStoppingPatience;
+  public final double earlyStoppingMinDelta;
+  public final boolean restoreBestWeights;
+  public final int reduceLrPatience;
+  public final double reduceLrFactor;
+  public final double minLearningRate;
+
+  public final String predictFormat;
+  public final String predictTable;
+  public final int predictBatchSize;
+
+  public final String warehouseDir;
+  public final String metastoreDir;
+  public final Map<String, String> spark;
+
+  private JobConfig(Config c) {
+    input = string(c, "input");
+    labelFrom = string(c, "label-from");
+    if (!LABEL_FROM.matcher(labelFrom).matches()) {
+      throw invalid("label-from", labelFrom, "one of dir, filename, manifest:URI, none");
+    }
+    output = string(c, "output");
+    String id = string(c, "run-id");
+    if (id.isEmpty()) {
+      id = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    } else if (!RUN_ID.matcher(id).matches()) {
+      throw invalid("run-id", id, "letters, digits, '.', '_' or '-' (at most 128), not starting with a symbol");
+    }
+    runId = id;
+    predictInput = string(c, "predict-input");
+    model = string(c, "model");
+    base = string(c, "base");
+    if (!Bases.names().contains(base)) {
+      throw invalid("base", base, "one of " + String.join(", ", Bases.names()));
+    }
+
+    testSize = number(c, "split.test-size");
+    if (!(testSize > 0 && testSize < 1) && !(testSize >= 1 && testSize == Math.rint(testSize))) {
+      throw invalid("split.test-size", testSize, "a fraction in (0, 1) or a whole number >= 1");
+    }
+    seed = c.getLong(key("split.seed"));
+
+    featurizeBatchSize = positive(c, "featurize.batch-size");
+    featureCache = string(c, "featurize.cache");
+    featurizePartitions = atLeast(c, "featurize.partitions", 0);
+
+    epochs = positive(c, "train.epochs");
+    hiddenUnits = intList(c, "train.hidden-units");
+    dropout = number(c, "train.dropout");
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw invalid("train.dropout", dropout, "in [0, 1)");
+    }
+    learningRate = positiveNumber(c, "train.learning-rate");
+    l2 = number(c, "train.l2");
+    if (l2 < 0) {
+      throw invalid("train.l2", l2, ">= 0");
+    }
+    trainBatchSize = positive(c, "train.batch-size");
+    averagingFrequency = positive(c, "train.averaging-frequency");
+    earlyStoppingPatience = atLeast(c, "train.early-stopping.patience", 0);
+    earlyStoppingMinDelta = number(c, "train.early-stopping.min-delta");
+    if (earlyStoppingMinDelta < 0) {
+      throw invalid("train.early-stopping.min-delta", earlyStoppingMinDelta, ">= 0");
+    }
+    restoreBestWeights = bool(c, "train.early-stopping.restore-best-weights");
+    reduceLrPatience = atLeast(c, "train.reduce-lr.patience", 0);
+    reduceLrFactor = number(c, "train.reduce-lr.factor");
+    if (!(reduceLrFactor > 0 && reduceLrFactor < 1)) {
+      throw invalid("train.reduce-lr.factor", reduceLrFactor, "in (0, 1)");
+    }
+    minLearningRate = number(c, "train.reduce-lr.min-lr");
+    if (minLearningRate < 0) {
+      throw invalid("train.reduce-lr.min-lr", minLearningRate, ">= 0");
+    }
+
+    predictFormat = string(c, "predict.format");
+    if (!predictFormat.equals("parquet") && !predictFormat.equals("csv")) {
+      throw invalid("predict.format", predictFormat, "parquet or csv");
+    }
+    predictTable = string(c, "predict.table");
+    if (!predictTable.isEmpty() && !predictTable.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?")) {
+      throw invalid("predict.table", predictTable, "a table name such as predictions or db.predictions");
+    }
+    predictBatchSize = positive(c, "predict.batch-size");
+
+    warehouseDir = string(c, "catalog.warehouse-dir");
+    metastoreDir = string(c, "catalog.metastore-dir");
+
+    Map<String, String> sparkSettings = new TreeMap<>();
+    Config sparkSection = c.getConfig(key("spark"));
+    for (Map.Entry<String, ConfigValue> e : sparkSection.root().entrySet()) {
+      Object v = e.getValue().unwrapped();
+      if (v instanceof Map || v instanceof List) {
+        throw invalid("spark." + e.getKey(), v, "a single value (quote Spark keys: \"spark.x.y\" = value)");
+      }
+      sparkSettings.put(e.getKey(), String.valueOf(v));
+    }
+    spark = Collections.unmodifiableMap(sparkSettings);
+  }
+
+  /** Reads and validates a merged configuration; any problem is a {@link ConfigError}. */
+  public static JobConfig from(Config merged) {
+    try {
+      return new JobConfig(merged);
+    } catch (ConfigException e) {
+      throw new ConfigError(e.getMessage().replace("io/bottleneck/config/", ""), e);
+    }
+  }
+
+  private static String key(String k) {
+    return ConfigLoader.ROOT + "." + k;
+  }
+
+  private static ConfigError invalid(String k, Object value, String expectation) {
+    return new ConfigError(
+        "Cannot set " + key(k) + " to " + value + ": the value must be " + expectation);
+  }
+
+  private static String string(Config c, String k) {
+    return c.getIsNull(key(k)) ? "" : c.getString(key(k)).trim();
+  }
+
+  private static double number(Config c, String k) {
+    return c.getDouble(key(k));
+  }
+
+  private static double positiveNumber(Config c, String k) {
+    double v = number(c, k);
+    if (!(v > 0)) {
+      throw invalid(k, v, "positive");
+    }
+    return v;
+  }
+
+  private static int positive(Config c, String k) {
+    return atLeast(c, k, 1);
+  }
+
+  private static int atLeast(Config c, String k, int min) {
+    int v = c.getInt(key(k));
+    if (v < min) {
+      throw invalid(k, v, min == 1 ? "positive" : ">= " + min);
+    }
+    return v;
+  }
+
+  private static boolean bool(Config c, String k) {
+    return c.getBoolean(key(k));
+  }
+
+  private static List<Integer> intList(Config c, String k) {
+    List<Integer> v = c.getIntList(key(k));
+    for (int units : v) {
+      if (units < 1) {
+        throw invalid(k, v, "a list of positive layer sizes");
+      }
+    }
+    return List.copyOf(v);
+  }
+}

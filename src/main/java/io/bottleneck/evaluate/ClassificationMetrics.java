@@ -1,0 +1,331 @@
+package io.bottleneck.evaluate;
+
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.Json;
+import io.bottleneck.io.Schemas;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * Classification metrics of one labeled, scored set, with sklearn's definitions: precision,
+ * recall and F1 are 0 where undefined ({@code zero_division=0}), the loss is {@code log_loss} with
+ * probabilities clipped to [1e-15, 1], and the AUC equals {@code roc_auc_score} (ties get their
+ * average rank). Immutable.
+ */
+public final class ClassificationMetrics {
+  /** Lower clip of a probability in the loss, as sklearn's historical {@code log_loss} eps. */
+  public static final double EPSILON = 1e-15;
+
+  /** Precision, recall, F1 and support of one class. */
+  public record ClassMetrics(String name, double precision, double recall, double f1, long support) {}
+
+  private final List<String> classNames;
+  private final long n;
+  private final double accuracy;
+  private final double loss;
+  private final List<ClassMetrics> perClass;
+  private final long[][] confusion;
+  private final Double auc;
+
+  private ClassificationMetrics(
+      List<String> classNames,
+      long n,
+      double accuracy,
+      double loss,
+      List<ClassMetrics> perClass,
+      long[][] confusion,
+      Double auc) {
+    this.classNames = classNames;
+    this.n = n;
+    this.accuracy = accuracy;
+    this.loss = loss;
+    this.perClass = perClass;
+    this.confusion = confusion;
+    this.auc = auc;
+  }
+
+  /** Cross-entropy of one example given the probability its true class received. */
+  public static double logLoss(double probabilityOfTrueClass) {
+    return -Math.log(Math.min(1.0, Math.max(EPSILON, probabilityOfTrueClass)));
+  }
+
+  /**
+   * Metrics of {@code probabilities[i]} (one row per example, columns in {@code classNames} order)
+   * against the true class {@code trueIndex[i]}. The predicted class is the first argmax.
+   */
+  public static ClassificationMetrics compute(
+      List<String> classNames, int[] trueIndex, double[][] probabilities) {
+    List<String> names = checkClassNames(classNames);
+    int k = names.size();
+    if (trueIndex == null || probabilities == null) {
+      throw new IllegalArgumentException("trueIndex and probabilities must not be null");
+    }
+    if (trueIndex.length != probabilities.length) {
+      throw new IllegalArgumentException(
+          "trueIndex has " + trueIndex.length + " entries but probabilities has "
+              + probabilities.length + " rows");
+    }
+    int n = trueIndex.length;
+    if (n == 0) {
+      throw new IllegalArgumentException("Cannot compute metrics of an empty set.");
+    }
+    long[][] confusion = new long[k][k];
+    double lossSum = 0;
+    long correct = 0;
+    for (int i = 0; i < n; i++) {
+      int y = trueIndex[i];
+      if (y < 0 || y >= k) {
+        throw new IllegalArgumentException(
+            "trueIndex[" + i + "] = " + y + " is outside [0, " + k + ") for classes " + names);
+      }
+      double[] p = probabilities[i];
+      if (p == null || p.length != k) {
+        throw new IllegalArgumentException(
+            "probabilities[" + i + "] must have " + k + " values (one per class) but had "
+                + (p == null ? "none" : p.length));
+      }
+      int predicted = 0;
+      for (int c = 0; c < k; c++) {
+        if (!Double.isFinite(p[c])) {
+          throw new IllegalArgumentException(
+              "probabilities[" + i + "] holds a non-finite value: " + Arrays.toString(p));
+        }
+        if (p[c] > p[predicted]) {
+          predicted = c;
+        }
+      }
+      confusion[y][predicted]++;
+      if (predicted == y) {
+        correct++;
+      }
+      lossSum += logLoss(p[y]);
+    }
+
+    List<ClassMetrics> perClass = new ArrayList<>(k);
+    for (int c = 0; c < k; c++) {
+      long tp = confusion[c][c];
+      long support = 0;
+      long predictedAsC = 0;
+      for (int j = 0; j < k; j++) {
+        support += confusion[c][j];
+        predictedAsC += confusion[j][c];
+      }
+      long fn = support - tp;
+      long fp = predictedAsC - tp;
+      double precision = ratio(tp, tp + fp);
+      double recall = ratio(tp, tp + fn);
+      // 2tp / (2tp + fp + fn) equals 2PR / (P + R) where defined, and is sklearn's formula.
+      double f1 = ratio(2 * tp, 2 * tp + fp + fn);
+      perClass.add(new ClassMetrics(names.get(c), precision, recall, f1, support));
+    }
+
+    return new ClassificationMetrics(
+        names,
+        n,
+        (double) correct / n,
+        lossSum / n,
+        List.copyOf(perClass),
+        confusion,
+        areaUnderRoc(trueIndex, probabilities, k));
+  }
+
+  /**
+   * Metrics of a scored set: requires {@code label_index} (int) and {@code probabilities}
+   * (array&lt;double&gt;, in {@code classNames} order) and collects just those two columns.
+   */
+  public static ClassificationMetrics fromPredictions(Dataset<Row> scored, List<String> classNames) {
+    Schemas.requireColumn(scored.schema(), Columns.LABEL_INDEX, DataTypes.IntegerType);
+    Schemas.requireColumn(
+        scored.schema(), Columns.PROBABILITIES, DataTypes.createArrayType(DataTypes.DoubleType));
+    List<Row> rows = scored.select(Columns.LABEL_INDEX, Columns.PROBABILITIES).collectAsList();
+    int[] trueIndex = new int[rows.size()];
+    double[][] probabilities = new double[rows.size()][];
+    for (int i = 0; i < rows.size(); i++) {
+      Row row = rows.get(i);
+      if (row.isNullAt(0)) {
+        throw new IllegalArgumentException(
+            "Column " + Columns.LABEL_INDEX + " has null values; metrics need labeled rows.");
+      }
+      if (row.isNullAt(1)) {
+        throw new IllegalArgumentException(
+            "Column " + Columns.PROBABILITIES + " has null values; score every row first.");
+      }
+      trueIndex[i] = row.getInt(0);
+      List<Double> p = row.getList(1);
+      double[] values = new double[p.size()];
+      for (int c = 0; c < values.length; c++) {
+        Double v = p.get(c);
+        if (v == null) {
+          throw new IllegalArgumentException(
+              "Column " + Columns.PROBABILITIES + " holds arrays with null elements.");
+        }
+        values[c] = v;
+      }
+      probabilities[i] = values;
+    }
+    return compute(classNames, trueIndex, probabilities);
+  }
+
+  private static List<String> checkClassNames(List<String> classNames) {
+    if (classNames == null || classNames.size() < 2) {
+      throw new IllegalArgumentException(
+          "classNames must name at least 2 classes but was " + classNames);
+    }
+    // List.of(...).contains(null) throws, hence the stream.
+    if (classNames.stream().anyMatch(Objects::isNull)
+        || new HashSet<>(classNames).size() != classNames.size()) {
+      throw new IllegalArgumentException(
+          "classNames must be distinct and non-null but was " + classNames);
+    }
+    return List.copyOf(classNames);
+  }
+
+  private static double ratio(long numerator, long denominator) {
+    return denominator == 0 ? 0.0 : (double) numerator / denominator;
+  }
+
+  /**
+   * Binary: AUC of class 1's probability, class 1 positive. More classes: the unweighted mean of
+   * the one-vs-rest AUCs (sklearn {@code multi_class="ovr", average="macro"}). Null when a class
+   * needed for it is absent from the true labels, as sklearn then raises.
+   */
+  private static Double areaUnderRoc(int[] trueIndex, double[][] probabilities, int k) {
+    if (k == 2) {
+      return binaryAuc(trueIndex, probabilities, 1);
+    }
+    double sum = 0;
+    for (int c = 0; c < k; c++) {
+      Double one = binaryAuc(trueIndex, probabilities, c);
+      if (one == null) {
+        return null;
+      }
+      sum += one;
+    }
+    return sum / k;
+  }
+
+  /** Mann-Whitney U / (nPos * nNeg) with average ranks for tied scores. */
+  private static Double binaryAuc(int[] trueIndex, double[][] probabilities, int positive) {
+    int n = trueIndex.length;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(probabilities[a][positive], probabilities[b][positive]));
+    double positiveRankSum = 0;
+    long positives = 0;
+    int start = 0;
+    while (start < n) {
+      int end = start;
+      double score = probabilities[order[start]][positive];
+      while (end + 1 < n && probabilities[order[end + 1]][positive] == score) {
+        end++;
+      }
+      // Ranks are 1-based; a tie group [start, end] shares the mean of its ranks.
+      double averageRank = (start + end) / 2.0 + 1.0;
+      for (int i = start; i <= end; i++) {
+        if (trueIndex[order[i]] == positive) {
+          positiveRankSum += averageRank;
+          positives++;
+        }
+      }
+      start = end + 1;
+    }
+    long negatives = n - positives;
+    if (positives == 0 || negatives == 0) {
+      return null;
+    }
+    double u = positiveRankSum - positives * (positives + 1) / 2.0;
+    return u / ((double) positives * negatives);
+  }
+
+  public List<String> classNames() {
+    return classNames;
+  }
+
+  public long n() {
+    return n;
+  }
+
+  public double accuracy() {
+    return accuracy;
+  }
+
+  /** Mean cross-entropy, probabilities clipped to [1e-15, 1]. */
+  public double loss() {
+    return loss;
+  }
+
+  /** ROC-AUC where defined (see {@link #compute}); empty when a class is missing from the labels. */
+  public OptionalDouble auc() {
+    return auc == null ? OptionalDouble.empty() : OptionalDouble.of(auc);
+  }
+
+  /** One entry per class, in class order. */
+  public List<ClassMetrics> perClass() {
+    return perClass;
+  }
+
+  /** Rows are true classes, columns predicted classes, both in class order (a copy). */
+  public long[][] confusionMatrix() {
+    long[][] copy = new long[confusion.length][];
+    for (int i = 0; i < confusion.length; i++) {
+      copy[i] = confusion[i].clone();
+    }
+    return copy;
+  }
+
+  /** Everything, pretty-printed. */
+  public String toJson() {
+    Map<String, Object> root = headline();
+    if (auc == null) {
+      root.put("auc", null);
+    }
+    root.put("classes", classNames);
+    Map<String, Object> classes = new LinkedHashMap<>();
+    for (ClassMetrics m : perClass) {
+      Map<String, Object> one = new LinkedHashMap<>();
+      one.put("precision", m.precision());
+      one.put("recall", m.recall());
+      one.put("f1", m.f1());
+      one.put("support", m.support());
+      classes.put(m.name(), one);
+    }
+    root.put("per_class", classes);
+    Map<String, Object> matrix = new LinkedHashMap<>();
+    matrix.put("labels", classNames);
+    matrix.put("matrix", confusion);
+    root.put("confusion_matrix", matrix);
+    return Json.pretty(root);
+  }
+
+  /** One line: accuracy, loss, n and, where defined, auc. */
+  public String summaryJson() {
+    return Json.oneLine(headline());
+  }
+
+  private Map<String, Object> headline() {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("accuracy", accuracy);
+    root.put("loss", loss);
+    root.put("n", n);
+    if (auc != null) {
+      root.put("auc", auc);
+    }
+    return root;
+  }
+
+  @Override
+  public String toString() {
+    return summaryJson();
+  }
+}

@@ -1,0 +1,22 @@
+package io.bottleneck.features;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** What the driver needs to know of a base (cache key, vector length) without running it. */
+record BaseInfo(String id, String preprocessingId, int featureSize, int inputSize) {
+  private static final Map<String, BaseInfo> KNOWN = new ConcurrentHashMap<>();
+
+  static BaseInfo of(String baseId) {
+    return KNOWN.computeIfAbsent(
+        baseId,
+        id -> {
+          ImageBase base = BasePool.borrow(id, null);
+          try {
+            return new BaseInfo(id, base.preprocessingId(), base.featureSize(), base.inputSize());
+          } finally {
+            BasePool.giveBack(id, base);
+          }
+        });
+  }
+}

@@ -1,0 +1,102 @@
+package io.bottleneck.features;
+
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.Images;
+import io.bottleneck.io.SerializableHadoopConf;
+import io.bottleneck.io.UndecodableImageException;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * Runs on an executor: reads each image by path, decodes it and pushes fixed-size mini-batches
+ * through the base. Input rows are (path, content_hash); output rows (content_hash, features).
+ * Lazy, so a partition never holds more than one batch of decoded images.
+ */
+final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
+  private static final long serialVersionUID = 1L;
+  private final String baseId;
+  private final Broadcast<byte[]> weights;
+  private final Broadcast<SerializableHadoopConf> conf;
+  private final int batchSize;
+
+  FeaturizePartition(
+      String baseId, Broadcast<byte[]> weights, Broadcast<SerializableHadoopConf> conf, int batchSize) {
+    this.baseId = baseId;
+    this.weights = weights;
+    this.conf = conf;
+    this.batchSize = batchSize;
+  }
+
+  @Override
+  public Iterator<Row> call(Iterator<Row> rows) {
+    Configuration hadoopConf = conf.value().get();
+    return new Iterator<>() {
+      private final List<Row> out = new ArrayList<>();
+      private int next;
+      private ImageBase base;
+
+      @Override
+      public boolean hasNext() {
+        if (next < out.size()) {
+          return true;
+        }
+        out.clear();
+        next = 0;
+        if (rows.hasNext()) {
+          fillBatch();
+        } else if (base != null) {
+          BasePool.giveBack(baseId, base);
+          base = null;
+        }
+        return next < out.size();
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return out.get(next++);
+      }
+
+      private void fillBatch() {
+        List<String> hashes = new ArrayList<>(batchSize);
+        List<BufferedImage> images = new ArrayList<>(batchSize);
+        while (rows.hasNext() && images.size() < batchSize) {
+          Row row = rows.next();
+          String path = row.getString(0);
+          images.add(read(path, hadoopConf));
+          hashes.add(row.getString(1));
+        }
+        if (base == null) {
+          base = BasePool.borrow(baseId, weights);
+        }
+        float[][] features = base.featurize(images);
+        for (int i = 0; i < features.length; i++) {
+          out.add(RowFactory.create(hashes.get(i), features[i]));
+        }
+      }
+    };
+  }
+
+  private static BufferedImage read(String path, Configuration conf) {
+    try {
+      return Images.decode(HadoopFiles.readBytes(path, conf), path);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot read image " + path + ": " + e.getMessage(), e);
+    } catch (UndecodableImageException e) {
+      // ingest accepted it, so the file changed in between: fail rather than cache garbage
+      throw new IllegalStateException(
+          "Image " + path + " was accepted at ingest but no longer decodes: " + e.reason(), e);
+    }
+  }
+}

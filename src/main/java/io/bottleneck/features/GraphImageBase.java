@@ -1,0 +1,81 @@
+package io.bottleneck.features;
+
+import java.awt.image.BufferedImage;
+import java.util.List;
+import java.util.Objects;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * An {@link ImageBase} backed by a DL4J {@link ComputationGraph} with one NCHW image input and
+ * one {@code [n, featureSize]} output. Not thread-safe (the graph is not).
+ */
+abstract class GraphImageBase implements ImageBase {
+
+  private final String id;
+  private final ComputationGraph graph;
+  private final Preprocessing preprocessing;
+  private final int featureSize;
+
+  GraphImageBase(String id, ComputationGraph graph, Preprocessing preprocessing,
+      int featureSize) {
+    this.id = id;
+    this.graph = graph;
+    this.preprocessing = preprocessing;
+    this.featureSize = featureSize;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public int inputSize() {
+    return preprocessing.size();
+  }
+
+  @Override
+  public int featureSize() {
+    return featureSize;
+  }
+
+  @Override
+  public String preprocessingId() {
+    return preprocessing.id();
+  }
+
+  @Override
+  public float[][] featurize(List<BufferedImage> images) {
+    Objects.requireNonNull(images, "images");
+    if (images.isEmpty()) {
+      return new float[0][];
+    }
+    return forward(preprocessing.toNchw(images), images.size());
+  }
+
+  /** Forward pass over an already preprocessed NCHW batch. */
+  float[][] forward(float[] nchw, int n) {
+    int s = preprocessing.size();
+    // close() frees the off-heap buffers now instead of waiting for GC
+    try (INDArray input = Nd4j.create(nchw, new long[] {n, 3, s, s}, 'c');
+        INDArray out = graph.outputSingle(false, input)) {
+      long[] shape = out.shape();
+      if (shape.length != 2 || shape[0] != n || shape[1] != featureSize) {
+        throw new IllegalStateException("Network output has shape "
+            + java.util.Arrays.toString(shape) + ", expected [" + n + ", " + featureSize + "]");
+      }
+      return out.toFloatMatrix();
+    }
+  }
+
+  Preprocessing preprocessing() {
+    return preprocessing;
+  }
+
+  /** For tests: the underlying graph. */
+  ComputationGraph graph() {
+    return graph;
+  }
+}

@@ -1,0 +1,104 @@
+package io.bottleneck.features;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Keras Applications MobileNet v1, alpha 0.25, 224x224, ImageNet weights, without the top,
+ * followed by global average pooling: 256 features per image.
+ *
+ * <p>Mirrors the Keras 2.0.4 definition the weights were saved from: every convolution uses
+ * TF 'same' padding (for stride 2 on an even size TF pads 0 before and 1 after; DL4J's
+ * {@link ConvolutionMode#Same} computes the same split), has no bias and is followed by
+ * BatchNormalization (eps 1e-3, variance parameter) and ReLU6. ReLU6 is a layer of its own:
+ * DL4J's BatchNormalization layer ignores its activation function in inference.
+ * Convolutions are {@link KerasConv2D} and {@link KerasDepthwiseConv2D}: DL4J's layers with a
+ * faster forward pass. Input: RGB scaled to [-1, 1]. Not thread-safe.
+ */
+public final class MobileNetV1Base extends GraphImageBase {
+
+  public static final String ID = "mobilenet_v1_0.25";
+  static final int INPUT_SIZE = 224;
+  static final int FEATURES = 256;
+  /** Parameter count of the weights file and of the graph; checked on load. */
+  static final long PARAMS = 218_544L;
+
+  /** Output channels of conv1 and of the 13 pointwise convolutions, for alpha 0.25. */
+  private static final int[] CHANNELS = {8, 16, 32, 32, 64, 64, 128, 128, 128, 128, 128, 128,
+      256, 256};
+  /** Stride of the depthwise convolution of blocks 1..13 (index 0 unused). */
+  private static final int[] DW_STRIDE = {0, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+  private static final double BN_EPS = 1e-3;
+
+  private MobileNetV1Base(ComputationGraph graph) {
+    super(ID, graph, Preprocessing.plusMinusOne(INPUT_SIZE), FEATURES);
+  }
+
+  /** Builds the network and copies in the pretrained weights, verifying that all match. */
+  static MobileNetV1Base fromWeights(KerasWeights weights) {
+    ComputationGraph graph = newGraph(12345L);
+    weights.copyConv(graph, "conv1");
+    weights.copyBatchNorm(graph, "conv1_bn");
+    for (int i = 1; i <= 13; i++) {
+      weights.copyDepthwise(graph, "conv_dw_" + i);
+      weights.copyBatchNorm(graph, "conv_dw_" + i + "_bn");
+      weights.copyConv(graph, "conv_pw_" + i);
+      weights.copyBatchNorm(graph, "conv_pw_" + i + "_bn");
+    }
+    weights.verify(graph, PARAMS);
+    return new MobileNetV1Base(graph);
+  }
+
+  /** Same architecture with random weights: a baseline that tests compare against. */
+  static MobileNetV1Base randomlyInitialised(long seed) {
+    return new MobileNetV1Base(newGraph(seed));
+  }
+
+  private static ComputationGraph newGraph(long seed) {
+    ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .dataType(DataType.FLOAT)
+        .weightInit(WeightInit.XAVIER)
+        .activation(Activation.IDENTITY)
+        .convolutionMode(ConvolutionMode.Same)
+        .graphBuilder()
+        .addInputs("input")
+        .setInputTypes(InputType.convolutional(INPUT_SIZE, INPUT_SIZE, 3));
+
+    g.addLayer("conv1", KerasConv2D.of(3, CHANNELS[0], 3, 2, true, false), "input");
+    String last = batchNormRelu6(g, "conv1", CHANNELS[0]);
+    for (int i = 1; i <= 13; i++) {
+      int in = CHANNELS[i - 1];
+      g.addLayer("conv_dw_" + i, KerasDepthwiseConv2D.same(in, 3, DW_STRIDE[i]), last);
+      last = batchNormRelu6(g, "conv_dw_" + i, in);
+      g.addLayer("conv_pw_" + i, KerasConv2D.of(in, CHANNELS[i], 1, 1, true, false), last);
+      last = batchNormRelu6(g, "conv_pw_" + i, CHANNELS[i]);
+    }
+    g.addLayer("avg_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), last);
+    g.setOutputs("avg_pool");
+
+    ComputationGraph graph = new ComputationGraph(g.build());
+    graph.init();
+    return graph;
+  }
+
+  /** Adds {@code <conv>_bn} and {@code <conv>_relu} after a convolution; returns the latter. */
+  private static String batchNormRelu6(ComputationGraphConfiguration.GraphBuilder g, String conv,
+      int channels) {
+    g.addLayer(conv + "_bn", new BatchNormalization.Builder()
+        .eps(BN_EPS).useLogStd(false).lockGammaBeta(false)
+        .nIn(channels).nOut(channels).build(), conv);
+    g.addLayer(conv + "_relu", new ActivationLayer(Activation.RELU6), conv + "_bn");
+    return conv + "_relu";
+  }
+}

@@ -1,0 +1,146 @@
+package io.bottleneck.io;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+
+/**
+ * A trained model as one directory: {@code head.zip} (the DL4J dense head) and
+ * {@code bundle.json} (model id, base id, preprocessing, class names in output order, feature
+ * size, training configuration, metrics). Everything needed to featurize and score new
+ * images the way the model was trained.
+ */
+public record ModelBundle(
+    String modelId,
+    String baseId,
+    String preprocessingId,
+    int featureSize,
+    List<String> classes,
+    MultiLayerNetwork head,
+    Map<String, Object> training,
+    Map<String, Object> metrics,
+    String createdAt) {
+
+  public static final int FORMAT_VERSION = 1;
+  public static final String HEAD_FILE = "head.zip";
+  public static final String META_FILE = "bundle.json";
+
+  public ModelBundle {
+    classes = List.copyOf(classes);
+    training = training == null ? Map.of() : training;
+    metrics = metrics == null ? Map.of() : metrics;
+  }
+
+  /** A new bundle; its id is derived from the weights, classes and base, so it is stable. */
+  public static ModelBundle create(
+      String baseId,
+      String preprocessingId,
+      int featureSize,
+      List<String> classes,
+      MultiLayerNetwork head,
+      Map<String, Object> training,
+      Map<String, Object> metrics) {
+    return new ModelBundle(
+        modelId(baseId, preprocessingId, classes, head),
+        baseId,
+        preprocessingId,
+        featureSize,
+        classes,
+        head,
+        training,
+        metrics,
+        Instant.now().toString());
+  }
+
+  public ModelBundle withMetrics(Map<String, Object> newMetrics) {
+    return new ModelBundle(
+        modelId, baseId, preprocessingId, featureSize, classes, head, training, newMetrics, createdAt);
+  }
+
+  static String modelId(
+      String baseId, String preprocessingId, List<String> classes, MultiLayerNetwork head) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update((baseId + "\n" + preprocessingId + "\n" + String.join("\n", classes)).getBytes(StandardCharsets.UTF_8));
+      float[] params = head.params().toFloatVector();
+      ByteBuffer buf = ByteBuffer.allocate(params.length * 4);
+      for (float p : params) {
+        buf.putFloat(p);
+      }
+      sha.update(buf.array());
+      return baseId.replaceAll("[^a-z0-9]", "") + "-" + HexFormat.of().formatHex(sha.digest()).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Writes the bundle into {@code dirUri}, replacing a bundle already there. */
+  public void save(String dirUri, Configuration conf) throws IOException {
+    HadoopFiles.deleteRecursively(dirUri, conf);
+    ByteArrayOutputStream headBytes = new ByteArrayOutputStream();
+    ModelSerializer.writeModel(head, headBytes, false);
+    HadoopFiles.writeBytes(HadoopFiles.child(dirUri, HEAD_FILE), headBytes.toByteArray(), conf);
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("format_version", FORMAT_VERSION);
+    meta.put("model_id", modelId);
+    meta.put("base", baseId);
+    meta.put("preprocessing", preprocessingId);
+    meta.put("feature_size", featureSize);
+    meta.put("classes", classes);
+    meta.put("created_at", createdAt);
+    meta.put("training", training);
+    meta.put("metrics", metrics);
+    HadoopFiles.writeString(HadoopFiles.child(dirUri, META_FILE), Json.pretty(meta), conf);
+  }
+
+  /** Reads a bundle written by {@link #save}; errors name the directory and the file. */
+  @SuppressWarnings("unchecked")
+  public static ModelBundle load(String dirUri, Configuration conf) throws IOException {
+    String metaUri = HadoopFiles.child(dirUri, META_FILE);
+    if (!HadoopFiles.exists(metaUri, conf)) {
+      throw new IllegalArgumentException(
+          "Not a model bundle: " + dirUri + " has no " + META_FILE + " (write one with train or pipeline)");
+    }
+    Map<String, Object> meta = Json.parseObject(HadoopFiles.readString(metaUri, conf), metaUri);
+    Object version = meta.get("format_version");
+    if (!(version instanceof Number) || ((Number) version).intValue() != FORMAT_VERSION) {
+      throw new IllegalArgumentException(
+          metaUri + ": format_version " + version + " is not supported (expected " + FORMAT_VERSION + ")");
+    }
+    MultiLayerNetwork head;
+    try (var in = new ByteArrayInputStream(HadoopFiles.readBytes(HadoopFiles.child(dirUri, HEAD_FILE), conf))) {
+      head = ModelSerializer.restoreMultiLayerNetwork(in, false);
+    }
+    return new ModelBundle(
+        required(meta, "model_id", metaUri).toString(),
+        required(meta, "base", metaUri).toString(),
+        required(meta, "preprocessing", metaUri).toString(),
+        ((Number) required(meta, "feature_size", metaUri)).intValue(),
+        new ArrayList<>((List<String>) required(meta, "classes", metaUri)),
+        head,
+        (Map<String, Object>) meta.getOrDefault("training", Map.of()),
+        (Map<String, Object>) meta.getOrDefault("metrics", Map.of()),
+        String.valueOf(meta.get("created_at")));
+  }
+
+  private static Object required(Map<String, Object> meta, String key, String source) {
+    Object v = meta.get(key);
+    if (v == null) {
+      throw new IllegalArgumentException(source + ": missing key " + key);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,68 @@
+package io.bottleneck.job;
+
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.features.Featurizer;
+import io.bottleneck.ingest.IngestResult;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.ModelBundle;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Evaluates a model bundle on labeled images (featurizing what the cache lacks). Writes",
+      "metrics.json to --output and prints the summary as one JSON line, last on stdout."
+    })
+final class EvaluateCommand extends JobCommand {
+  @Option(names = "--model", paramLabel = "DIR", description = "Model bundle (key: model).")
+  String model;
+
+  @Option(names = "--input", paramLabel = "URI", description = "Labeled images (key: input).")
+  String input;
+
+  @Option(names = "--label-from", paramLabel = "dir|filename|manifest:URI", description = "Where labels come from (key: label-from).")
+  String labelFrom;
+
+  @Option(names = "--output", paramLabel = "DIR", description = "Where metrics.json goes (key: output).")
+  String output;
+
+  @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
+  String cache;
+
+  @Override
+  void options(Map<String, Object> keys) {
+    keys.put("model", model);
+    keys.put("input", input);
+    keys.put("label-from", labelFrom);
+    keys.put("output", output);
+    keys.put("featurize.cache", cache);
+  }
+
+  @Override
+  void validate(JobConfig cfg) {
+    require(cfg.model, "--model", "model");
+    require(cfg.input, "--input", "input");
+    if (cfg.labelFrom.equals("none")) {
+      throw new io.bottleneck.config.ConfigError("--label-from none: evaluate needs labels");
+    }
+  }
+
+  @Override
+  int run(SparkSession spark, JobConfig cfg) throws Exception {
+    ModelBundle bundle = Stages.loadBundle(spark, cfg.model);
+    String cacheRoot = Stages.featureCacheForModel(spark, cfg, bundle, cfg.model);
+    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
+    Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, cacheRoot);
+    ClassificationMetrics metrics = Stages.evaluate(features.featured(), bundle, cfg.predictBatchSize);
+    if (!cfg.output.isEmpty()) {
+      Stages.writeText(spark, HadoopFiles.child(Stages.qualify(spark, cfg.output), "metrics.json"), metrics.toJson());
+    }
+    System.out.println(metrics.summaryJson());
+    return Main.OK;
+  }
+}

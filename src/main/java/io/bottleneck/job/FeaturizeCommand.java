@@ -1,0 +1,68 @@
+package io.bottleneck.job;
+
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.Featurizer;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.Json;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "featurize",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Adds bottleneck features to an image dataset (Parquet with path, content_hash), computing",
+      "only what the feature cache lacks. Writes the dataset and its _features.json (base, preprocessing)."
+    })
+final class FeaturizeCommand extends JobCommand {
+  /** Side file naming the base and preprocessing of a featurized dataset, read by train. */
+  static final String META_FILE = "_features.json";
+
+  @Option(names = "--input", paramLabel = "URI", required = true, description = "Images, Parquet (key: input).")
+  String input;
+
+  @Option(names = "--output", paramLabel = "URI", required = true, description = "Output Parquet dataset (key: output).")
+  String output;
+
+  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25 or squeezenet_1.1 (key: base).")
+  String base;
+
+  @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
+  String cache;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Images per forward pass (key: featurize.batch-size).")
+  Integer batchSize;
+
+  @Override
+  void options(Map<String, Object> keys) {
+    keys.put("input", input);
+    keys.put("output", output);
+    keys.put("base", base);
+    keys.put("featurize.cache", cache);
+    keys.put("featurize.batch-size", batchSize);
+  }
+
+  @Override
+  int run(SparkSession spark, JobConfig cfg) throws Exception {
+    String out = Stages.qualify(spark, cfg.output);
+    Featurizer.Result result =
+        Stages.featurize(
+            spark, spark.read().parquet(Stages.qualify(spark, cfg.input)), cfg.base, cfg, Stages.featureCache(spark, cfg, out));
+    result.featured().write().mode(SaveMode.Overwrite).parquet(out);
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("base", result.baseId());
+    meta.put("preprocessing", result.preprocessingId());
+    meta.put("feature_size", result.featureSize());
+    Stages.writeText(spark, HadoopFiles.child(out, META_FILE), Json.pretty(meta));
+    Map<String, Object> report = new LinkedHashMap<>(meta);
+    report.put("computed", result.computed());
+    report.put("from_cache", result.fromCache());
+    report.put("images_per_second", PipelineCommand.round(result.imagesPerSecond()));
+    System.out.println(Json.oneLine(report));
+    return Main.OK;
+  }
+}

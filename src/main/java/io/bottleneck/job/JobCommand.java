@@ -1,0 +1,64 @@
+package io.bottleneck.job;
+
+import io.bottleneck.config.ConfigError;
+import io.bottleneck.config.ConfigLoader;
+import io.bottleneck.config.JobConfig;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Option;
+
+/**
+ * What every command shares: {@code --conf} and {@code --set}, configuration loaded and
+ * validated before Spark starts, one SparkSession for the job, stopped at the end.
+ */
+abstract class JobCommand implements Callable<Integer> {
+  @Option(names = "--conf", paramLabel = "FILE", description = "HOCON file over the defaults (conf/bottleneck.conf).")
+  File confFile;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "Override one configuration key (repeatable), e.g. --set train.dropout=0.3.")
+  List<String> sets = new ArrayList<>();
+
+  /** The command's options as configuration keys (without the bottleneck. prefix). */
+  abstract void options(Map<String, Object> keys);
+
+  /** Checks that need the merged configuration (e.g. a required key), before Spark starts. */
+  void validate(JobConfig cfg) {}
+
+  boolean needsCatalog(JobConfig cfg) {
+    return false;
+  }
+
+  abstract int run(SparkSession spark, JobConfig cfg) throws Exception;
+
+  String name() {
+    return getClass().getAnnotation(picocli.CommandLine.Command.class).name();
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, Object> keys = new LinkedHashMap<>();
+    options(keys);
+    JobConfig cfg = ConfigLoader.load(confFile, sets, keys);
+    validate(cfg);
+    SparkSession spark = Sessions.create(cfg, "bottleneck " + name(), needsCatalog(cfg));
+    try {
+      return run(spark, cfg);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  static void require(String value, String option, String key) {
+    if (value == null || value.isEmpty()) {
+      throw new ConfigError("Missing " + option + " (or configuration key bottleneck." + key + ")");
+    }
+  }
+}

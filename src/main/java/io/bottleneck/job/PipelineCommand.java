@@ -1,0 +1,198 @@
+package io.bottleneck.job;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.features.Featurizer;
+import io.bottleneck.ingest.IngestResult;
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.Json;
+import io.bottleneck.io.ModelBundle;
+import io.bottleneck.split.StratifiedSplit;
+import io.bottleneck.train.HeadTrainer;
+import io.bottleneck.train.TrainedHead;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "pipeline",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs every stage: ingest, split, featurize, train, evaluate, and predict when",
+      "--predict-input is given. Without options: the sample shipped in data/sample."
+    })
+final class PipelineCommand extends JobCommand {
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineCommand.class);
+
+  @Option(names = "--input", paramLabel = "URI", description = "Labeled images (key: input).")
+  String input;
+
+  @Option(names = "--label-from", paramLabel = "dir|filename|manifest:URI", description = "Where labels come from (key: label-from).")
+  String labelFrom;
+
+  @Option(names = "--output", paramLabel = "DIR", description = "Run directory (key: output); default runs/<run-id>.")
+  String output;
+
+  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25 or squeezenet_1.1 (key: base).")
+  String base;
+
+  @Option(names = "--test-size", paramLabel = "SIZE", description = "Validation share: fraction or count (key: split.test-size).")
+  Double testSize;
+
+  @Option(names = "--seed", description = "Seed of split and training (key: split.seed).")
+  Long seed;
+
+  @Option(names = "--epochs", paramLabel = "N", description = "Maximum epochs (key: train.epochs).")
+  Integer epochs;
+
+  @Option(names = "--predict-input", paramLabel = "URI", description = "Unlabeled images to predict (key: predict-input).")
+  String predictInput;
+
+  @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier (key: run-id).")
+  String runId;
+
+  @Override
+  void options(Map<String, Object> keys) {
+    keys.put("input", input);
+    keys.put("label-from", labelFrom);
+    keys.put("output", output);
+    keys.put("base", base);
+    keys.put("split.test-size", testSize);
+    keys.put("split.seed", seed);
+    keys.put("train.epochs", epochs);
+    keys.put("predict-input", predictInput);
+    keys.put("run-id", runId);
+  }
+
+  @Override
+  void validate(JobConfig cfg) {
+    require(cfg.input, "--input", "input");
+    if (cfg.labelFrom.equals("none")) {
+      throw new io.bottleneck.config.ConfigError("--label-from none: the pipeline trains, so it needs labels");
+    }
+  }
+
+  @Override
+  boolean needsCatalog(JobConfig cfg) {
+    return !cfg.predictInput.isEmpty() && !cfg.predictTable.isEmpty();
+  }
+
+  @Override
+  int run(SparkSession spark, JobConfig cfg) throws Exception {
+    String out = Stages.qualify(spark, cfg.output.isEmpty() ? "runs/" + cfg.runId : cfg.output);
+    String cache = Stages.featureCache(spark, cfg, out);
+    Map<String, Object> seconds = new LinkedHashMap<>();
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("run_id", cfg.runId);
+    summary.put("output", out);
+    summary.put("input", Stages.qualify(spark, cfg.input));
+    summary.put("base", cfg.base);
+    long t0 = System.nanoTime();
+    long start = t0;
+
+    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
+    ingested.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
+    summary.put("ingest", Map.of("listed", ingested.listed(), "accepted", ingested.accepted(), "rejected", ingested.rejected()));
+    seconds.put("ingest", lap(t0));
+    t0 = System.nanoTime();
+
+    Dataset<Row> split = StratifiedSplit.split(ingested.images(), cfg.testSize, cfg.seed);
+    split.write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "split"));
+    split = spark.read().parquet(HadoopFiles.child(out, "split"));
+    Map<String, Long> splitCounts = new LinkedHashMap<>();
+    for (Row r : split.groupBy(Columns.SPLIT).count().orderBy(Columns.SPLIT).collectAsList()) {
+      splitCounts.put(r.getString(0), r.getLong(1));
+    }
+    summary.put("split", splitCounts);
+    seconds.put("split", lap(t0));
+    t0 = System.nanoTime();
+
+    Featurizer.Result features = Stages.featurize(spark, split, cfg.base, cfg, cache);
+    Dataset<Row> featured = features.featured().persist();
+    summary.put(
+        "featurize",
+        Map.of(
+            "distinct_images", features.distinctImages(),
+            "computed", features.computed(),
+            "from_cache", features.fromCache(),
+            "images_per_second", round(features.imagesPerSecond()),
+            "cache", features.cacheLocation()));
+    seconds.put("featurize", lap(t0));
+    t0 = System.nanoTime();
+
+    Dataset<Row> trainRows = featured.where(col(Columns.SPLIT).equalTo("train"));
+    List<String> classes = Stages.classes(trainRows);
+    Dataset<Row> indexed = Stages.withLabelIndex(featured, classes);
+    Dataset<Row> train = indexed.where(col(Columns.SPLIT).equalTo("train"));
+    Dataset<Row> validation = indexed.where(col(Columns.SPLIT).equalTo("validation"));
+    TrainedHead trained =
+        HeadTrainer.fit(
+            JavaSparkContext.fromSparkContext(spark.sparkContext()),
+            train,
+            validation,
+            classes.size(),
+            Stages.headConfig(cfg));
+    seconds.put("train", lap(t0));
+    t0 = System.nanoTime();
+
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("head", Stages.headConfig(cfg));
+    training.put("epochs_run", trained.history().size());
+    training.put("best_epoch", trained.bestEpoch());
+    training.put("stopped_early", trained.stoppedEarly());
+    training.put("input", summary.get("input"));
+    training.put("label_from", cfg.labelFrom);
+    training.put("test_size", cfg.testSize);
+    training.put("seed", cfg.seed);
+    training.put("run_id", cfg.runId);
+    training.put("feature_cache", cache);
+    ModelBundle bundle =
+        ModelBundle.create(
+            features.baseId(), features.preprocessingId(), features.featureSize(), classes, trained.network(), training, null);
+    ClassificationMetrics metrics = Stages.evaluate(validation.drop(Columns.LABEL_INDEX), bundle, cfg.predictBatchSize);
+    bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
+    bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration());
+    Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
+    Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.history()));
+    seconds.put("evaluate", lap(t0));
+    t0 = System.nanoTime();
+    featured.unpersist();
+
+    if (!cfg.predictInput.isEmpty()) {
+      Predictions.Outcome predicted =
+          Predictions.run(spark, cfg, bundle, cfg.predictInput, HadoopFiles.child(out, "predictions"), cfg.predictTable, cache);
+      summary.put("predict", Map.of("predicted", predicted.predicted(), "rejected", predicted.rejected(), "table", cfg.predictTable));
+      seconds.put("predict", lap(t0));
+    }
+    seconds.put("total", lap(start));
+    summary.put("model_id", bundle.modelId());
+    summary.put("seconds", seconds);
+    summary.put("metrics", Json.parseObject(metrics.summaryJson(), "metrics"));
+    Stages.writeText(spark, HadoopFiles.child(out, "summary.json"), Json.pretty(summary));
+    LOG.info("pipeline: finished in {} s; stage seconds {}", seconds.get("total"), seconds);
+
+    System.out.println("run directory: " + out);
+    System.out.println(metrics.summaryJson());
+    return Main.OK;
+  }
+
+  static double lap(long t0) {
+    return round((System.nanoTime() - t0) / 1e9);
+  }
+
+  static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+}

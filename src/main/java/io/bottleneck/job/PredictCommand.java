@@ -1,0 +1,88 @@
+package io.bottleneck.job;
+
+import io.bottleneck.config.ConfigError;
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.Json;
+import io.bottleneck.io.ModelBundle;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "predict",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Predicts unlabeled images with a model bundle: one row per image (path, predicted_label,",
+      "prob_<class>..., model_id, predicted_at, run_id) to files under --output (partition",
+      "run_id=<id>) and/or the catalog table --table. Re-running a run id replaces its rows."
+    })
+final class PredictCommand extends JobCommand {
+  @Option(names = "--model", paramLabel = "DIR", description = "Model bundle (key: model).")
+  String model;
+
+  @Option(names = "--input", paramLabel = "URI", description = "Images to predict (key: input).")
+  String input;
+
+  @Option(names = "--table", paramLabel = "NAME", description = "Catalog table, e.g. db.predictions (key: predict.table).")
+  String table;
+
+  @Option(names = "--output", paramLabel = "DIR", description = "Output directory (key: output).")
+  String output;
+
+  @Option(names = "--format", paramLabel = "parquet|csv", description = "File format under --output (key: predict.format).")
+  String format;
+
+  @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier (key: run-id).")
+  String runId;
+
+  @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
+  String cache;
+
+  @Override
+  void options(Map<String, Object> keys) {
+    keys.put("model", model);
+    keys.put("input", input);
+    keys.put("predict.table", table);
+    keys.put("output", output);
+    keys.put("predict.format", format);
+    keys.put("run-id", runId);
+    keys.put("featurize.cache", cache);
+  }
+
+  @Override
+  void validate(JobConfig cfg) {
+    require(cfg.model, "--model", "model");
+    require(cfg.input, "--input", "input");
+    if (cfg.output.isEmpty() && cfg.predictTable.isEmpty()) {
+      throw new ConfigError("predict needs --output or --table (keys bottleneck.output, bottleneck.predict.table)");
+    }
+  }
+
+  @Override
+  boolean needsCatalog(JobConfig cfg) {
+    return !cfg.predictTable.isEmpty();
+  }
+
+  @Override
+  int run(SparkSession spark, JobConfig cfg) throws Exception {
+    ModelBundle bundle = Stages.loadBundle(spark, cfg.model);
+    String cacheRoot = Stages.featureCacheForModel(spark, cfg, bundle, cfg.model);
+    Predictions.Outcome outcome = Predictions.run(spark, cfg, bundle, cfg.input, cfg.output, cfg.predictTable, cacheRoot);
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("run_id", cfg.runId);
+    report.put("model_id", bundle.modelId());
+    report.put("predicted", outcome.predicted());
+    report.put("rejected", outcome.rejected());
+    if (!outcome.output().isEmpty()) {
+      report.put("output", outcome.output());
+    }
+    if (!outcome.table().isEmpty()) {
+      report.put("table", outcome.table());
+    }
+    System.out.println(Json.oneLine(report));
+    return Main.OK;
+  }
+}

@@ -1,0 +1,64 @@
+package io.bottleneck.job;
+
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.Featurizer;
+import io.bottleneck.ingest.IngestResult;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.HeadScorer;
+import io.bottleneck.predict.PredictionWriter;
+import java.sql.Timestamp;
+import java.time.Instant;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Batch prediction of unlabeled images with a bundle, shared by predict and pipeline. */
+final class Predictions {
+  private static final Logger LOG = LoggerFactory.getLogger(Predictions.class);
+
+  record Outcome(long predicted, long rejected, String output, String table, Featurizer.Result features) {}
+
+  private Predictions() {}
+
+  /**
+   * @param output directory for files (partitioned by run_id), or empty for none
+   * @param table catalog table, or empty for none
+   */
+  static Outcome run(
+      SparkSession spark, JobConfig cfg, ModelBundle bundle, String input, String output, String table, String featureCache)
+      throws Exception {
+    IngestResult ingested = Stages.ingest(spark, input, "none");
+    Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, featureCache);
+    if (!features.preprocessingId().equals(bundle.preprocessingId())) {
+      throw new IllegalStateException(
+          "Model " + bundle.modelId() + " was trained with preprocessing " + bundle.preprocessingId()
+              + " but this build of base " + bundle.baseId() + " uses " + features.preprocessingId());
+    }
+    Dataset<Row> scored = HeadScorer.score(features.featured(), bundle.head(), bundle.classes(), cfg.predictBatchSize);
+    Dataset<Row> rows =
+        PredictionWriter.publishedRows(
+                scored, bundle.classes(), bundle.modelId(), cfg.runId, Timestamp.from(Instant.now()))
+            .persist();
+    long predicted = rows.count();
+    String qualifiedOutput = "";
+    if (!output.isEmpty()) {
+      qualifiedOutput = Stages.qualify(spark, output);
+      PredictionWriter.writeFiles(rows, qualifiedOutput, cfg.predictFormat);
+      if (ingested.rejected() > 0) {
+        // kept next to the predictions; the leading underscore hides them from readers of the table
+        ingested.rejects().write().mode(SaveMode.Overwrite)
+            .parquet(HadoopFiles.child(HadoopFiles.child(qualifiedOutput, "_rejects"), "run_id=" + cfg.runId));
+      }
+    }
+    if (!table.isEmpty()) {
+      PredictionWriter.writeTable(spark, rows, table);
+    }
+    rows.unpersist();
+    LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
+    return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, features);
+  }
+}

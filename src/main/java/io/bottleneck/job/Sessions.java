@@ -1,0 +1,61 @@
+package io.bottleneck.job;
+
+import io.bottleneck.config.JobConfig;
+import java.io.File;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** The one place that builds a SparkSession. */
+final class Sessions {
+  private Sessions() {}
+
+  /**
+   * Settings given to spark-submit (read by {@code new SparkConf()} from system properties)
+   * win over {@code bottleneck.spark}; {@code spark.master} from the config applies only when
+   * the job was not launched by spark-submit.
+   *
+   * @param catalog whether the job writes catalog tables: then an embedded Hive metastore is
+   *     configured when the session has none
+   */
+  static SparkSession create(JobConfig cfg, String appName, boolean catalog) {
+    SparkConf conf = new SparkConf();
+    for (Map.Entry<String, String> e : cfg.spark.entrySet()) {
+      conf.setIfMissing(e.getKey(), e.getValue());
+    }
+    conf.setIfMissing("spark.app.name", appName);
+    conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+    conf.setIfMissing("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    SparkSession.Builder builder = SparkSession.builder().config(conf);
+    if (catalog) {
+      configureEmbeddedCatalog(conf, cfg, builder);
+    }
+    return builder.getOrCreate();
+  }
+
+  private static void configureEmbeddedCatalog(SparkConf conf, JobConfig cfg, SparkSession.Builder builder) {
+    if (!conf.contains("spark.sql.warehouse.dir")) {
+      builder.config("spark.sql.warehouse.dir", new File(cfg.warehouseDir).getAbsolutePath());
+    }
+    if (!hiveOnClasspath()) {
+      return; // in-memory catalog: tables live in the warehouse directory but not across jobs
+    }
+    builder.enableHiveSupport();
+    String urlKey = "spark.hadoop.javax.jdo.option.ConnectionURL";
+    if (!conf.contains(urlKey)) {
+      File metastore = new File(cfg.metastoreDir).getAbsoluteFile();
+      System.setProperty("derby.system.home", metastore.getParent());
+      builder.config(urlKey, "jdbc:derby:;databaseName=" + metastore.getPath() + ";create=true");
+    }
+  }
+
+  private static boolean hiveOnClasspath() {
+    try {
+      Class.forName("org.apache.hadoop.hive.conf.HiveConf", false, Sessions.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
+  }
+}

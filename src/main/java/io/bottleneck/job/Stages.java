@@ -1,0 +1,158 @@
+package io.bottleneck.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.features.Featurizer;
+import io.bottleneck.ingest.ImageIngest;
+import io.bottleneck.ingest.IngestResult;
+import io.bottleneck.ingest.LabelSource;
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.HeadScorer;
+import io.bottleneck.train.EpochStats;
+import io.bottleneck.train.HeadConfig;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The stage calls shared by the pipeline and the single-stage commands. */
+final class Stages {
+  private static final Logger LOG = LoggerFactory.getLogger(Stages.class);
+
+  private Stages() {}
+
+  static String qualify(SparkSession spark, String uri) {
+    return HadoopFiles.qualify(uri, spark.sparkContext().hadoopConfiguration());
+  }
+
+  static IngestResult ingest(SparkSession spark, String input, String labelFrom) {
+    IngestResult result = ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom));
+    LOG.info(
+        "ingest: {} files listed, {} accepted, {} rejected",
+        result.listed(), result.accepted(), result.rejected());
+    return result;
+  }
+
+  /** The feature cache root: the configured one, or feature-cache next to the output. */
+  static String featureCache(SparkSession spark, JobConfig cfg, String output) {
+    if (!cfg.featureCache.isEmpty()) {
+      return qualify(spark, cfg.featureCache);
+    }
+    return HadoopFiles.child(HadoopFiles.parent(output), "feature-cache");
+  }
+
+  /**
+   * The cache for evaluate and predict: the configured one, else the one the model was trained
+   * with (recorded in its bundle), else feature-cache next to the model directory.
+   */
+  static String featureCacheForModel(SparkSession spark, JobConfig cfg, ModelBundle bundle, String modelDir) {
+    if (!cfg.featureCache.isEmpty()) {
+      return qualify(spark, cfg.featureCache);
+    }
+    Object recorded = bundle.training().get("feature_cache");
+    if (recorded != null && !recorded.toString().isEmpty()) {
+      return recorded.toString();
+    }
+    return HadoopFiles.child(HadoopFiles.parent(qualify(spark, modelDir)), "feature-cache");
+  }
+
+  static Featurizer.Result featurize(SparkSession spark, Dataset<Row> images, String baseId, JobConfig cfg, String cacheRoot) {
+    return Featurizer.featurize(spark, images, baseId, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions);
+  }
+
+  /** Class names in output order: the distinct labels, sorted (as Keras flow_from_directory). */
+  static List<String> classes(Dataset<Row> labeled) {
+    List<String> classes = new ArrayList<>();
+    for (Row r : labeled.select(Columns.LABEL).where(col(Columns.LABEL).isNotNull()).distinct().orderBy(Columns.LABEL).collectAsList()) {
+      classes.add(r.getString(0));
+    }
+    if (classes.size() < 2) {
+      throw new IllegalArgumentException(
+          "Training needs at least 2 classes in column " + Columns.LABEL + " but found " + classes);
+    }
+    return classes;
+  }
+
+  /** Adds label_index in the given class order; labels the model does not know are an error. */
+  static Dataset<Row> withLabelIndex(Dataset<Row> labeled, List<String> classes) {
+    Column index = lit(null).cast("int");
+    for (int i = classes.size() - 1; i >= 0; i--) {
+      index = when(col(Columns.LABEL).equalTo(classes.get(i)), lit(i)).otherwise(index);
+    }
+    Dataset<Row> out = labeled.withColumn(Columns.LABEL_INDEX, index);
+    List<Row> unknown = out.where(col(Columns.LABEL_INDEX).isNull()).select(Columns.LABEL).distinct().limit(10).collectAsList();
+    if (!unknown.isEmpty()) {
+      List<String> names = new ArrayList<>();
+      unknown.forEach(r -> names.add(String.valueOf(r.get(0))));
+      throw new IllegalArgumentException(
+          "Column " + Columns.LABEL + " has values the model does not know: " + names + "; model classes: " + classes);
+    }
+    return out;
+  }
+
+  static HeadConfig headConfig(JobConfig cfg) {
+    return new HeadConfig(
+        cfg.hiddenUnits,
+        cfg.dropout,
+        cfg.learningRate,
+        cfg.l2,
+        cfg.epochs,
+        cfg.trainBatchSize,
+        cfg.averagingFrequency,
+        cfg.seed,
+        cfg.earlyStoppingPatience,
+        cfg.earlyStoppingMinDelta,
+        cfg.restoreBestWeights,
+        cfg.reduceLrPatience,
+        cfg.reduceLrFactor,
+        cfg.minLearningRate);
+  }
+
+  /** Scores labeled, featurized rows with the bundle's head and computes the metrics. */
+  static ClassificationMetrics evaluate(Dataset<Row> featuredLabeled, ModelBundle bundle, int batchSize) {
+    Dataset<Row> indexed = withLabelIndex(featuredLabeled, bundle.classes());
+    Dataset<Row> scored = HeadScorer.score(indexed, bundle.head(), bundle.classes(), batchSize);
+    return ClassificationMetrics.fromPredictions(scored, bundle.classes());
+  }
+
+  static String historyCsv(List<EpochStats> history) {
+    StringBuilder b = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,lr\n");
+    for (EpochStats e : history) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%d,%s,%s,%s,%s,%s%n",
+              e.epoch(),
+              num(e.trainLoss()),
+              num(e.trainAccuracy()),
+              num(e.validationLoss()),
+              num(e.validationAccuracy()),
+              num(e.learningRate())));
+    }
+    return b.toString();
+  }
+
+  private static String num(double v) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6g", v);
+  }
+
+  static void writeText(SparkSession spark, String uri, String text) throws IOException {
+    HadoopFiles.writeString(uri, text, spark.sparkContext().hadoopConfiguration());
+  }
+
+  static ModelBundle loadBundle(SparkSession spark, String uri) throws IOException {
+    return ModelBundle.load(qualify(spark, uri), spark.sparkContext().hadoopConfiguration());
+  }
+}

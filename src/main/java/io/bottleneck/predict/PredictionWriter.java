@@ -1,0 +1,119 @@
+package io.bottleneck.predict;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.regexp_extract;
+
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.Schemas;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * Prediction rows in their published shape, written re-runnably: a run's rows live in the
+ * partition {@code run_id=<id>}, and writing the same run again replaces exactly that
+ * partition (dynamic partition overwrite), so re-runs never duplicate rows.
+ */
+public final class PredictionWriter {
+  public static final String PREDICTED_LABEL = "predicted_label";
+  public static final String MODEL_ID = "model_id";
+  public static final String RUN_ID = "run_id";
+  public static final String PREDICTED_AT = "predicted_at";
+  /** Kaggle-style submission columns, in CSV output. */
+  public static final String KAGGLE_ID = "id";
+  public static final String KAGGLE_LABEL = "label";
+
+  private PredictionWriter() {}
+
+  /** Column name of one class's probability: prob_ + the class name in lower snake case. */
+  public static String probabilityColumn(String className) {
+    return "prob_" + className.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
+  }
+
+  /**
+   * path, predicted_label, prob_&lt;class&gt;..., model_id, predicted_at, run_id (partition
+   * column last, as insertInto matches columns by position).
+   */
+  public static Dataset<Row> publishedRows(
+      Dataset<Row> scored, List<String> classes, String modelId, String runId, Timestamp at) {
+    Schemas.requireColumn(scored.schema(), Columns.PATH, DataTypes.StringType);
+    Schemas.requireColumn(scored.schema(), Columns.PREDICTION, DataTypes.StringType);
+    Schemas.requireColumn(
+        scored.schema(), Columns.PROBABILITIES, DataTypes.createArrayType(DataTypes.DoubleType));
+    List<Column> cols = new ArrayList<>();
+    cols.add(col(Columns.PATH));
+    cols.add(col(Columns.PREDICTION).as(PREDICTED_LABEL));
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < classes.size(); i++) {
+      String name = probabilityColumn(classes.get(i));
+      if (!names.add(name)) {
+        throw new IllegalArgumentException(
+            "Classes " + classes + " give the probability column " + name + " twice; rename a class");
+      }
+      cols.add(element_at(col(Columns.PROBABILITIES), i + 1).as(name));
+    }
+    cols.add(lit(modelId).as(MODEL_ID));
+    cols.add(lit(at).as(PREDICTED_AT));
+    cols.add(lit(runId).as(RUN_ID));
+    return scored.select(cols.toArray(new Column[0]));
+  }
+
+  /** Writes under {@code outputUri}/run_id=&lt;id&gt;, replacing that run's earlier rows. */
+  public static void writeFiles(Dataset<Row> rows, String outputUri, String format) {
+    Dataset<Row> out = rows;
+    if (format.equals("csv")) {
+      // Kaggle submission columns first: id = file name without extension, label = prediction
+      List<Column> cols = new ArrayList<>();
+      cols.add(regexp_extract(col(Columns.PATH), "([^/]+?)(\\.[^./]*)?$", 1).as(KAGGLE_ID));
+      cols.add(col(PREDICTED_LABEL).as(KAGGLE_LABEL));
+      for (String c : rows.columns()) {
+        cols.add(col(c));
+      }
+      out = rows.select(cols.toArray(new Column[0]));
+    }
+    out.coalesce(1)
+        .write()
+        .mode(SaveMode.Overwrite)
+        .option("partitionOverwriteMode", "dynamic")
+        .option("header", "true")
+        .partitionBy(RUN_ID)
+        .format(format)
+        .save(outputUri);
+  }
+
+  /**
+   * Writes to a catalog table partitioned by run_id, creating it on first use; a re-run of the
+   * same run id replaces only its own partition.
+   */
+  public static void writeTable(SparkSession spark, Dataset<Row> rows, String table) {
+    if (spark.catalog().tableExists(table)) {
+      String[] tableColumns = spark.table(table).columns();
+      List<String> expected = List.of(rows.columns());
+      if (!expected.equals(List.of(tableColumns))) {
+        throw new IllegalArgumentException(
+            "Table " + table + " has columns " + List.of(tableColumns) + " but these predictions have "
+                + expected + "; write to a new table (the model's classes differ)");
+      }
+      String previous = spark.conf().get("spark.sql.sources.partitionOverwriteMode");
+      spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
+      try {
+        rows.write().mode(SaveMode.Overwrite).insertInto(table);
+      } finally {
+        spark.conf().set("spark.sql.sources.partitionOverwriteMode", previous);
+      }
+    } else {
+      rows.write().format("parquet").partitionBy(RUN_ID).saveAsTable(table);
+    }
+  }
+}

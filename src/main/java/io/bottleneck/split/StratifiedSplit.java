@@ -1,0 +1,303 @@
+package io.bottleneck.split;
+
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.Schemas;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stratified, seeded train/validation(/test) split, like scikit-learn's
+ * {@code train_test_split(test_size=..., random_state=..., stratify=y)}.
+ *
+ * <p><b>Unit of splitting.</b> Distinct content ({@code content_hash}): all copies of an image go
+ * to the same side, so duplicates never leak from training into evaluation. Content filed under
+ * two labels is counted under its alphabetically first label and still kept together.
+ *
+ * <p><b>How many.</b> A size in (0, 1) is a fraction, a whole number >= 1 an absolute count.
+ * Exactly sklearn's {@code StratifiedShuffleSplit} arithmetic: held out = {@code ceil(size * n)};
+ * train per class = the largest-remainder share of {@code n - held out} (sklearn's
+ * {@code _approximate_mode}), held out per class = the rest, so the per-class numbers sum to
+ * the total exactly. Ties between equal remainders, which sklearn breaks at random, go to the
+ * alphabetically first label. With a test side, test per class is the largest-remainder share of
+ * what is not train (sklearn's second step), validation the rest.
+ *
+ * <p><b>Deviation from sklearn.</b> sklearn refuses a class with one member; here a class with a
+ * single distinct image goes entirely to train and is left out of {@code n}.
+ *
+ * <p><b>Which ones.</b> Within a class, images are ordered by SHA-256 of {@code "seed:hash"}
+ * (ties by hash), and the first ones are held out: the same seed and content give the same split
+ * whatever the partitioning or row order of the input.
+ *
+ * <p>The input is read three times (null check, class counts, result): persist it if it is
+ * expensive or not deterministic.
+ */
+public final class StratifiedSplit {
+  private StratifiedSplit() {}
+
+  private static final Logger LOG = LoggerFactory.getLogger(StratifiedSplit.class);
+
+  public static final String TRAIN = "train";
+  public static final String VALIDATION = "validation";
+  public static final String TEST = "test";
+
+  private static final String LABEL_COUNT = "label_count";
+  private static final String ORDER = "split_order";
+  private static final String RANK = "split_rank";
+  private static final String N_VALIDATION = "n_validation";
+  private static final String N_TEST = "n_test";
+
+  /**
+   * Adds a {@code split} column, "train" or "validation".
+   *
+   * @param testSize share held out as "validation": a fraction in (0, 1) or a whole count >= 1
+   */
+  public static Dataset<Row> split(Dataset<Row> images, double testSize, long seed) {
+    return split3(images, "testSize", testSize, "testSize", 0, seed);
+  }
+
+  /**
+   * Adds a {@code split} column, "train", "validation" or "test".
+   *
+   * @param validationSize a fraction in (0, 1) or a whole count >= 1
+   * @param testSize a fraction in (0, 1), a whole count >= 1, or 0 for no test side
+   */
+  public static Dataset<Row> split(
+      Dataset<Row> images, double validationSize, double testSize, long seed) {
+    return split3(images, "validationSize", validationSize, "testSize", testSize, seed);
+  }
+
+  private static Dataset<Row> split3(
+      Dataset<Row> images,
+      String validationName,
+      double validationSize,
+      String testName,
+      double testSize,
+      long seed) {
+    StructType schema = images.schema();
+    Schemas.requireColumn(schema, Columns.LABEL, DataTypes.StringType);
+    Schemas.requireColumn(schema, Columns.CONTENT_HASH, DataTypes.StringType);
+    Schemas.requireAbsent(schema, Columns.SPLIT);
+    checkSize(validationName, validationSize, false);
+    checkSize(testName, testSize, true);
+
+    Row nulls =
+        images
+            .agg(
+                count(when(col(Columns.LABEL).isNull(), lit(1))),
+                count(when(col(Columns.CONTENT_HASH).isNull(), lit(1))))
+            .first();
+    if (nulls.getLong(0) > 0) {
+      throw new IllegalArgumentException(
+          "Column label has " + nulls.getLong(0) + " null values; split needs labeled images");
+    }
+    if (nulls.getLong(1) > 0) {
+      throw new IllegalArgumentException(
+          "Column content_hash has " + nulls.getLong(1)
+              + " null values; split needs the content hash that ingest computes");
+    }
+
+    // One row per distinct content, under its first label.
+    Dataset<Row> units =
+        images
+            .groupBy(Columns.CONTENT_HASH)
+            .agg(min(Columns.LABEL).as(Columns.LABEL), countDistinct(Columns.LABEL).as(LABEL_COUNT));
+    Map<String, Long> classCounts = new TreeMap<>();
+    long conflicting = 0;
+    for (Row r :
+        units
+            .groupBy(Columns.LABEL)
+            .agg(count(lit(1)), sum(when(col(LABEL_COUNT).gt(1), 1).otherwise(0)))
+            .collectAsList()) {
+      classCounts.put(r.getString(0), r.getLong(1));
+      conflicting += r.getLong(2);
+    }
+    if (conflicting > 0) {
+      LOG.warn(
+          "{} distinct images carry more than one label; each is split under its first label",
+          conflicting);
+    }
+
+    Map<String, long[]> heldOut =
+        allocate(classCounts, validationName, validationSize, testName, testSize);
+    List<Row> rows = new ArrayList<>();
+    heldOut.forEach((label, n) -> rows.add(RowFactory.create(label, n[0], n[1])));
+    StructType allocationSchema =
+        new StructType()
+            .add(Columns.LABEL, DataTypes.StringType)
+            .add(N_VALIDATION, DataTypes.LongType)
+            .add(N_TEST, DataTypes.LongType);
+    Dataset<Row> allocation = images.sparkSession().createDataFrame(rows, allocationSchema);
+
+    Column rank = col(RANK);
+    Dataset<Row> assigned =
+        units
+            .withColumn(ORDER, sha2(concat_ws(":", lit(Long.toString(seed)), col(Columns.CONTENT_HASH)), 256))
+            .withColumn(
+                RANK,
+                row_number()
+                    .over(Window.partitionBy(Columns.LABEL).orderBy(col(ORDER), col(Columns.CONTENT_HASH))))
+            .join(broadcast(allocation), Columns.LABEL)
+            .select(
+                col(Columns.CONTENT_HASH),
+                when(rank.leq(col(N_TEST)), lit(TEST))
+                    .when(rank.leq(col(N_TEST).plus(col(N_VALIDATION))), lit(VALIDATION))
+                    .otherwise(lit(TRAIN))
+                    .as(Columns.SPLIT));
+
+    // Inner join on content: every image has exactly one assigned unit. Keep the input's
+    // column order and add split at the end.
+    Column[] output = new Column[schema.size() + 1];
+    for (int i = 0; i < schema.size(); i++) {
+      output[i] = col(schema.fieldNames()[i]);
+    }
+    output[schema.size()] = col(Columns.SPLIT);
+    return images.join(assigned, Columns.CONTENT_HASH).select(output);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Allocation: how many of each class go where (driver side, on class counts only)
+
+  /**
+   * Per class {validation, test} counts of distinct images. Classes with one distinct image get
+   * {0, 0}. {@code testSize} 0 means no test side.
+   */
+  static Map<String, long[]> allocate(
+      Map<String, Long> classCounts,
+      String validationName,
+      double validationSize,
+      String testName,
+      double testSize) {
+    List<String> labels =
+        classCounts.keySet().stream().sorted().collect(Collectors.toList());
+    List<String> splittable =
+        labels.stream().filter(l -> classCounts.get(l) > 1).collect(Collectors.toList());
+    long n = splittable.stream().mapToLong(classCounts::get).sum();
+    if (n == 0) {
+      throw new IllegalArgumentException(
+          "No class has two or more distinct images, nothing to split ("
+              + labels.size() + " classes)");
+    }
+    long nValidation = heldOut(validationName, validationSize, n);
+    long nTest = testSize == 0 ? 0 : heldOut(testName, testSize, n);
+    long nTrain = n - nValidation - nTest;
+    if (nTrain <= 0) {
+      String what = nTest == 0
+          ? validationName + " " + fmt(validationSize) + " holds out " + nValidation
+          : validationName + " " + fmt(validationSize) + " and " + testName + " " + fmt(testSize)
+              + " hold out " + nValidation + " + " + nTest;
+      throw new IllegalArgumentException(
+          what + " of " + n + " distinct images, leaving none for training");
+    }
+    long[] counts = splittable.stream().mapToLong(classCounts::get).toArray();
+    long[] train = approximateMode(counts, nTrain);
+    long[] rest = IntStream.range(0, counts.length).mapToLong(i -> counts[i] - train[i]).toArray();
+    long[] test = approximateMode(rest, nTest);
+
+    Map<String, long[]> result = new TreeMap<>();
+    for (String label : labels) {
+      result.put(label, new long[] {0, 0});
+    }
+    long emptyClasses = 0;
+    for (int i = 0; i < counts.length; i++) {
+      long[] held = {rest[i] - test[i], test[i]};
+      result.put(splittable.get(i), held);
+      if (held[0] == 0 || (nTest > 0 && held[1] == 0)) {
+        emptyClasses++;
+      }
+    }
+    if (emptyClasses > 0) {
+      LOG.warn(
+          "{} of {} classes get no validation or no test image: held-out sides are smaller "
+              + "than the number of classes",
+          emptyClasses, counts.length);
+    }
+    return result;
+  }
+
+  /**
+   * sklearn's {@code _approximate_mode}: floor of each class's share of {@code draws}, plus one
+   * for the classes with the largest remainders until the sum is {@code draws}. Same double
+   * arithmetic as numpy, so the same answer; ties go to the lower index.
+   */
+  static long[] approximateMode(long[] counts, long draws) {
+    long total = Arrays.stream(counts).sum();
+    long[] out = new long[counts.length];
+    if (draws == 0) {
+      return out;
+    }
+    double[] remainder = new double[counts.length];
+    long floored = 0;
+    for (int i = 0; i < counts.length; i++) {
+      double continuous = (double) counts[i] / total * draws;
+      out[i] = (long) Math.floor(continuous);
+      remainder[i] = continuous - out[i];
+      floored += out[i];
+    }
+    long need = draws - floored;
+    if (need < 0 || need > counts.length) {
+      throw new IllegalStateException(
+          "Cannot apportion " + draws + " over " + Arrays.toString(counts));
+    }
+    Integer[] order = IntStream.range(0, counts.length).boxed().toArray(Integer[]::new);
+    // Stable sort: equal remainders keep index (= label) order.
+    Arrays.sort(order, Comparator.comparingDouble((Integer i) -> remainder[i]).reversed());
+    for (int k = 0; k < need; k++) {
+      out[order[k]]++;
+    }
+    return out;
+  }
+
+  /** sklearn's {@code _validate_shuffle_split}: ceil(size * n) for a fraction, else the count. */
+  private static long heldOut(String name, double size, long n) {
+    long k = size < 1 ? (long) Math.ceil(size * n) : (long) size;
+    if (size >= 1 && k >= n) {
+      throw new IllegalArgumentException(
+          name + " " + fmt(size) + " must be smaller than the number of distinct images in "
+              + "classes with two or more of them, " + n);
+    }
+    return k;
+  }
+
+  private static void checkSize(String name, double size, boolean zeroAllowed) {
+    boolean fraction = size > 0 && size < 1;
+    boolean count = size >= 1 && size == Math.rint(size) && size <= Long.MAX_VALUE;
+    if (!(fraction || count || (zeroAllowed && size == 0))) {
+      throw new IllegalArgumentException(
+          name + " must be a fraction in (0, 1) or a whole number of images >= 1"
+              + (zeroAllowed ? ", or 0 for none" : "") + ", but was " + fmt(size));
+    }
+  }
+
+  private static String fmt(double size) {
+    return size == Math.rint(size) && !Double.isInfinite(size)
+        ? Long.toString((long) size)
+        : Double.toString(size);
+  }
+}

@@ -1,0 +1,43 @@
+package io.bottleneck.train;
+
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Seeds the worker thread's ND4J random generator before each mini-batch from the seed and the
+ * mini-batch's content. Dropout masks come from that thread-local generator, which workers never
+ * reseed (they init with given parameters), so without this the masks depend on which executor
+ * thread ran which task before and training is not reproducible.
+ */
+final class DropoutSeeder implements TrainingHook {
+  private static final long serialVersionUID = 1L;
+  private final long seed;
+
+  DropoutSeeder(long seed) {
+    this.seed = seed;
+  }
+
+  @Override
+  public void preUpdate(DataSet minibatch, Model model) {
+    float[][] features = minibatch.getFeatures().toFloatMatrix();
+    long h = IndexPermutation.mix(seed);
+    for (float[] row : features) {
+      for (float v : row) {
+        h = IndexPermutation.mix(h ^ Float.floatToIntBits(v));
+      }
+    }
+    Nd4j.getRandom().setSeed(h);
+  }
+
+  @Override
+  public void postUpdate(DataSet minibatch, Model model) {}
+
+  @Override
+  public void preUpdate(MultiDataSet minibatch, Model model) {}
+
+  @Override
+  public void postUpdate(MultiDataSet minibatch, Model model) {}
+}

@@ -1,0 +1,609 @@
+package io.bottleneck.train;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.Schemas;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.PartitionPruningRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * Trains the classification head on bottleneck features with DL4J's parameter averaging
+ * ({@link SparkDl4jMultiLayer} + {@link ParameterAveragingTrainingMaster}), with Keras-like
+ * per-epoch metrics, early stopping and learning-rate reduction on the validation loss.
+ *
+ * <p>Each epoch the rows are shuffled by a seeded permutation (seed + epoch) and laid out by this
+ * class, not by DL4J: partition p holds mini-batches [p*F, (p+1)*F) (F = averagingFrequency), one
+ * DataSet per mini-batch, and each averaging round trains on the next {@code numWorkers}
+ * partitions. DL4J's own split-and-rebalance would, with M2, silently skip data (a worker stops
+ * after F mini-batches, but its random splits hold more) and place leftovers with an unseeded
+ * Random; this layout uses every row exactly once per epoch, deterministically.
+ */
+public final class HeadTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(HeadTrainer.class);
+  /** Rows per forward pass when computing the epoch metrics. */
+  private static final int METRICS_BATCH = 512;
+
+  private HeadTrainer() {}
+
+  /**
+   * Trains a head on {@code train} (features array&lt;float&gt;, label_index int in
+   * [0, numClasses)) and reports validation metrics on {@code validation}, which may be null or
+   * empty: then there is no early stopping or plateau, and the validation columns are NaN.
+   */
+  public static TrainedHead fit(
+      JavaSparkContext sc,
+      Dataset<Row> train,
+      Dataset<Row> validation,
+      int numClasses,
+      HeadConfig config) {
+    return fit(sc, train, validation, numClasses, config, List.of());
+  }
+
+  /** As {@link #fit(JavaSparkContext, Dataset, Dataset, int, HeadConfig)}; hooks see worker batches. */
+  static TrainedHead fit(
+      JavaSparkContext sc,
+      Dataset<Row> train,
+      Dataset<Row> validation,
+      int numClasses,
+      HeadConfig config,
+      Collection<TrainingHook> hooks) {
+    Objects.requireNonNull(sc, "sc");
+    Objects.requireNonNull(train, "train");
+    Objects.requireNonNull(config, "config");
+    requireInputSchema(train);
+    if (validation != null) {
+      requireInputSchema(validation);
+    }
+    if (numClasses < 2) {
+      throw new IllegalArgumentException("numClasses must be >= 2 but was " + numClasses);
+    }
+
+    InputSummary trainSummary = InputSummary.of(train, "training set", numClasses);
+    if (trainSummary.rows == 0) {
+      throw new IllegalArgumentException(
+          "The training set is empty: the head needs at least one row with "
+              + Columns.FEATURES + " and " + Columns.LABEL_INDEX + ".");
+    }
+    int inputSize = trainSummary.featureLength;
+    boolean hasValidation = false;
+    if (validation != null) {
+      InputSummary v = InputSummary.of(validation, "validation set", numClasses);
+      if (v.rows > 0 && v.featureLength != inputSize) {
+        throw new IllegalArgumentException(
+            "Column " + Columns.FEATURES + " has length " + v.featureLength
+                + " in the validation set but " + inputSize + " in the training set.");
+      }
+      hasValidation = v.rows > 0;
+    }
+
+    JavaRDD<Example> trainExamples = toExamples(train).persist(StorageLevel.MEMORY_ONLY());
+    JavaRDD<Example> validationExamples =
+        hasValidation ? toExamples(validation).persist(StorageLevel.MEMORY_ONLY()) : null;
+    try {
+      return train(
+          sc, trainExamples, trainSummary.rows, validationExamples, inputSize, numClasses, config,
+          hooks);
+    } finally {
+      trainExamples.unpersist(false);
+      if (validationExamples != null) {
+        validationExamples.unpersist(false);
+      }
+    }
+  }
+
+  private static TrainedHead train(
+      JavaSparkContext sc,
+      JavaRDD<Example> trainExamples,
+      long trainRows,
+      JavaRDD<Example> validationExamples,
+      int inputSize,
+      int numClasses,
+      HeadConfig config,
+      Collection<TrainingHook> hooks) {
+    MultiLayerNetwork net = buildNetwork(inputSize, numClasses, config);
+    int workers = sc.defaultParallelism();
+    ParameterAveragingTrainingMaster master = trainingMaster(workers, config, hooks);
+    SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
+    LOG.info(
+        "Training head {} -> {} -> {} on {} rows: {} workers, batch {} per worker, averaging every"
+            + " {} batches, up to {} epochs",
+        inputSize, config.hiddenUnits(), numClasses, trainRows, workers,
+        config.batchSizePerWorker(), config.averagingFrequency(), config.epochs());
+
+    boolean hasValidation = validationExamples != null;
+    PlateauMonitor monitor = new PlateauMonitor(config);
+    List<EpochStats> history = new ArrayList<>();
+    INDArray bestParams = null;
+    boolean stoppedEarly = false;
+    double learningRate = config.learningRate();
+    for (int epoch = 0; epoch < config.epochs(); epoch++) {
+      long start = System.nanoTime();
+      JavaRDD<DataSet> batches =
+          epochBatches(trainExamples, trainRows, inputSize, numClasses, config, epoch);
+      int partitions = batches.getNumPartitions();
+      for (int first = 0; first < partitions; first += workers) {
+        // The master directly, not sparkNet.fit(): fit() also bumps the epoch count per call.
+        master.executeTraining(sparkNet, partitionRange(batches, first, first + workers));
+      }
+      net.incrementEpochCount();
+
+      Broadcast<HeadSnapshot> snapshot = sc.broadcast(HeadSnapshot.of(net));
+      double[] trainTotals = lossAndCorrect(trainExamples, snapshot);
+      double[] validationTotals = hasValidation ? lossAndCorrect(validationExamples, snapshot) : null;
+      snapshot.destroy();
+      EpochStats stats =
+          new EpochStats(
+              epoch,
+              trainTotals[0] / trainTotals[2],
+              trainTotals[1] / trainTotals[2],
+              hasValidation ? validationTotals[0] / validationTotals[2] : Double.NaN,
+              hasValidation ? validationTotals[1] / validationTotals[2] : Double.NaN,
+              learningRate);
+      history.add(stats);
+      LOG.info(formatEpoch(stats, config.epochs(), (System.nanoTime() - start) / 1e9));
+
+      if (!hasValidation) {
+        continue;
+      }
+      PlateauMonitor.Decision decision = monitor.onEpochEnd(epoch, stats.validationLoss());
+      if (decision.improved() && config.restoreBestWeights()) {
+        bestParams = net.params().dup();
+      }
+      if (decision.stop() && epoch < config.epochs() - 1) {
+        stoppedEarly = true;
+        LOG.info(
+            "Early stopping after epoch {}: val_loss has not improved by {} for {} epochs",
+            epoch + 1, config.earlyStoppingMinDelta(), config.earlyStoppingPatience());
+        break;
+      }
+      if (decision.learningRate() != learningRate) {
+        learningRate = decision.learningRate();
+        setLearningRate(net, learningRate);
+        LOG.info(String.format(Locale.ROOT, "Reducing learning rate to %.1e", learningRate));
+      }
+    }
+
+    int bestEpoch = history.size() - 1;
+    if (hasValidation && monitor.bestEpoch() >= 0) {
+      bestEpoch = monitor.bestEpoch();
+      if (bestParams != null && bestEpoch != history.size() - 1) {
+        net.setParams(bestParams);
+        LOG.info(
+            "Restored the weights of epoch {} (val_loss {})",
+            bestEpoch + 1, String.format(Locale.ROOT, "%.4f", monitor.bestLoss()));
+      }
+    }
+    return new TrainedHead(net, history, bestEpoch, stoppedEarly);
+  }
+
+  private static void requireInputSchema(Dataset<Row> data) {
+    Schemas.requireColumn(
+        data.schema(), Columns.FEATURES, DataTypes.createArrayType(DataTypes.FloatType));
+    Schemas.requireColumn(data.schema(), Columns.LABEL_INDEX, DataTypes.IntegerType);
+  }
+
+  /**
+   * Dense(relu) [+ Dropout] per hidden size, then softmax with cross-entropy (MCXENT); Adam, L2 on
+   * weights, He init for ReLU layers and Xavier for the output, all seeded.
+   */
+  static MultiLayerNetwork buildNetwork(int inputSize, int numClasses, HeadConfig config) {
+    NeuralNetConfiguration.ListBuilder layers =
+        new NeuralNetConfiguration.Builder()
+            .seed(config.seed())
+            .dataType(DataType.FLOAT)
+            .updater(new Adam(config.learningRate()))
+            .l2(config.l2())
+            .list();
+    int in = inputSize;
+    for (int units : config.hiddenUnits()) {
+      layers.layer(
+          new DenseLayer.Builder()
+              .nIn(in)
+              .nOut(units)
+              .activation(Activation.RELU)
+              .weightInit(WeightInit.RELU)
+              .build());
+      if (config.dropout() > 0) {
+        // DL4J takes the probability of RETAINING an activation.
+        layers.layer(new DropoutLayer.Builder(1.0 - config.dropout()).nIn(units).nOut(units).build());
+      }
+      in = units;
+    }
+    layers.layer(
+        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+            .activation(Activation.SOFTMAX)
+            .nIn(in)
+            .nOut(numClasses)
+            .weightInit(WeightInit.XAVIER)
+            .build());
+    MultiLayerNetwork net = new MultiLayerNetwork(layers.build());
+    net.init();
+    return net;
+  }
+
+  static ParameterAveragingTrainingMaster trainingMaster(
+      int workers, HeadConfig config, Collection<TrainingHook> hooks) {
+    ParameterAveragingTrainingMaster.Builder builder =
+        new ParameterAveragingTrainingMaster.Builder(workers, config.batchSizePerWorker())
+            .batchSizePerWorker(config.batchSizePerWorker())
+            .averagingFrequency(config.averagingFrequency())
+            .workerPrefetchNumBatches(0)
+            // M2's builder leaves this false although its javadoc says true: Adam's moments would
+            // restart from zero after every averaging round.
+            .saveUpdater(true)
+            // The default (Export) writes every RDD to hadoop.tmp.dir first.
+            .rddTrainingApproach(RDDTrainingApproach.Direct)
+            // Partitions are laid out by epochBatches; rebalancing would reshuffle and can drop rows.
+            .repartionData(Repartition.Never)
+            // Each round's RDD is cheap to rebuild from the epoch's shuffle output.
+            .storageLevel(null)
+            .rngSeed(config.seed());
+    List<TrainingHook> all = new ArrayList<>();
+    if (config.dropout() > 0) {
+      all.add(new DropoutSeeder(config.seed()));
+    }
+    all.addAll(hooks);
+    if (!all.isEmpty()) {
+      builder.trainingHooks(all);
+    }
+    return builder.build();
+  }
+
+  /**
+   * Sets Adam's learning rate in the layer configurations, which {@code getWorkerInstance}
+   * broadcasts (cloned) to the workers at every averaging round, and in the driver's updater.
+   */
+  static void setLearningRate(MultiLayerNetwork net, double learningRate) {
+    net.setLearningRate(learningRate);
+    double configured = configuredLearningRate(net);
+    if (configured != learningRate) {
+      throw new IllegalStateException(
+          "Setting the learning rate to " + learningRate + " left " + configured
+              + " in the layer configuration that the workers receive.");
+    }
+  }
+
+  /** The learning rate in the configuration that the workers are built from. */
+  static double configuredLearningRate(MultiLayerNetwork net) {
+    MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+    for (int i = 0; i < conf.getConfs().size(); i++) {
+      if (conf.getConf(i).getLayer() instanceof BaseLayer layer) {
+        IUpdater updater = layer.getIUpdater();
+        if (updater != null && updater.hasLearningRate() && net.getLayer(i).numParams() > 0) {
+          return updater.getLearningRate(conf.getIterationCount(), conf.getEpochCount());
+        }
+      }
+    }
+    throw new IllegalStateException("The head has no layer with a learning rate.");
+  }
+
+  /** One Keras-like line: {@code Epoch 3/30 - loss: ... - lr: 1.0e-03 - 4.2s}. */
+  static String formatEpoch(EpochStats s, int epochs, double seconds) {
+    StringBuilder b =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "Epoch %d/%d - loss: %.4f - accuracy: %.4f",
+                s.epoch() + 1, epochs, s.trainLoss(), s.trainAccuracy()));
+    if (!Double.isNaN(s.validationLoss())) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              " - val_loss: %.4f - val_accuracy: %.4f",
+              s.validationLoss(), s.validationAccuracy()));
+    }
+    b.append(String.format(Locale.ROOT, " - lr: %.1e - %.1fs", s.learningRate(), seconds));
+    return b.toString();
+  }
+
+  // ---------------------------------------------------------------- data layout
+
+  /** One labeled row; index is the row's position in the (persisted) input, for the shuffle. */
+  static final class Example implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final long index;
+    final float[] features;
+    final int label;
+
+    Example(long index, float[] features, int label) {
+      this.index = index;
+      this.features = features;
+      this.label = label;
+    }
+  }
+
+  static JavaRDD<Example> toExamples(Dataset<Row> data) {
+    return data.select(Columns.FEATURES, Columns.LABEL_INDEX)
+        .javaRDD()
+        .zipWithIndex()
+        .map(
+            t -> {
+              List<Float> values = t._1().getList(0);
+              float[] features = new float[values.size()];
+              for (int i = 0; i < features.length; i++) {
+                features[i] = values.get(i);
+              }
+              return new Example(t._2(), features, t._1().getInt(1));
+            });
+  }
+
+  /**
+   * The epoch's mini-batches: rows go to positions of a permutation seeded with seed + epoch;
+   * position q lands in partition q / (batch * F), sorted by q, and consecutive runs of batch
+   * rows become one DataSet. One DataSet per mini-batch (not per row) keeps the shuffled objects
+   * few and lets workers fit them as they come instead of merging single rows.
+   */
+  static JavaRDD<DataSet> epochBatches(
+      JavaRDD<Example> examples,
+      long rows,
+      int inputSize,
+      int numClasses,
+      HeadConfig config,
+      int epoch) {
+    IndexPermutation permutation = new IndexPermutation(rows, config.seed() + epoch);
+    int batchSize = config.batchSizePerWorker();
+    long rowsPerPartition = (long) batchSize * config.averagingFrequency();
+    int partitions = (int) ((rows + rowsPerPartition - 1) / rowsPerPartition);
+    return examples
+        .mapToPair(e -> new Tuple2<>(permutation.apply(e.index), e))
+        .repartitionAndSortWithinPartitions(new BlockPartitioner(partitions, rowsPerPartition))
+        .mapPartitions(
+            it -> new BatchIterator(it, batchSize, inputSize, numClasses), true);
+  }
+
+  /** Partitions [from, to) of {@code rdd} as an RDD of their own, without a shuffle. */
+  static <T> JavaRDD<T> partitionRange(JavaRDD<T> rdd, int from, int to) {
+    PartitionPruningRDD<T> pruned =
+        PartitionPruningRDD.create(rdd.rdd(), new PartitionRange(from, to));
+    return new JavaRDD<>(pruned, rdd.classTag());
+  }
+
+  private static final class PartitionRange extends AbstractFunction1<Object, Object>
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final int from;
+    private final int to;
+
+    PartitionRange(int from, int to) {
+      this.from = from;
+      this.to = to;
+    }
+
+    @Override
+    public Object apply(Object partition) {
+      int p = (Integer) partition;
+      return p >= from && p < to;
+    }
+  }
+
+  /** Shuffled position q -> partition q / rowsPerPartition. */
+  static final class BlockPartitioner extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int partitions;
+    private final long rowsPerPartition;
+
+    BlockPartitioner(int partitions, long rowsPerPartition) {
+      this.partitions = partitions;
+      this.rowsPerPartition = rowsPerPartition;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return (int) ((Long) key / rowsPerPartition);
+    }
+  }
+
+  private static final class BatchIterator implements Iterator<DataSet> {
+    private final Iterator<Tuple2<Long, Example>> rows;
+    private final int batchSize;
+    private final int inputSize;
+    private final int numClasses;
+
+    BatchIterator(
+        Iterator<Tuple2<Long, Example>> rows, int batchSize, int inputSize, int numClasses) {
+      this.rows = rows;
+      this.batchSize = batchSize;
+      this.inputSize = inputSize;
+      this.numClasses = numClasses;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return rows.hasNext();
+    }
+
+    @Override
+    public DataSet next() {
+      if (!rows.hasNext()) {
+        throw new NoSuchElementException();
+      }
+      List<Example> batch = new ArrayList<>(batchSize);
+      while (batch.size() < batchSize && rows.hasNext()) {
+        batch.add(rows.next()._2());
+      }
+      int n = batch.size();
+      float[] features = new float[n * inputSize];
+      float[] labels = new float[n * numClasses];
+      for (int i = 0; i < n; i++) {
+        Example e = batch.get(i);
+        System.arraycopy(e.features, 0, features, i * inputSize, inputSize);
+        labels[i * numClasses + e.label] = 1f;
+      }
+      return new DataSet(
+          Nd4j.create(features, new long[] {n, inputSize}, DataType.FLOAT),
+          Nd4j.create(labels, new long[] {n, numClasses}, DataType.FLOAT));
+    }
+  }
+
+  // ---------------------------------------------------------------- metrics
+
+  /**
+   * {sum of cross-entropy, correct, rows} of the broadcast head on {@code examples}: inference
+   * mode (no dropout), no L2 term, the same clipped loss as the evaluate stage.
+   */
+  static double[] lossAndCorrect(JavaRDD<Example> examples, Broadcast<HeadSnapshot> head) {
+    return examples
+        .mapPartitions(
+            it -> {
+              double[] totals = new double[3];
+              MultiLayerNetwork net = null;
+              List<Example> batch = new ArrayList<>(METRICS_BATCH);
+              while (it.hasNext()) {
+                batch.clear();
+                while (batch.size() < METRICS_BATCH && it.hasNext()) {
+                  batch.add(it.next());
+                }
+                if (net == null) {
+                  net = head.value().restore();
+                }
+                addTotals(net, batch, totals);
+              }
+              return Collections.singletonList(totals).iterator();
+            })
+        .reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
+  }
+
+  private static void addTotals(MultiLayerNetwork net, List<Example> batch, double[] totals) {
+    int inputSize = batch.get(0).features.length;
+    float[] flat = new float[batch.size() * inputSize];
+    for (int i = 0; i < batch.size(); i++) {
+      System.arraycopy(batch.get(i).features, 0, flat, i * inputSize, inputSize);
+    }
+    INDArray out =
+        net.output(Nd4j.create(flat, new long[] {batch.size(), inputSize}, DataType.FLOAT), false);
+    double[][] p = out.toDoubleMatrix();
+    for (int i = 0; i < batch.size(); i++) {
+      int label = batch.get(i).label;
+      int argmax = 0;
+      for (int c = 1; c < p[i].length; c++) {
+        if (p[i][c] > p[i][argmax]) {
+          argmax = c;
+        }
+      }
+      totals[0] += ClassificationMetrics.logLoss(p[i][label]);
+      totals[1] += argmax == label ? 1 : 0;
+      totals[2] += 1;
+    }
+  }
+
+  // ---------------------------------------------------------------- input checks
+
+  /** One aggregation over an input: row count and what the checks need, with messages. */
+  private static final class InputSummary {
+    final long rows;
+    final int featureLength;
+
+    private InputSummary(long rows, int featureLength) {
+      this.rows = rows;
+      this.featureLength = featureLength;
+    }
+
+    static InputSummary of(Dataset<Row> data, String what, int numClasses) {
+      String f = Columns.FEATURES;
+      String l = Columns.LABEL_INDEX;
+      Row r =
+          data.agg(
+                  count(lit(1)),
+                  sum(when(col(f).isNull(), 1).otherwise(0)),
+                  sum(when(col(l).isNull(), 1).otherwise(0)),
+                  sum(when(expr("exists(`" + f + "`, x -> x IS NULL OR isnan(x))"), 1).otherwise(0)),
+                  min(when(col(f).isNotNull(), size(col(f)))),
+                  max(when(col(f).isNotNull(), size(col(f)))),
+                  min(col(l)),
+                  max(col(l)))
+              .first();
+      long rows = r.getLong(0);
+      if (rows == 0) {
+        return new InputSummary(0, 0);
+      }
+      if (r.getLong(1) > 0) {
+        throw new IllegalArgumentException(
+            "Column " + f + " has " + r.getLong(1) + " null values in the " + what + ".");
+      }
+      if (r.getLong(2) > 0) {
+        throw new IllegalArgumentException(
+            "Column " + l + " has " + r.getLong(2) + " null values in the " + what + ".");
+      }
+      if (r.getLong(3) > 0) {
+        throw new IllegalArgumentException(
+            "Column " + f + " has " + r.getLong(3) + " vectors with null or NaN elements in the "
+                + what + ".");
+      }
+      int minLength = r.getInt(4);
+      int maxLength = r.getInt(5);
+      if (minLength != maxLength) {
+        throw new IllegalArgumentException(
+            "Column " + f + " must hold vectors of one length, but lengths range from " + minLength
+                + " to " + maxLength + " in the " + what + ".");
+      }
+      if (maxLength == 0) {
+        throw new IllegalArgumentException("Column " + f + " holds empty vectors in the " + what + ".");
+      }
+      int minLabel = r.getInt(6);
+      int maxLabel = r.getInt(7);
+      if (minLabel < 0 || maxLabel >= numClasses) {
+        throw new IllegalArgumentException(
+            "Column " + l + " must be in [0, " + numClasses + ") for " + numClasses
+                + " classes but ranges from " + minLabel + " to " + maxLabel + " in the " + what
+                + ".");
+      }
+      return new InputSummary(rows, maxLength);
+    }
+  }
+}

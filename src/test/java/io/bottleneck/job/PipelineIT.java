@@ -1,0 +1,195 @@
+package io.bottleneck.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bottleneck.testing.LocalSpark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shaded job jar through the launcher, end to end on the sample shipped in data/sample,
+ * as a user runs it: exit codes, stdout contract, files written, cache reuse, idempotent
+ * prediction writes.
+ */
+@Tag("integration")
+@ExtendWith(LocalSpark.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir static Path work;
+  private static Path runDir;
+
+  /** A working directory holding a copy of the sample plus two files ingest must reject. */
+  @BeforeAll
+  static void copySample() throws IOException {
+    Path train = work.resolve("data/sample/train");
+    Path predict = work.resolve("data/sample/predict");
+    Files.createDirectories(train);
+    Files.createDirectories(predict);
+    copyAll(Launcher.sample("train").toPath(), train);
+    copyAll(Launcher.sample("predict").toPath(), predict);
+    byte[] cat = Files.readAllBytes(train.resolve("cat.1.jpg"));
+    Files.write(train.resolve("cat.truncated.jpg"), Arrays.copyOf(cat, cat.length / 3));
+    Files.writeString(train.resolve("dog.notes.jpg"), "not an image\n");
+  }
+
+  private static void copyAll(Path from, Path to) throws IOException {
+    try (Stream<Path> files = Files.list(from)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void usageAndConfigErrorsExitTwoBeforeSparkStarts() throws Exception {
+    Launcher.Result unknownKey = Launcher.run(work, "pipeline", "--set", "train.epoch=3");
+    assertThat(unknownKey.exitCode()).as(unknownKey.toString()).isEqualTo(2);
+    assertThat(unknownKey.stderr()).contains("Unknown configuration key bottleneck.train.epoch");
+    assertThat(unknownKey.stderr()).doesNotContain("SparkContext");
+
+    Launcher.Result badNumber = Launcher.run(work, "pipeline", "--test-size", "lots");
+    assertThat(badNumber.exitCode()).isEqualTo(2);
+    assertThat(badNumber.stderr()).contains("--test-size");
+
+    Launcher.Result noTarget = Launcher.run(work, "predict", "--model", "m", "--input", "x");
+    assertThat(noTarget.exitCode()).isEqualTo(2);
+    assertThat(noTarget.stderr()).contains("predict needs --output or --table");
+
+    Launcher.Result help = Launcher.run(work, "evaluate", "--help");
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.stdout()).contains("--model", "--input", "--label-from", "--output", "--conf", "--set");
+  }
+
+  @Test
+  @Order(2)
+  void defaultPipelineTrainsOnTheShippedSample() throws Exception {
+    Launcher.Result r = Launcher.run(work, "pipeline");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    Matcher m = Pattern.compile("run directory: file:(\\S+)").matcher(r.stdout());
+    assertThat(m.find()).as(r.toString()).isTrue();
+    runDir = Path.of(m.group(1));
+    assertThat(runDir.getParent()).isEqualTo(work.resolve("runs").toRealPath());
+
+    JsonNode summary = JSON.readTree(r.lastLine());
+    assertThat(summary.get("n").asInt()).isEqualTo(16); // 80 labeled images, test-size 0.2
+    assertThat(summary.get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.75);
+    assertThat(summary.get("auc").asDouble()).isGreaterThanOrEqualTo(0.8);
+
+    JsonNode metrics = JSON.readTree(runDir.resolve("metrics.json").toFile());
+    assertThat(metrics.get("accuracy").asDouble()).isEqualTo(summary.get("accuracy").asDouble());
+    assertThat(metrics.at("/confusion_matrix/labels").toString()).isEqualTo("[\"cat\",\"dog\"]");
+    assertThat(metrics.at("/per_class/cat/support").asInt()).isEqualTo(8);
+    assertThat(metrics.at("/per_class/dog/support").asInt()).isEqualTo(8);
+
+    List<String> history = Files.readAllLines(runDir.resolve("history.csv"));
+    assertThat(history.get(0)).isEqualTo("epoch,loss,accuracy,val_loss,val_accuracy,lr");
+    assertThat(history.size()).isBetween(2, 31);
+
+    JsonNode bundle = JSON.readTree(runDir.resolve("model/bundle.json").toFile());
+    assertThat(bundle.get("base").asText()).isEqualTo("mobilenet_v1_0.25");
+    assertThat(bundle.get("classes").toString()).isEqualTo("[\"cat\",\"dog\"]");
+    assertThat(runDir.resolve("model/head.zip")).isNotEmptyFile();
+
+    JsonNode run = JSON.readTree(runDir.resolve("summary.json").toFile());
+    assertThat(run.at("/ingest/listed").asLong()).isEqualTo(82);
+    assertThat(run.at("/ingest/accepted").asLong()).isEqualTo(80);
+    assertThat(run.at("/ingest/rejected").asLong()).isEqualTo(2);
+    assertThat(run.at("/featurize/computed").asLong()).isEqualTo(80);
+
+    SparkSession spark = LocalSpark.session();
+    List<Row> rejects = spark.read().parquet(runDir.resolve("rejects").toString()).orderBy("path").collectAsList();
+    assertThat(rejects).hasSize(2);
+    assertThat(rejects.get(0).<String>getAs("path")).endsWith("cat.truncated.jpg");
+    assertThat(rejects.get(1).<String>getAs("path")).endsWith("dog.notes.jpg");
+    assertThat(rejects.get(1).<String>getAs("reason")).contains("not an image");
+  }
+
+  @Test
+  @Order(3)
+  void secondRunReusesTheFeatureCacheAndPredicts() throws Exception {
+    Launcher.Result r =
+        Launcher.run(
+            work, "pipeline", "--output", "second", "--run-id", "r2", "--epochs", "5",
+            "--predict-input", "data/sample/predict");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertThat(r.stderr()).contains("all 80 distinct images found in the cache");
+    JsonNode run = JSON.readTree(work.resolve("second/summary.json").toFile());
+    assertThat(run.at("/featurize/computed").asLong()).isZero();
+    assertThat(run.at("/predict/predicted").asLong()).isEqualTo(12);
+    Dataset<Row> predictions = LocalSpark.session().read().parquet(work.resolve("second/predictions").toString());
+    assertThat(predictions.columns())
+        .containsExactly("path", "predicted_label", "prob_cat", "prob_dog", "model_id", "predicted_at", "run_id");
+    assertThat(predictions.where("run_id = 'r2'").count()).isEqualTo(12);
+  }
+
+  @Test
+  @Order(4)
+  void evaluateABundleOnLabeledImages() throws Exception {
+    Launcher.Result r =
+        Launcher.run(
+            work, "evaluate", "--model", runDir.resolve("model").toString(), "--input", "data/sample/train",
+            "--label-from", "filename", "--output", "eval");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    JsonNode summary = JSON.readTree(r.lastLine());
+    assertThat(summary.get("n").asInt()).isEqualTo(80);
+    assertThat(summary.get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.85);
+    assertThat(r.stderr()).contains("all 80 distinct images found in the cache");
+    JsonNode metrics = JSON.readTree(work.resolve("eval/metrics.json").toFile());
+    assertThat(metrics.get("n").asInt()).isEqualTo(80);
+  }
+
+  @Test
+  @Order(5)
+  void predictionsAreIdempotentPerRun() throws Exception {
+    String model = runDir.resolve("model").toString();
+    for (int i = 0; i < 2; i++) {
+      Launcher.Result csv =
+          Launcher.run(work, "predict", "--model", model, "--input", "data/sample/predict", "--output", "preds",
+              "--format", "csv", "--run-id", "p1");
+      assertThat(csv.exitCode()).as(csv.toString()).isZero();
+      JsonNode report = JSON.readTree(csv.lastLine());
+      assertThat(report.get("predicted").asLong()).isEqualTo(12);
+    }
+    Path partition = work.resolve("preds/run_id=p1");
+    List<String> lines;
+    try (Stream<Path> files = Files.list(partition)) {
+      Path csvFile = files.filter(p -> p.getFileName().toString().endsWith(".csv")).findFirst().orElseThrow();
+      lines = Files.readAllLines(csvFile);
+    }
+    assertThat(lines.get(0)).startsWith("id,label,path,predicted_label,prob_cat,prob_dog,model_id");
+    assertThat(lines).hasSize(13); // header + 12, not 24: the second run replaced the first
+    assertThat(lines.subList(1, 13)).allMatch(l -> l.matches("\\d+,(cat|dog),file:.*"));
+
+    for (String runId : List.of("t1", "t1", "t2")) {
+      Launcher.Result table =
+          Launcher.run(work, "predict", "--model", model, "--input", "data/sample/predict", "--table", "bn_predictions",
+              "--run-id", runId);
+      assertThat(table.exitCode()).as(table.toString()).isZero();
+    }
+    Dataset<Row> rows = LocalSpark.session().read().parquet(work.resolve("spark-warehouse/bn_predictions").toString());
+    assertThat(rows.where("run_id = 't1'").count()).isEqualTo(12);
+    assertThat(rows.where("run_id = 't2'").count()).isEqualTo(12);
+  }
+}
