@@ -1,6 +1,7 @@
 package io.bottleneck.features;
 
 import java.awt.image.BufferedImage;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -64,7 +65,7 @@ abstract class GraphImageBase implements ImageBase {
       long[] shape = out.shape();
       if (shape.length != 2 || shape[0] != n || shape[1] != featureSize) {
         throw new IllegalStateException("Network output has shape "
-            + java.util.Arrays.toString(shape) + ", expected [" + n + ", " + featureSize + "]");
+            + Arrays.toString(shape) + ", expected [" + n + ", " + featureSize + "]");
       }
       return out.toFloatMatrix();
     }

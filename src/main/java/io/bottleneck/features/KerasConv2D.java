@@ -125,23 +125,26 @@ public class KerasConv2D extends ConvolutionLayer {
       if (x.isView() || x.ordering() != 'c' || x.data().length() != x.length()) {
         x = workspaceMgr.dup(ArrayType.FF_WORKING_MEM, x, 'c');
       }
-      INDArray cols;
-      if (kh == 1 && kw == 1 && sh == 1 && sw == 1) {
-        cols = x.reshape('c', n, cin, (long) h * wd);
-      } else {
-        float[] xs = x.data().asFloat();
-        float[] cs = new float[Math.multiplyExact(n, k * p)];
-        im2col(xs, cs, n, cin, h, wd, kh, kw, sh, sw, oh, ow, padTop, padLeft);
-        cols = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM, DataType.FLOAT,
-            new long[] {n, k, p}, 'c');
-        cols.data().setData(cs);
-      }
       INDArray wm = w.reshape('c', cout, k);
       INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
           new long[] {n, cout, oh, ow}, 'c');
       INDArray out3 = out.reshape('c', n, cout, p);
-      for (int b = 0; b < n; b++) {
-        Nd4j.gemm(wm, cols.slice(b), out3.slice(b), false, false, 1.0, 0.0);
+      if (kh == 1 && kw == 1 && sh == 1 && sw == 1) {
+        INDArray x3 = x.reshape('c', n, cin, (long) h * wd);
+        for (int b = 0; b < n; b++) {
+          Nd4j.gemm(wm, x3.slice(b), out3.slice(b), false, false, 1.0, 0.0);
+        }
+      } else {
+        // one image at a time: the column buffer stays small (k x p) and cache-friendly
+        float[] xs = x.data().asFloat();
+        float[] cs = new float[Math.multiplyExact(k, p)];
+        INDArray cols = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM,
+            DataType.FLOAT, new long[] {k, p}, 'c');
+        for (int b = 0; b < n; b++) {
+          im2col(xs, b, cs, cin, h, wd, kh, kw, sh, sw, oh, ow, padTop, padLeft);
+          cols.data().setData(cs);
+          Nd4j.gemm(wm, cols, out3.slice(b), false, false, 1.0, 0.0);
+        }
       }
       if (cfg.hasBias()) {
         INDArray bias = getParam(ConvolutionParamInitializer.BIAS_KEY).reshape(cout);
@@ -158,33 +161,29 @@ public class KerasConv2D extends ConvolutionLayer {
   }
 
   /**
-   * Per image, {@code cols[(ci*kh + ky)*kw + kx][oy*ow + ox] = in[ci][oy*sh - padTop + ky]
-   * [ox*sw - padLeft + kx]}, zero outside the image; row order matches DL4J's
-   * {@code W[out, in, kh, kw]} flattened.
+   * For image {@code b}: {@code cols[(ci*kh + ky)*kw + kx][oy*ow + ox] = in[b][ci][oy*sh -
+   * padTop + ky][ox*sw - padLeft + kx]}, zero outside the image; row order matches DL4J's
+   * {@code W[out, in, kh, kw]} flattened. Every element of {@code cols} is written.
    */
-  static void im2col(float[] in, float[] cols, int n, int cin, int h, int w, int kh, int kw,
+  static void im2col(float[] in, int b, float[] cols, int cin, int h, int w, int kh, int kw,
       int sh, int sw, int oh, int ow, int padTop, int padLeft) {
     int p = oh * ow;
-    int k = cin * kh * kw;
-    for (int b = 0; b < n; b++) {
-      for (int ci = 0; ci < cin; ci++) {
-        int inBase = (b * cin + ci) * h * w;
-        for (int ky = 0; ky < kh; ky++) {
-          for (int kx = 0; kx < kw; kx++) {
-            int row = (b * k + (ci * kh + ky) * kw + kx) * p;
-            for (int oy = 0; oy < oh; oy++) {
-              int iy = oy * sh - padTop + ky;
-              int o = row + oy * ow;
-              if (iy < 0 || iy >= h) {
-                continue; // the row stays zero
-              }
-              int src = inBase + iy * w;
-              for (int ox = 0; ox < ow; ox++) {
-                int ix = ox * sw - padLeft + kx;
-                if (ix >= 0 && ix < w) {
-                  cols[o + ox] = in[src + ix];
-                }
-              }
+    for (int ci = 0; ci < cin; ci++) {
+      int inBase = (b * cin + ci) * h * w;
+      for (int ky = 0; ky < kh; ky++) {
+        for (int kx = 0; kx < kw; kx++) {
+          int row = ((ci * kh + ky) * kw + kx) * p;
+          for (int oy = 0; oy < oh; oy++) {
+            int iy = oy * sh - padTop + ky;
+            int o = row + oy * ow;
+            if (iy < 0 || iy >= h) {
+              Arrays.fill(cols, o, o + ow, 0f);
+              continue;
+            }
+            int src = inBase + iy * w;
+            for (int ox = 0; ox < ow; ox++) {
+              int ix = ox * sw - padLeft + kx;
+              cols[o + ox] = ix >= 0 && ix < w ? in[src + ix] : 0f;
             }
           }
         }

@@ -103,7 +103,8 @@ public final class ImageIngest {
           .add(Columns.SIZE, DataTypes.LongType, false);
 
   /** Both outputs in one row: reason is null for an accepted image. */
-  private static final StructType DECODED = IMAGES_SCHEMA.add(Columns.REASON, DataTypes.StringType, true);
+  private static final StructType DECODED =
+      IMAGES_SCHEMA.add(Columns.REASON, DataTypes.StringType, true);
 
   private static final String MANIFEST_PATH = "manifest_path";
   private static final String MANIFEST_LABELS = "manifest_labels";
@@ -122,7 +123,9 @@ public final class ImageIngest {
     Path root = inputDirectory(inputUri, conf);
     // Check the manifest before the expensive pass over the images.
     Dataset<Row> manifest =
-        labels instanceof LabelSource.Manifest m ? readManifest(spark, m.csvUri(), root, conf) : null;
+        labels instanceof LabelSource.Manifest m
+            ? readManifest(spark, m.csvUri(), root, conf)
+            : null;
 
     List<Row> listing = list(root, conf);
     long listed = listing.size();
@@ -146,9 +149,10 @@ public final class ImageIngest {
     spark.sparkContext().setJobDescription("ingest " + inputUri);
     Row counts;
     try {
-      Column accepted = col(Columns.REASON).isNull();
       counts =
-          all.agg(count(when(accepted, lit(1))), count(when(accepted.unary_$bang(), lit(1))))
+          all.agg(
+                  count(when(col(Columns.REASON).isNull(), lit(1))),
+                  count(when(col(Columns.REASON).isNotNull(), lit(1))))
               .first();
     } finally {
       spark.sparkContext().setJobDescription(previous);
@@ -156,6 +160,11 @@ public final class ImageIngest {
     long nAccepted = counts.getLong(0);
     long nRejected = counts.getLong(1);
     long missing = nAccepted + nRejected - listed;
+    if (missing < 0 || (manifest == null && missing != 0)) {
+      throw new IllegalStateException(
+          "Ingest lost track of files: listed " + listed + ", accepted " + nAccepted
+              + ", rejected " + nRejected);
+    }
     LOG.info(
         "Ingested {}: {} files listed, {} accepted, {} rejected{}",
         inputUri, listed, nAccepted, nRejected,
@@ -252,9 +261,9 @@ public final class ImageIngest {
   /** Manifest rows grouped by resolved path: manifest_path, join_key, manifest_labels. */
   private static Dataset<Row> readManifest(
       SparkSession spark, String csvUri, Path root, Configuration conf) {
-    Path path = new Path(csvUri);
+    Path csvPath = new Path(csvUri);
     try {
-      if (!path.getFileSystem(conf).exists(path)) {
+      if (!csvPath.getFileSystem(conf).exists(csvPath)) {
         throw new IllegalArgumentException("Manifest " + csvUri + " does not exist");
       }
     } catch (IOException e) {
@@ -269,7 +278,8 @@ public final class ImageIngest {
                 + Arrays.toString(csv.columns()) + "; expected a header row with path,label");
       }
     }
-    long noPath = csv.filter(col(Columns.PATH).isNull().or(trim(col(Columns.PATH)).equalTo(""))).count();
+    Column listedPath = col(Columns.PATH);
+    long noPath = csv.filter(listedPath.isNull().or(trim(listedPath).equalTo(""))).count();
     if (noPath > 0) {
       throw new IllegalArgumentException(
           "Manifest " + csvUri + " has " + noPath + " rows without a path");
@@ -363,7 +373,12 @@ public final class ImageIngest {
     }
 
     private Row decode(
-        String path, long size, Path rootPath, Configuration conf, MessageDigest sha256, HexFormat hex) {
+        String path,
+        long size,
+        Path rootPath,
+        Configuration conf,
+        MessageDigest sha256,
+        HexFormat hex) {
       Path file = new Path(path);
       PathLabels.Labeled labeled = PathLabels.labelOf(labels, file, rootPath);
       if (labeled.reason() != null) {
@@ -390,8 +405,9 @@ public final class ImageIngest {
       try {
         BufferedImage image = Images.decode(bytes, path);
         String hash = hex.formatHex(sha256.digest(bytes));
+        long length = bytes.length;
         return RowFactory.create(
-            path, labeled.label(), hash, (long) bytes.length, image.getWidth(), image.getHeight(), null);
+            path, labeled.label(), hash, length, image.getWidth(), image.getHeight(), null);
       } catch (UndecodableImageException e) {
         return rejected(path, (long) bytes.length, e.reason());
       }

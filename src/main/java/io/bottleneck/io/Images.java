@@ -51,7 +51,8 @@ public final class Images {
 
   /** Warnings about metadata that decoding the pixels does not use. */
   private static final Pattern BENIGN_WARNING =
-      Pattern.compile("thumbnail|icc|color profile|exif|jfif revision|app14", Pattern.CASE_INSENSITIVE);
+      Pattern.compile(
+          "thumbnail|icc|color profile|exif|jfif revision|app14", Pattern.CASE_INSENSITIVE);
 
   private static final Logger LOG = LoggerFactory.getLogger(Images.class);
 
@@ -65,10 +66,6 @@ public final class Images {
 
     Format(String readerName) {
       this.readerName = readerName;
-    }
-
-    String label() {
-      return name();
     }
   }
 
@@ -99,7 +96,7 @@ public final class Images {
         checkSize(reader.getWidth(0), reader.getHeight(0), name);
         image = reader.read(0);
       } catch (IOException | RuntimeException e) {
-        // Readers signal malformed data with all kinds of runtime exceptions, not only IIOException.
+        // Readers report malformed data with all kinds of runtime exceptions, not just IIO ones.
         throw corrupt(format, detail(e), name, e);
       }
       for (String warning : warnings) {
@@ -164,7 +161,8 @@ public final class Images {
         || startsWith(b, 0, 0xFF, 0x4F, 0xFF, 0x51)) {
       return "jpeg2000";
     }
-    if (startsWith(b, 0, 0xFF, 0x0A) || startsWith(b, 0, 0x00, 0x00, 0x00, 0x0C, 'J', 'X', 'L', ' ')) {
+    if (startsWith(b, 0, 0xFF, 0x0A)
+        || startsWith(b, 0, 0x00, 0x00, 0x00, 0x0C, 'J', 'X', 'L', ' ')) {
       return "jpegxl";
     }
     return null;
@@ -255,7 +253,8 @@ public final class Images {
         continue; // markers without a length
       }
       if (marker == 0x00 || marker == 0xD8) {
-        throw corrupt(Format.JPEG, String.format("unexpected marker 0x%02X at byte %d", marker, i - 1), name, null);
+        String where = String.format("unexpected marker 0x%02X at byte %d", marker, i - 1);
+        throw corrupt(Format.JPEG, where, name, null);
       }
       if (i + 2 > n) {
         throw corrupt(Format.JPEG, "no end-of-image marker (file truncated)", name, null);
@@ -403,7 +402,7 @@ public final class Images {
       Format format, String detail, String name, Throwable cause) {
     String d = detail.length() > MAX_DETAIL ? detail.substring(0, MAX_DETAIL) + "..." : detail;
     return new UndecodableImageException(
-        name, "truncated or corrupt " + format.label() + ": " + d, cause);
+        name, "truncated or corrupt " + format.name() + ": " + d, cause);
   }
 
   private static String detail(Throwable e) {

@@ -48,15 +48,17 @@ import org.slf4j.LoggerFactory;
  * alphabetically first label. With a test side, test per class is the largest-remainder share of
  * what is not train (sklearn's second step), validation the rest.
  *
- * <p><b>Deviation from sklearn.</b> sklearn refuses a class with one member; here a class with a
- * single distinct image goes entirely to train and is left out of {@code n}.
+ * <p><b>Deviations from sklearn.</b> sklearn refuses a class with one member; here a class with
+ * a single distinct image goes entirely to train and is left out of {@code n}. sklearn also
+ * refuses a held-out side smaller than the number of classes; here that only logs a warning
+ * (some classes then have no held-out image).
  *
  * <p><b>Which ones.</b> Within a class, images are ordered by SHA-256 of {@code "seed:hash"}
  * (ties by hash), and the first ones are held out: the same seed and content give the same split
  * whatever the partitioning or row order of the input.
  *
- * <p>The input is read three times (null check, class counts, result): persist it if it is
- * expensive or not deterministic.
+ * <p>The input is read twice (class counts, then the result): persist it if it is expensive or
+ * not deterministic.
  */
 public final class StratifiedSplit {
   private StratifiedSplit() {}
@@ -68,6 +70,8 @@ public final class StratifiedSplit {
   public static final String TEST = "test";
 
   private static final String LABEL_COUNT = "label_count";
+  private static final String NULL_LABELS = "null_labels";
+  private static final String ROWS = "rows";
   private static final String ORDER = "split_order";
   private static final String RANK = "split_rank";
   private static final String N_VALIDATION = "n_validation";
@@ -107,36 +111,45 @@ public final class StratifiedSplit {
     checkSize(validationName, validationSize, false);
     checkSize(testName, testSize, true);
 
-    Row nulls =
-        images
-            .agg(
-                count(when(col(Columns.LABEL).isNull(), lit(1))),
-                count(when(col(Columns.CONTENT_HASH).isNull(), lit(1))))
-            .first();
-    if (nulls.getLong(0) > 0) {
-      throw new IllegalArgumentException(
-          "Column label has " + nulls.getLong(0) + " null values; split needs labeled images");
-    }
-    if (nulls.getLong(1) > 0) {
-      throw new IllegalArgumentException(
-          "Column content_hash has " + nulls.getLong(1)
-              + " null values; split needs the content hash that ingest computes");
-    }
-
-    // One row per distinct content, under its first label.
+    // One job: distinct contents, each under its first label, counted per class, with the
+    // null checks folded in.
+    Column label = col(Columns.LABEL);
     Dataset<Row> units =
         images
             .groupBy(Columns.CONTENT_HASH)
-            .agg(min(Columns.LABEL).as(Columns.LABEL), countDistinct(Columns.LABEL).as(LABEL_COUNT));
+            .agg(
+                min(label).as(Columns.LABEL),
+                countDistinct(label).as(LABEL_COUNT),
+                count(when(label.isNull(), lit(1))).as(NULL_LABELS),
+                count(lit(1)).as(ROWS));
     Map<String, Long> classCounts = new TreeMap<>();
     long conflicting = 0;
+    long nullLabels = 0;
+    long nullHashes = 0;
     for (Row r :
         units
             .groupBy(Columns.LABEL)
-            .agg(count(lit(1)), sum(when(col(LABEL_COUNT).gt(1), 1).otherwise(0)))
+            .agg(
+                count(lit(1)),
+                sum(when(col(LABEL_COUNT).gt(1), 1).otherwise(0)),
+                sum(col(NULL_LABELS)),
+                sum(when(col(Columns.CONTENT_HASH).isNull(), col(ROWS)).otherwise(0)))
             .collectAsList()) {
-      classCounts.put(r.getString(0), r.getLong(1));
+      if (!r.isNullAt(0)) {
+        classCounts.put(r.getString(0), r.getLong(1));
+      }
       conflicting += r.getLong(2);
+      nullLabels += r.getLong(3);
+      nullHashes += r.getLong(4);
+    }
+    if (nullLabels > 0) {
+      throw new IllegalArgumentException(
+          "Column label has " + nullLabels + " null values; split needs labeled images");
+    }
+    if (nullHashes > 0) {
+      throw new IllegalArgumentException(
+          "Column content_hash has " + nullHashes
+              + " null values; split needs the content hash that ingest computes");
     }
     if (conflicting > 0) {
       LOG.warn(
@@ -147,7 +160,7 @@ public final class StratifiedSplit {
     Map<String, long[]> heldOut =
         allocate(classCounts, validationName, validationSize, testName, testSize);
     List<Row> rows = new ArrayList<>();
-    heldOut.forEach((label, n) -> rows.add(RowFactory.create(label, n[0], n[1])));
+    heldOut.forEach((cls, n) -> rows.add(RowFactory.create(cls, n[0], n[1])));
     StructType allocationSchema =
         new StructType()
             .add(Columns.LABEL, DataTypes.StringType)
@@ -156,13 +169,16 @@ public final class StratifiedSplit {
     Dataset<Row> allocation = images.sparkSession().createDataFrame(rows, allocationSchema);
 
     Column rank = col(RANK);
+    Column order = sha2(concat_ws(":", lit(Long.toString(seed)), col(Columns.CONTENT_HASH)), 256);
     Dataset<Row> assigned =
         units
-            .withColumn(ORDER, sha2(concat_ws(":", lit(Long.toString(seed)), col(Columns.CONTENT_HASH)), 256))
+            .withColumn(ORDER, order)
             .withColumn(
                 RANK,
                 row_number()
-                    .over(Window.partitionBy(Columns.LABEL).orderBy(col(ORDER), col(Columns.CONTENT_HASH))))
+                    .over(
+                        Window.partitionBy(Columns.LABEL)
+                            .orderBy(col(ORDER), col(Columns.CONTENT_HASH))))
             .join(broadcast(allocation), Columns.LABEL)
             .select(
                 col(Columns.CONTENT_HASH),

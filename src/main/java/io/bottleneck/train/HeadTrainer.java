@@ -127,13 +127,17 @@ public final class HeadTrainer {
       hasValidation = v.rows > 0;
     }
 
-    JavaRDD<Example> trainExamples = toExamples(train).persist(StorageLevel.MEMORY_ONLY());
+    // On-heap float arrays, which Spark sizes correctly; disk rather than recomputation, so the
+    // row indices the shuffle relies on never change.
+    JavaRDD<Example> trainExamples = toExamples(train).persist(StorageLevel.MEMORY_AND_DISK());
     JavaRDD<Example> validationExamples =
-        hasValidation ? toExamples(validation).persist(StorageLevel.MEMORY_ONLY()) : null;
+        hasValidation ? toExamples(validation).persist(StorageLevel.MEMORY_AND_DISK()) : null;
     try {
+      // Counting what was cached (not the summary's count) keeps n and the indices consistent
+      // even if the input is not deterministic.
+      long trainRows = trainExamples.count();
       return train(
-          sc, trainExamples, trainSummary.rows, validationExamples, inputSize, numClasses, config,
-          hooks);
+          sc, trainExamples, trainRows, validationExamples, inputSize, numClasses, config, hooks);
     } finally {
       trainExamples.unpersist(false);
       if (validationExamples != null) {

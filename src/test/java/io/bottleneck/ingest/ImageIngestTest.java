@@ -200,6 +200,7 @@ class ImageIngestTest {
     Path dog11 = write(root.resolve("dog/dog.11.jpg"), resource("dog.11.jpg"));
     Path unlisted = write(root.resolve("extra/unlisted.jpg"), resource("cat.5.jpg"));
     Path bad = write(root.resolve("cat/bad.jpg"), "oops".getBytes(StandardCharsets.UTF_8));
+    Path blank = write(root.resolve("dog/blank.jpg"), resource("dog.11.jpg"));
     Path manifest = write(tmp.resolve("labels.csv"), String.join("\n",
         "path,label,note",
         "cat/cat.5.jpg,kitten,relative",
@@ -208,15 +209,16 @@ class ImageIngestTest {
         "cat/cat.28.jpg,b,first label",
         "cat/cat.28.jpg,a,second label",
         "cat/bad.jpg,kitten,",
+        "dog/blank.jpg, ,label left empty",
         "./cat/ghost.jpg,kitten,no such file",
         "").getBytes(StandardCharsets.UTF_8));
 
     IngestResult result =
         ImageIngest.ingest(spark, root.toString(), new LabelSource.Manifest(manifest.toString()));
 
-    assertThat(result.listed()).isEqualTo(6);
+    assertThat(result.listed()).isEqualTo(7);
     assertThat(result.accepted()).isEqualTo(3);
-    assertThat(result.rejected()).isEqualTo(4);
+    assertThat(result.rejected()).isEqualTo(5);
     assertThat(result.missing()).isEqualTo(1);
     assertReconciles(result);
 
@@ -232,6 +234,7 @@ class ImageIngestTest {
         uri(cat28), "conflicting labels in manifest: a, b",
         uri(unlisted), "not in manifest",
         uri(bad), "not an image: unrecognized format",
+        uri(blank), "no label in manifest",
         ghost, "listed in manifest but missing"));
     Map<String, Row> rejects = byPath(result.rejects());
     assertThat(rejects.get(ghost).isNullAt(2)).isTrue();

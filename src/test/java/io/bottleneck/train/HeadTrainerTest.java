@@ -238,6 +238,9 @@ class HeadTrainerTest {
       change[round] = net.params().sub(before).amaxNumber().doubleValue();
     }
     examples.unpersist();
+    // saveUpdater(true): the workers' Adam moments come back averaged instead of staying zero.
+    assertThat(net.getUpdater().getStateViewArray().amaxNumber().doubleValue()).isGreaterThan(0);
+    assertThat(master.isSaveUpdater()).isTrue();
     // Adam moves a weight by about lr per step; each worker takes 2 steps before averaging.
     assertThat(change[0]).isGreaterThan(1e-3);
     assertThat(change[1]).isLessThan(1e-6);
