@@ -136,13 +136,13 @@ public class KerasConv2D extends ConvolutionLayer {
         }
       } else {
         // one image at a time: the column buffer stays small (k x p) and cache-friendly
-        float[] xs = x.data().asFloat();
+        float[] xs = KerasArrays.read(x, workspaceMgr);
         float[] cs = new float[Math.multiplyExact(k, p)];
         INDArray cols = workspaceMgr.createUninitialized(ArrayType.FF_WORKING_MEM,
             DataType.FLOAT, new long[] {k, p}, 'c');
         for (int b = 0; b < n; b++) {
           im2col(xs, b, cs, cin, h, wd, kh, kw, sh, sw, oh, ow, padTop, padLeft);
-          cols.data().setData(cs);
+          KerasArrays.write(cs, cols);
           Nd4j.gemm(wm, cols, out3.slice(b), false, false, 1.0, 0.0);
         }
       }

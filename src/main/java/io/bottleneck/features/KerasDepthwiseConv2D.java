@@ -26,8 +26,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Why: in ND4J 1.0.0-M2's generic CPU build that op takes ~70% of MobileNet's forward time
  * (about 1 s for one 16x8x112x112 layer, ~50x slower than this loop). Supports what Keras
  * MobileNet v1 needs: NCHW, TF 'same' padding (extra row/column after, as TF and DL4J's
- * {@link ConvolutionMode#Same} place it), dilation 1, depth multiplier 1, float. Inference only:
- * backprop throws.
+ * {@link ConvolutionMode#Same} place it), dilation 1, depth multiplier 1, no bias, float.
+ * Inference only: backprop throws.
  */
 public class KerasDepthwiseConv2D extends DepthwiseConvolution2D {
 
@@ -59,9 +59,10 @@ public class KerasDepthwiseConv2D extends DepthwiseConvolution2D {
       boolean initializeParams, DataType networkDataType) {
     if (getConvolutionMode() != ConvolutionMode.Same || depthMultiplier != 1
         || getDilation()[0] != 1 || getDilation()[1] != 1
-        || getCnn2dDataFormat() != CNN2DFormat.NCHW || networkDataType != DataType.FLOAT) {
+        || hasBias() || getCnn2dDataFormat() != CNN2DFormat.NCHW
+        || networkDataType != DataType.FLOAT) {
       throw new IllegalStateException("KerasDepthwiseConv2D supports 'same' mode, NCHW, float,"
-          + " dilation 1 and depth multiplier 1 only; got " + this);
+          + " dilation 1, depth multiplier 1 and no bias only; got " + this);
     }
     Impl layer = new Impl(conf, networkDataType);
     layer.setListeners(trainingListeners);
@@ -104,24 +105,13 @@ public class KerasDepthwiseConv2D extends DepthwiseConvolution2D {
       int padTop = Math.max((oh - 1) * sh + kh - h, 0) / 2;
       int padLeft = Math.max((ow - 1) * sw + kw - wd, 0) / 2;
 
-      float[] x = contiguous(input).data().asFloat();
-      float[] k = contiguous(w).data().asFloat();
+      float[] x = KerasArrays.read(input, workspaceMgr);
+      float[] k = KerasArrays.read(w, workspaceMgr);
       float[] y = new float[n * c * oh * ow];
       depthwise(x, k, y, n, c, h, wd, kh, kw, sh, sw, oh, ow, padTop, padLeft);
-      if (layerConf().hasBias()) {
-        float[] b = contiguous(getParam(DepthwiseConvolutionParamInitializer.BIAS_KEY))
-            .data().asFloat();
-        int plane = oh * ow;
-        for (int i = 0; i < n * c; i++) {
-          float bias = b[i % c];
-          for (int j = i * plane, end = j + plane; j < end; j++) {
-            y[j] += bias;
-          }
-        }
-      }
       INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
           new long[] {n, c, oh, ow}, 'c');
-      out.data().setData(y);
+      KerasArrays.write(y, out);
       return new Pair<>(out, null);
     }
 
@@ -129,14 +119,6 @@ public class KerasDepthwiseConv2D extends DepthwiseConvolution2D {
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon,
         LayerWorkspaceMgr workspaceMgr) {
       throw new UnsupportedOperationException("KerasDepthwiseConv2D is inference only");
-    }
-
-    /** c-order, own buffer from offset 0, so {@code data().asFloat()} is exactly its values. */
-    private static INDArray contiguous(INDArray a) {
-      if (a.isView() || a.ordering() != 'c' || a.data().length() != a.length()) {
-        return a.dup('c');
-      }
-      return a;
     }
   }
 

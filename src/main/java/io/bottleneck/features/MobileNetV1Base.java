@@ -5,7 +5,6 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -22,8 +21,10 @@ import org.nd4j.linalg.api.buffer.DataType;
  * {@link ConvolutionMode#Same} computes the same split), has no bias and is followed by
  * BatchNormalization (eps 1e-3, variance parameter) and ReLU6. ReLU6 is a layer of its own:
  * DL4J's BatchNormalization layer ignores its activation function in inference.
- * Convolutions are {@link KerasConv2D} and {@link KerasDepthwiseConv2D}: DL4J's layers with a
- * faster forward pass. Input: RGB scaled to [-1, 1]. Not thread-safe.
+ *
+ * <p>Convolutions and batch norms are {@link KerasConv2D}, {@link KerasDepthwiseConv2D} and
+ * {@link KerasBatchNormalization}: DL4J's layers with a faster forward pass. Input: RGB scaled
+ * to [-1, 1]. Not thread-safe.
  */
 public final class MobileNetV1Base extends GraphImageBase {
 
@@ -95,9 +96,7 @@ public final class MobileNetV1Base extends GraphImageBase {
   /** Adds {@code <conv>_bn} and {@code <conv>_relu} after a convolution; returns the latter. */
   private static String batchNormRelu6(ComputationGraphConfiguration.GraphBuilder g, String conv,
       int channels) {
-    g.addLayer(conv + "_bn", new BatchNormalization.Builder()
-        .eps(BN_EPS).useLogStd(false).lockGammaBeta(false)
-        .nIn(channels).nOut(channels).build(), conv);
+    g.addLayer(conv + "_bn", KerasBatchNormalization.of(channels, BN_EPS), conv);
     g.addLayer(conv + "_relu", new ActivationLayer(Activation.RELU6), conv + "_bn");
     return conv + "_relu";
   }

@@ -54,9 +54,9 @@ class GoldenFeaturesTest {
 
   private static List<Golden> readGoldens() throws IOException {
     List<Golden> out = new ArrayList<>();
-    try (InputStream in = GoldenFeaturesTest.class.getResourceAsStream(
-            "/features/golden-features.tsv");
-        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+    InputStream in = GoldenFeaturesTest.class.getResourceAsStream("/features/golden-features.tsv");
+    assertThat(in).as("golden-features.tsv on the test classpath").isNotNull();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         if (line.isBlank() || line.startsWith("#")) {

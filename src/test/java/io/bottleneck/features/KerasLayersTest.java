@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -75,6 +76,21 @@ class KerasLayersTest {
         .nIn(c).nOut(c).hasBias(false).build();
     assertSameOutput(graph(KerasDepthwiseConv2D.same(c, 3, s), c, h, w, 1),
         graph(reference, c, h, w, 2), c, h, w);
+  }
+
+  @Test
+  void batchNormalizationMatchesDl4j() {
+    int c = 6;
+    BatchNormalization reference = new BatchNormalization.Builder()
+        .eps(1e-3).useLogStd(false).lockGammaBeta(false).nIn(c).nOut(c).build();
+    ComputationGraph ref = graph(reference, c, 5, 4, 2);
+    // non-trivial statistics; variances include a tiny one, as in the MobileNet file
+    ref.getLayer("l").setParam("gamma", Nd4j.rand(DataType.FLOAT, 1, c).addi(0.5));
+    ref.getLayer("l").setParam("beta", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5));
+    ref.getLayer("l").setParam("mean", Nd4j.rand(DataType.FLOAT, 1, c).subi(0.5));
+    ref.getLayer("l").setParam("var",
+        Nd4j.createFromArray(new float[][] {{0.5f, 2f, 1e-20f, 0.01f, 3f, 1f}}));
+    assertSameOutput(graph(KerasBatchNormalization.of(c, 1e-3), c, 5, 4, 1), ref, c, 5, 4);
   }
 
   @Test

@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
  * Evidence a golden file cannot fake: pretrained features must separate cats from dogs on the
  * 80 sample images (leave-one-out, small logistic regression), and the same architecture with
  * random weights must not. Wrong weight layout, channel order or scaling drops accuracy towards
- * chance.
+ * chance. Measured: MobileNet 0.9125, SqueezeNet 0.95, random weights <= 0.61. The
+ * thresholds are set so that a kernel loaded with kH and kW swapped fails too (0.8625 and 0.775),
+ * as does RGB/BGR swapped for MobileNet (0.825); subtler slips are the golden test's job.
  */
 class SampleAccuracyTest {
 
@@ -50,15 +52,18 @@ class SampleAccuracyTest {
     double random = looAccuracy(featurize(MobileNetV1Base.randomlyInitialised(42)));
     System.out.printf("MobileNet leave-one-out accuracy: pretrained %.4f, random %.4f%n",
         pretrained, random);
-    assertThat(pretrained).isGreaterThanOrEqualTo(0.85);
+    assertThat(pretrained).isGreaterThanOrEqualTo(0.875);
     assertThat(random).isLessThanOrEqualTo(0.70);
   }
 
   @Test
-  void squeezeNetFeaturesSeparateCatsFromDogs() {
+  void squeezeNetFeaturesSeparateCatsFromDogsAndRandomWeightsDoNot() {
     double pretrained = looAccuracy(featurize(Bases.load(SqueezeNetBase.ID)));
-    System.out.printf("SqueezeNet leave-one-out accuracy: pretrained %.4f%n", pretrained);
-    assertThat(pretrained).isGreaterThanOrEqualTo(0.85);
+    double random = looAccuracy(featurize(SqueezeNetBase.randomlyInitialised(42)));
+    System.out.printf("SqueezeNet leave-one-out accuracy: pretrained %.4f, random %.4f%n",
+        pretrained, random);
+    assertThat(pretrained).isGreaterThanOrEqualTo(0.90);
+    assertThat(random).isLessThanOrEqualTo(0.70);
   }
 
   private static float[][] featurize(ImageBase base) {
