@@ -91,6 +91,9 @@ public final class JobConfig implements Serializable {
 
     featurizeBatchSize = positive(c, "featurize.batch-size");
     featureCache = string(c, "featurize.cache");
+    if (featureCache.isEmpty()) {
+      throw invalid("featurize.cache", "\"\"", "a directory URI or path");
+    }
     featurizePartitions = atLeast(c, "featurize.partitions", 0);
 
     epochs = positive(c, "train.epochs");

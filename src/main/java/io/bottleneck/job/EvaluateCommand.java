@@ -55,7 +55,7 @@ final class EvaluateCommand extends JobCommand {
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     ModelBundle bundle = Stages.loadBundle(spark, cfg.model);
-    String cacheRoot = Stages.featureCacheForModel(spark, cfg, bundle, cfg.model);
+    String cacheRoot = Stages.featureCache(spark, cfg);
     IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
     Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, cacheRoot);
     ClassificationMetrics metrics = Stages.evaluate(features.featured(), bundle, cfg.predictBatchSize);

@@ -51,7 +51,7 @@ final class FeaturizeCommand extends JobCommand {
     String out = Stages.qualify(spark, cfg.output);
     Featurizer.Result result =
         Stages.featurize(
-            spark, spark.read().parquet(Stages.qualify(spark, cfg.input)), cfg.base, cfg, Stages.featureCache(spark, cfg, out));
+            spark, spark.read().parquet(Stages.qualify(spark, cfg.input)), cfg.base, cfg, Stages.featureCache(spark, cfg));
     result.featured().write().mode(SaveMode.Overwrite).parquet(out);
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("base", result.baseId());

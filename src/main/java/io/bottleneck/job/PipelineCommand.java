@@ -1,7 +1,5 @@
 package io.bottleneck.job;
 
-import static org.apache.spark.sql.functions.col;
-
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.features.Featurizer;
@@ -11,12 +9,8 @@ import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.split.StratifiedSplit;
-import io.bottleneck.train.HeadTrainer;
-import io.bottleneck.train.TrainedHead;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -92,7 +86,7 @@ final class PipelineCommand extends JobCommand {
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     String out = Stages.qualify(spark, cfg.output.isEmpty() ? "runs/" + cfg.runId : cfg.output);
-    String cache = Stages.featureCache(spark, cfg, out);
+    String cache = Stages.featureCache(spark, cfg);
     Map<String, Object> seconds = new LinkedHashMap<>();
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("run_id", cfg.runId);
@@ -132,40 +126,23 @@ final class PipelineCommand extends JobCommand {
     seconds.put("featurize", lap(t0));
     t0 = System.nanoTime();
 
-    Dataset<Row> trainRows = featured.where(col(Columns.SPLIT).equalTo("train"));
-    List<String> classes = Stages.classes(trainRows);
-    Dataset<Row> indexed = Stages.withLabelIndex(featured, classes);
-    Dataset<Row> train = indexed.where(col(Columns.SPLIT).equalTo("train"));
-    Dataset<Row> validation = indexed.where(col(Columns.SPLIT).equalTo("validation"));
-    TrainedHead trained =
-        HeadTrainer.fit(
-            JavaSparkContext.fromSparkContext(spark.sparkContext()),
-            train,
-            validation,
-            classes.size(),
-            Stages.headConfig(cfg));
+    Map<String, Object> provenance = new LinkedHashMap<>();
+    provenance.put("input", summary.get("input"));
+    provenance.put("label_from", cfg.labelFrom);
+    provenance.put("test_size", cfg.testSize);
+    provenance.put("seed", cfg.seed);
+    provenance.put("run_id", cfg.runId);
+    provenance.put("feature_cache", cache);
+    Stages.Trained trained =
+        Stages.trainAndEvaluate(
+            spark, featured, features.baseId(), features.preprocessingId(), features.featureSize(), cfg, provenance);
+    ModelBundle bundle = trained.bundle();
+    ClassificationMetrics metrics = trained.metrics();
     seconds.put("train", lap(t0));
     t0 = System.nanoTime();
-
-    Map<String, Object> training = new LinkedHashMap<>();
-    training.put("head", Stages.headConfig(cfg));
-    training.put("epochs_run", trained.history().size());
-    training.put("best_epoch", trained.bestEpoch());
-    training.put("stopped_early", trained.stoppedEarly());
-    training.put("input", summary.get("input"));
-    training.put("label_from", cfg.labelFrom);
-    training.put("test_size", cfg.testSize);
-    training.put("seed", cfg.seed);
-    training.put("run_id", cfg.runId);
-    training.put("feature_cache", cache);
-    ModelBundle bundle =
-        ModelBundle.create(
-            features.baseId(), features.preprocessingId(), features.featureSize(), classes, trained.network(), training, null);
-    ClassificationMetrics metrics = Stages.evaluate(validation.drop(Columns.LABEL_INDEX), bundle, cfg.predictBatchSize);
-    bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
     bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration());
     Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
-    Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.history()));
+    Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.head().history()));
     seconds.put("evaluate", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();

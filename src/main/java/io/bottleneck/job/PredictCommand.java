@@ -2,7 +2,6 @@ package io.bottleneck.job;
 
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.JobConfig;
-import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import java.util.LinkedHashMap;
@@ -69,7 +68,7 @@ final class PredictCommand extends JobCommand {
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     ModelBundle bundle = Stages.loadBundle(spark, cfg.model);
-    String cacheRoot = Stages.featureCacheForModel(spark, cfg, bundle, cfg.model);
+    String cacheRoot = Stages.featureCache(spark, cfg);
     Predictions.Outcome outcome = Predictions.run(spark, cfg, bundle, cfg.input, cfg.output, cfg.predictTable, cacheRoot);
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("run_id", cfg.runId);

@@ -14,12 +14,19 @@ import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.predict.HeadScorer;
+import io.bottleneck.io.Json;
+import io.bottleneck.io.Schemas;
 import io.bottleneck.train.EpochStats;
 import io.bottleneck.train.HeadConfig;
+import io.bottleneck.train.HeadTrainer;
+import io.bottleneck.train.TrainedHead;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -45,27 +52,9 @@ final class Stages {
     return result;
   }
 
-  /** The feature cache root: the configured one, or feature-cache next to the output. */
-  static String featureCache(SparkSession spark, JobConfig cfg, String output) {
-    if (!cfg.featureCache.isEmpty()) {
-      return qualify(spark, cfg.featureCache);
-    }
-    return HadoopFiles.child(HadoopFiles.parent(output), "feature-cache");
-  }
-
-  /**
-   * The cache for evaluate and predict: the configured one, else the one the model was trained
-   * with (recorded in its bundle), else feature-cache next to the model directory.
-   */
-  static String featureCacheForModel(SparkSession spark, JobConfig cfg, ModelBundle bundle, String modelDir) {
-    if (!cfg.featureCache.isEmpty()) {
-      return qualify(spark, cfg.featureCache);
-    }
-    Object recorded = bundle.training().get("feature_cache");
-    if (recorded != null && !recorded.toString().isEmpty()) {
-      return recorded.toString();
-    }
-    return HadoopFiles.child(HadoopFiles.parent(qualify(spark, modelDir)), "feature-cache");
+  /** The feature cache root, qualified (a relative path resolves on the default file system). */
+  static String featureCache(SparkSession spark, JobConfig cfg) {
+    return qualify(spark, cfg.featureCache);
   }
 
   static Featurizer.Result featurize(SparkSession spark, Dataset<Row> images, String baseId, JobConfig cfg, String cacheRoot) {
@@ -125,6 +114,42 @@ final class Stages {
     Dataset<Row> indexed = withLabelIndex(featuredLabeled, bundle.classes());
     Dataset<Row> scored = HeadScorer.score(indexed, bundle.head(), bundle.classes(), batchSize);
     return ClassificationMetrics.fromPredictions(scored, bundle.classes());
+  }
+
+  /** A trained head as a bundle, with its validation metrics when there are validation rows. */
+  record Trained(ModelBundle bundle, TrainedHead head, ClassificationMetrics metrics) {}
+
+  /**
+   * Trains the head on featurized rows: split = train rows train, split = validation rows
+   * validate (without a split column every row trains), then evaluates the best weights on
+   * the validation rows.
+   */
+  static Trained trainAndEvaluate(
+      SparkSession spark, Dataset<Row> featured, String baseId, String preprocessingId, int featureSize,
+      JobConfig cfg, Map<String, Object> provenance) {
+    boolean hasSplit = Schemas.hasColumn(featured.schema(), Columns.SPLIT);
+    Dataset<Row> trainRows = hasSplit ? featured.where(col(Columns.SPLIT).equalTo("train")) : featured;
+    List<String> classes = classes(trainRows);
+    Dataset<Row> indexed = withLabelIndex(featured, classes);
+    Dataset<Row> train = hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("train")) : indexed;
+    Dataset<Row> validation = hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("validation")) : null;
+    HeadConfig headConfig = headConfig(cfg);
+    TrainedHead trained =
+        HeadTrainer.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), train, validation, classes.size(), headConfig);
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("head", headConfig);
+    training.put("epochs_run", trained.history().size());
+    training.put("best_epoch", trained.bestEpoch());
+    training.put("stopped_early", trained.stoppedEarly());
+    training.putAll(provenance);
+    ModelBundle bundle =
+        ModelBundle.create(baseId, preprocessingId, featureSize, classes, trained.network(), training, null);
+    ClassificationMetrics metrics = null;
+    if (validation != null && !validation.isEmpty()) {
+      metrics = evaluate(validation.drop(Columns.LABEL_INDEX), bundle, cfg.predictBatchSize);
+      bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
+    }
+    return new Trained(bundle, trained, metrics);
   }
 
   static String historyCsv(List<EpochStats> history) {

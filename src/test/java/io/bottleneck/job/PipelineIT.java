@@ -192,4 +192,39 @@ class PipelineIT {
     assertThat(rows.where("run_id = 't1'").count()).isEqualTo(12);
     assertThat(rows.where("run_id = 't2'").count()).isEqualTo(12);
   }
+
+  @Test
+  @Order(6)
+  void eachStageRunsAloneOnParquetDatasets() throws Exception {
+    Launcher.Result ingest =
+        Launcher.run(work, "ingest", "--input", "data/sample/train", "--label-from", "filename", "--output", "stages/ingest");
+    assertThat(ingest.exitCode()).as(ingest.toString()).isZero();
+    assertThat(ingest.lastLine()).isEqualTo("{\"listed\":82,\"accepted\":80,\"rejected\":2}");
+
+    Launcher.Result split =
+        Launcher.run(work, "split", "--input", "stages/ingest/images", "--output", "stages/split", "--test-size", "0.25", "--seed", "7");
+    assertThat(split.exitCode()).as(split.toString()).isZero();
+    assertThat(split.lastLine()).isEqualTo("{\"train\":60,\"validation\":20}");
+
+    Launcher.Result featurize =
+        Launcher.run(work, "featurize", "--input", "stages/split", "--output", "stages/features", "--cache", "stages/cache");
+    assertThat(featurize.exitCode()).as(featurize.toString()).isZero();
+    JsonNode features = JSON.readTree(featurize.lastLine());
+    assertThat(features.get("computed").asLong()).isEqualTo(80);
+    assertThat(features.get("feature_size").asInt()).isEqualTo(256);
+
+    Launcher.Result train =
+        Launcher.run(work, "train", "--input", "stages/features", "--output", "stages/model", "--epochs", "8");
+    assertThat(train.exitCode()).as(train.toString()).isZero();
+    assertThat(JSON.readTree(train.lastLine()).get("n").asInt()).isEqualTo(20);
+    assertThat(Files.readAllLines(work.resolve("stages/model/history.csv")).size()).isBetween(2, 9);
+    assertThat(train.stderr()).contains("Epoch 1/8 - loss: ");
+
+    Launcher.Result evaluate =
+        Launcher.run(work, "evaluate", "--model", "stages/model", "--input", "data/sample/train", "--label-from", "filename",
+            "--cache", "stages/cache");
+    assertThat(evaluate.exitCode()).as(evaluate.toString()).isZero();
+    assertThat(evaluate.stderr()).contains("all 80 distinct images found in the cache");
+    assertThat(JSON.readTree(evaluate.lastLine()).get("n").asInt()).isEqualTo(80);
+  }
 }
