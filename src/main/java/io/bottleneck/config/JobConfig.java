@@ -62,6 +62,12 @@ public final class JobConfig implements Serializable {
   public final String metastoreDir;
   public final Map<String, String> spark;
 
+  public final int benchImages;
+  public final List<Integer> benchScale;
+  public final String benchInput;
+  public final String benchWorkDir;
+  public final long benchSeed;
+
   private JobConfig(Config c) {
     input = string(c, "input");
     labelFrom = string(c, "label-from");
@@ -148,6 +154,23 @@ public final class JobConfig implements Serializable {
       sparkSettings.put(e.getKey(), String.valueOf(v));
     }
     spark = Collections.unmodifiableMap(sparkSettings);
+
+    benchImages = positive(c, "bench.images");
+    benchScale = List.copyOf(c.getIntList(key("bench.scale")));
+    for (int n : benchScale) {
+      if (n < 1) {
+        throw invalid("bench.scale", benchScale, "a list of positive image counts");
+      }
+    }
+    benchInput = string(c, "bench.input");
+    if (benchInput.isEmpty()) {
+      throw invalid("bench.input", "\"\"", "a directory URI or path");
+    }
+    benchWorkDir = string(c, "bench.work-dir");
+    if (benchWorkDir.isEmpty()) {
+      throw invalid("bench.work-dir", "\"\"", "a local directory");
+    }
+    benchSeed = c.getLong(key("bench.seed"));
   }
 
   /** Reads and validates a merged configuration; any problem is a {@link ConfigError}. */

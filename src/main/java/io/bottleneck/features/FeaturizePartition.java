@@ -15,6 +15,7 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * Runs on an executor: reads each image by path, decodes it and pushes fixed-size mini-batches
@@ -27,13 +28,19 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private final Broadcast<byte[]> weights;
   private final Broadcast<SerializableHadoopConf> conf;
   private final int batchSize;
+  private final LongAccumulator done;
 
   FeaturizePartition(
-      String baseId, Broadcast<byte[]> weights, Broadcast<SerializableHadoopConf> conf, int batchSize) {
+      String baseId,
+      Broadcast<byte[]> weights,
+      Broadcast<SerializableHadoopConf> conf,
+      int batchSize,
+      LongAccumulator done) {
     this.baseId = baseId;
     this.weights = weights;
     this.conf = conf;
     this.batchSize = batchSize;
+    this.done = done;
   }
 
   @Override
@@ -81,6 +88,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
           base = BasePool.borrow(baseId, weights);
         }
         float[][] features = base.featurize(images);
+        done.add(features.length);
         for (int i = 0; i < features.length; i++) {
           out.add(RowFactory.create(hashes.get(i), features[i]));
         }

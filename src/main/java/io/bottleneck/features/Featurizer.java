@@ -16,6 +16,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,11 @@ public final class Featurizer {
       return computeSeconds > 0 ? computed / computeSeconds : 0;
     }
   }
+
+  /** Target partition size in mini-batches when the partition count is not configured. */
+  static final int BATCHES_PER_PARTITION = 8;
+  /** Cadence of the progress log. */
+  static final long PROGRESS_SECONDS = 10;
 
   private Featurizer() {}
 
@@ -110,17 +116,24 @@ public final class Featurizer {
           "featurize: {} of {} distinct images not in the cache; computing them with {}",
           missingCount, distinctCount, baseId);
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      int parts = partitions > 0 ? partitions : 2 * jsc.defaultParallelism();
-      parts = (int) Math.max(1, Math.min(parts, (missingCount + batchSize - 1) / batchSize));
+      // Small partitions (a few batches each) keep progress and retries fine-grained; a task
+      // costs little since networks are pooled per executor thread.
+      long batches = (missingCount + batchSize - 1) / batchSize;
+      int parts =
+          partitions > 0
+              ? partitions
+              : (int) Math.max(2L * jsc.defaultParallelism(), (batches + BATCHES_PER_PARTITION - 1) / BATCHES_PER_PARTITION);
+      parts = (int) Math.max(1, Math.min(parts, batches));
+      LongAccumulator done = spark.sparkContext().longAccumulator("featurized images");
       Broadcast<byte[]> weights = jsc.broadcast(Bases.weights(baseId));
       Broadcast<SerializableHadoopConf> conf =
           jsc.broadcast(new SerializableHadoopConf(hadoopConf));
       spark.sparkContext().setJobGroup("featurize", "featurize " + missingCount + " images with " + baseId, false);
-      try {
+      try (FeaturizeProgress progress = new FeaturizeProgress(done, missingCount, PROGRESS_SECONDS)) {
         missing
             .repartition(parts)
             .mapPartitions(
-                new FeaturizePartition(baseId, weights, conf, batchSize),
+                new FeaturizePartition(baseId, weights, conf, batchSize, done),
                 Encoders.row(FEATURE_SCHEMA))
             .write()
             .mode(SaveMode.Append)

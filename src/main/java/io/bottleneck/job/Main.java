@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
       FeaturizeCommand.class,
       TrainCommand.class,
       EvaluateCommand.class,
-      PredictCommand.class
+      PredictCommand.class,
+      BenchCommand.class
     })
 public final class Main implements Runnable {
   public static final int OK = 0;

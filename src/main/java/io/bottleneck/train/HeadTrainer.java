@@ -241,7 +241,7 @@ public final class HeadTrainer {
    * Dense(relu) [+ Dropout] per hidden size, then softmax with cross-entropy (MCXENT); Adam, L2 on
    * weights, He init for ReLU layers and Xavier for the output, all seeded.
    */
-  static MultiLayerNetwork buildNetwork(int inputSize, int numClasses, HeadConfig config) {
+  public static MultiLayerNetwork buildNetwork(int inputSize, int numClasses, HeadConfig config) {
     NeuralNetConfiguration.ListBuilder layers =
         new NeuralNetConfiguration.Builder()
             .seed(config.seed())
