@@ -15,11 +15,11 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-      "Measures featurization and head training on the same distinct images (jittered copies of",
-      "bench.input), in Spark local mode: decode ceiling, bare single-JVM loop, the featurize stage",
-      "with the cache cold and warm, one head epoch on Spark and in one JVM, and with --scale the",
-      "seconds per 1,000 images and peak memory at each size. Prints a table, then one JSON line;",
-      "also writes the JSON to <work-dir>/bench-<timestamp>.json."
+      "Measures featurization and head training on the same distinct images (jittered",
+      "copies of bench.input) in Spark local mode: decode ceiling, bare single-JVM loop,",
+      "featurize stage with the cache cold and warm, one head epoch on Spark and in one",
+      "JVM; with --scale, seconds per 1,000 images and peak memory at each size. Prints",
+      "a table, then one JSON line, also written to <work-dir>/bench-<timestamp>.json."
     })
 final class BenchCommand extends JobCommand {
   @Option(names = "--images", paramLabel = "N", description = "Distinct images to measure on (key: bench.images).")
@@ -30,8 +30,9 @@ final class BenchCommand extends JobCommand {
 
   @Option(
       names = "--scale",
-      paramLabel = "N1,N2,...",
+      paramLabel = "N",
       split = ",",
+      splitSynopsisLabel = ",",
       description = "Sizes of the scaling run, e.g. 2000,25000 (key: bench.scale).")
   List<Integer> scale;
 
