@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Measures featurization and head training on the same distinct images (jittered",
-      "copies of bench.input) in Spark local mode: decode ceiling, bare single-JVM loop,",
+      "copies of bench.input) in Spark local mode: decode ceiling, bare 1-JVM loop,",
       "featurize stage with the cache cold and warm, one head epoch on Spark and in one",
       "JVM; with --scale, seconds per 1,000 images and peak memory at each size. Prints",
       "a table, then one JSON line, also written to <work-dir>/bench-<timestamp>.json."
