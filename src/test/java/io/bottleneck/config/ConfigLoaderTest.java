@@ -90,6 +90,13 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theShippedLocalProfileLoads() {
+    JobConfig cfg = load(new File("conf/local.conf"), List.of(), Map.of());
+    assertThat(cfg.featurizeBatchSize).isEqualTo(16);
+    assertThat(cfg.spark).containsEntry("spark.ui.enabled", "false");
+  }
+
+  @Test
   void missingConfFileIsAUsageError() {
     assertThatThrownBy(() -> load(new File(tmp.toFile(), "nope.conf"), List.of(), Map.of()))
         .isInstanceOf(ConfigError.class)
