@@ -12,6 +12,8 @@ import java.util.Map;
  * unrounded values.
  *
  * @param images images in the main measurements (all distinct)
+ * @param loadAverage the machine's 1-minute load average when the run started (other work on the
+ *     cores skews every figure)
  * @param decodeSeconds read + decode + resize of all images on {@code cores} threads
  * @param bareSeconds read + decode + preprocess + forward of all images, one thread, one base
  * @param featurizeColdSeconds the featurize stage through Spark, fresh cache
@@ -29,6 +31,7 @@ public record BenchReport(
     int cores,
     String master,
     String date,
+    double loadAverage,
     double decodeSeconds,
     double bareSeconds,
     double featurizeColdSeconds,
@@ -98,6 +101,7 @@ public record BenchReport(
     m.put("cores", cores);
     m.put("master", master);
     m.put("date", date);
+    m.put("load_average", round(loadAverage, 2));
     m.put("decode_img_per_s", round(decodeImgPerS(), 2));
     m.put("bare_img_per_s", round(bareImgPerS(), 2));
     m.put("featurize_img_per_s", round(featurizeImgPerS(), 2));
@@ -135,8 +139,8 @@ public record BenchReport(
     b.append(
         String.format(
             Locale.ROOT,
-            "Bottleneck bench: %d distinct images, %s, batch %d, %d cores, %s, %s%n",
-            images, base, batchSize, cores, master, date));
+            "Bottleneck bench: %d distinct images, %s, batch %d, %d cores (load %.2f), %s, %s%n",
+            images, base, batchSize, cores, loadAverage, master, date));
     String row = "  %-44s %12s  %s%n";
     b.append(String.format(Locale.ROOT, row, "measure", "value", "unit / note"));
     b.append(String.format(Locale.ROOT, row, "decode + resize, all cores (ceiling)", f2(decodeImgPerS()), "img/s"));

@@ -3,6 +3,8 @@ package io.bottleneck.io;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferInt;
 import java.awt.image.IndexColorModel;
@@ -306,6 +308,41 @@ public final class Images {
   // ---------------------------------------------------------------------------------------------
   // Conversion to RGB
 
+  /**
+   * Fast path for the JPEG reader's usual output (3 or 4 interleaved byte bands, RGB colour
+   * space): reads the bytes directly, as getRGB's per-pixel colour-model calls made the
+   * conversion slower than the JPEG decode itself. Returns false when it does not apply.
+   */
+  private static boolean copyInterleavedBytes(BufferedImage src, int[] out) {
+    int type = src.getType();
+    if (type != BufferedImage.TYPE_3BYTE_BGR && type != BufferedImage.TYPE_4BYTE_ABGR) {
+      return false;
+    }
+    Raster raster = src.getRaster();
+    if (!(raster.getDataBuffer() instanceof DataBufferByte buffer)
+        || !(raster.getSampleModel() instanceof ComponentSampleModel model)
+        || buffer.getNumBanks() != 1) {
+      return false;
+    }
+    byte[] data = buffer.getData();
+    int pixelStride = model.getPixelStride();
+    int scanlineStride = model.getScanlineStride();
+    int[] offsets = model.getBandOffsets(); // bands in colour-model order: R, G, B (, A)
+    int originX = -raster.getSampleModelTranslateX();
+    int originY = -raster.getSampleModelTranslateY();
+    int w = src.getWidth();
+    int h = src.getHeight();
+    for (int y = 0; y < h; y++) {
+      int p = buffer.getOffset() + (y + originY) * scanlineStride + originX * pixelStride;
+      int row = y * w;
+      for (int x = 0; x < w; x++, p += pixelStride) {
+        out[row + x] =
+            (data[p + offsets[0]] & 0xFF) << 16 | (data[p + offsets[1]] & 0xFF) << 8 | (data[p + offsets[2]] & 0xFF);
+      }
+    }
+    return true;
+  }
+
   static BufferedImage toRgb(BufferedImage src) {
     if (src.getType() == BufferedImage.TYPE_INT_RGB) {
       return src;
@@ -314,6 +351,9 @@ public final class Images {
     int h = src.getHeight();
     BufferedImage dst = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     int[] out = ((DataBufferInt) dst.getRaster().getDataBuffer()).getData();
+    if (copyInterleavedBytes(src, out)) {
+      return dst;
+    }
     ColorModel cm = src.getColorModel();
     int transfer = src.getRaster().getTransferType();
     boolean gray = !(cm instanceof IndexColorModel)
