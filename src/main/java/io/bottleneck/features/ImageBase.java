@@ -6,11 +6,15 @@ import java.util.List;
 /**
  * A frozen pretrained network turning images into feature vectors ("bottleneck features").
  *
- * <p>Instances are NOT thread-safe: they hold one DL4J graph whose forward pass keeps per-call
- * state. Callers use one instance per thread (on Spark: one per task/partition, built from
- * broadcast weight bytes with {@link Bases#fromWeights}).
+ * <p>Instances are NOT thread-safe: a DL4J graph's forward pass keeps per-call state. Callers
+ * use one instance per thread (on Spark: one per task/partition, built from broadcast weight
+ * bytes with {@link Bases#fromWeights}).
+ *
+ * <p>An instance may hold native resources (the TensorFlow engine holds a TF graph and
+ * session): {@link #close()} it when done. Unclosed instances are released when garbage
+ * collected; executors keep theirs pooled for the life of the JVM.
  */
-public interface ImageBase {
+public interface ImageBase extends AutoCloseable {
 
   /** Stable identifier, one of {@link Bases#names()}, e.g. {@code "mobilenet_v1_0.25"}. */
   String id();
@@ -28,9 +32,26 @@ public interface ImageBase {
   String preprocessingId();
 
   /**
+   * The inference engine, one of {@link Bases#engines()}. Defaults to DL4J, which every base
+   * used before engines existed; other engines override it.
+   */
+  default String engine() {
+    return Bases.ENGINE_DL4J;
+  }
+
+  /**
    * Batch forward pass: one row of {@link #featureSize()} floats per image, in input order.
    * Images may be of any size (TYPE_INT_RGB expected, other types are converted); each is
    * resized to {@link #inputSize()} without cropping.
    */
   float[][] featurize(List<BufferedImage> images);
+
+  /**
+   * Releases native resources, if the engine holds any (then later calls to {@link #featurize}
+   * fail). Idempotent.
+   */
+  @Override
+  default void close() {
+    // DL4J graphs live on the JVM heap (their off-heap buffers are GC-managed): nothing to do
+  }
 }

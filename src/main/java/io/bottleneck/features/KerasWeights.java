@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -101,6 +102,33 @@ final class KerasWeights {
    * the layer has one, is copied to {@code b}.
    */
   void copyConv(ComputationGraph graph, String layer) {
+    Conv conv = takeConv(layer);
+    assign(graph, layer, "W", conv.kernel().permute(3, 2, 0, 1));
+    if (conv.bias() != null) {
+      assign(graph, layer, "b", conv.bias());
+    }
+  }
+
+  /** DepthwiseConv2D: kernel {@code [kH,kW,C,multiplier]} is DL4J's layout already. */
+  void copyDepthwise(ComputationGraph graph, String layer) {
+    assign(graph, layer, "W", takeDepthwise(layer));
+  }
+
+  /** BatchNormalization: gamma, beta, moving mean and moving variance (not log-std). */
+  void copyBatchNorm(ComputationGraph graph, String layer) {
+    for (Map.Entry<String, INDArray> e : takeBatchNorm(layer).entrySet()) {
+      assign(graph, layer, e.getKey(), e.getValue());
+    }
+  }
+
+  /** A Conv2D layer's tensors in Keras layout: kernel {@code [kH,kW,in,out]}, bias or null. */
+  record Conv(INDArray kernel, INDArray bias) {}
+
+  /**
+   * Removes and returns a Conv2D layer's kernel and optional bias, as stored (Keras layout,
+   * which is also TensorFlow's HWIO). For engines that do not hold a DL4J graph.
+   */
+  Conv takeConv(String layer) {
     Map<String, INDArray> t = take(layer);
     INDArray kernel = null;
     INDArray bias = null;
@@ -118,24 +146,24 @@ final class KerasWeights {
     if (kernel == null) {
       throw new IllegalStateException("No kernel for convolution " + layer + " in " + t.keySet());
     }
-    assign(graph, layer, "W", kernel.permute(3, 2, 0, 1));
-    if (bias != null) {
-      assign(graph, layer, "b", bias);
-    }
+    return new Conv(kernel, bias);
   }
 
-  /** DepthwiseConv2D: kernel {@code [kH,kW,C,multiplier]} is DL4J's layout already. */
-  void copyDepthwise(ComputationGraph graph, String layer) {
+  /** Removes and returns a DepthwiseConv2D kernel {@code [kH,kW,C,multiplier]}. */
+  INDArray takeDepthwise(String layer) {
     Map<String, INDArray> t = take(layer);
     if (t.size() != 1) {
       throw new IllegalStateException("Expected one depthwise kernel for " + layer + ": "
           + t.keySet());
     }
-    assign(graph, layer, "W", t.values().iterator().next());
+    return t.values().iterator().next();
   }
 
-  /** BatchNormalization: gamma, beta, moving mean and moving variance (not log-std). */
-  void copyBatchNorm(ComputationGraph graph, String layer) {
+  /**
+   * Removes and returns a BatchNormalization layer's tensors keyed {@code gamma}, {@code beta},
+   * {@code mean} and {@code var} (Keras keeps the variance, not a log-std).
+   */
+  Map<String, INDArray> takeBatchNorm(String layer) {
     Map<String, INDArray> t = take(layer);
     Map<String, String> keyBySuffix = Map.of(
         "gamma:0", "gamma", "beta:0", "beta", "moving_mean:0", "mean",
@@ -144,13 +172,41 @@ final class KerasWeights {
       throw new IllegalStateException("Expected 4 batch-norm tensors for " + layer + ": "
           + t.keySet());
     }
+    Map<String, INDArray> byKey = new LinkedHashMap<>();
     for (Map.Entry<String, INDArray> e : t.entrySet()) {
       String name = e.getKey().substring(e.getKey().lastIndexOf('/') + 1);
       String key = keyBySuffix.get(name);
       if (key == null) {
         throw new IllegalStateException("Unexpected batch-norm tensor " + e.getKey());
       }
-      assign(graph, layer, key, e.getValue());
+      byKey.put(key, e.getValue());
+    }
+    return byKey;
+  }
+
+  /** A tensor's values in c order (row-major over its Keras shape). */
+  static float[] values(INDArray tensor) {
+    // a fresh c-ordered copy owns exactly its values, in row-major order
+    float[] values = tensor.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    if (values.length != tensor.length()) {
+      throw new IllegalStateException("Expected " + tensor.length() + " values, got "
+          + values.length + " for " + tensor.shapeInfoToString());
+    }
+    return values;
+  }
+
+  /**
+   * For engines without a DL4J graph: fails unless every tensor of the file was taken and the
+   * file holds exactly {@code expectedParams} values.
+   */
+  void verifyAllTaken(long expectedParams) {
+    if (!remaining.isEmpty()) {
+      throw new IllegalStateException("Weight tensors not used by the architecture: "
+          + new TreeSet<>(remaining.keySet()));
+    }
+    if (totalValues != expectedParams) {
+      throw new IllegalStateException("Expected " + expectedParams + " parameters; the file has "
+          + totalValues);
     }
   }
 

@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * Turns images into a network input: bilinear resize to a square without cropping (like Keras
  * {@code load_img(target_size=...)}), then a per-channel affine map {@code v * scale + offset}
- * in RGB or BGR channel order, laid out NCHW.
+ * in RGB or BGR channel order, laid out NCHW (DL4J) or NHWC (TensorFlow). Both layouts hold
+ * bit-identical values: only the position of each value differs.
  *
  * <p>The resize is implemented here rather than with Java2D so results are identical on every
  * JVM and platform (feature caches and golden tests depend on it), and so resizing, colour
@@ -71,8 +72,38 @@ public final class Preprocessing {
     return out;
   }
 
+  /** All images as one NHWC float buffer of length {@code n * size * size * 3}. */
+  public float[] toNhwc(List<BufferedImage> images) {
+    Objects.requireNonNull(images, "images");
+    int perImage = 3 * size * size;
+    float[] out = new float[Math.multiplyExact(images.size(), perImage)];
+    for (int i = 0; i < images.size(); i++) {
+      BufferedImage image = images.get(i);
+      if (image == null) {
+        throw new IllegalArgumentException("Image " + i + " of the batch is null");
+      }
+      fillNhwc(image, out, i * perImage);
+    }
+    return out;
+  }
+
   /** Writes one image's three channel planes ({@code 3 * size * size} floats) at {@code at}. */
   public void fill(BufferedImage image, float[] dst, int at) {
+    // NCHW: channels are planes apart, neighbouring pixels adjacent
+    fill(image, dst, at, size * size, 1);
+  }
+
+  /** Writes one image as {@code size * size} interleaved pixels of 3 channels at {@code at}. */
+  public void fillNhwc(BufferedImage image, float[] dst, int at) {
+    fill(image, dst, at, 1, 3);
+  }
+
+  /**
+   * The one resize + colour pass behind both layouts, so NCHW and NHWC values are identical:
+   * value (channel c, pixel o) goes to {@code at + c * channelStride + o * pixelStride}.
+   */
+  private void fill(BufferedImage image, float[] dst, int at, int channelStride,
+      int pixelStride) {
     int w = image.getWidth();
     int h = image.getHeight();
     int[] px = rgbPixels(image);
@@ -85,11 +116,10 @@ public final class Preprocessing {
     float[] fy = new float[size];
     samplingGrid(h, y0, y1, fy);
 
-    int plane = size * size;
-    // plane index of R, G and B in the output (BGR puts blue first)
-    int rAt = at + (bgr ? 2 : 0) * plane;
-    int gAt = at + plane;
-    int bAt = at + (bgr ? 0 : 2) * plane;
+    // offset of R, G and B in the output (BGR puts blue first)
+    int rAt = at + (bgr ? 2 : 0) * channelStride;
+    int gAt = at + channelStride;
+    int bAt = at + (bgr ? 0 : 2) * channelStride;
     float rScale = scale[bgr ? 2 : 0];
     float gScale = scale[1];
     float bScale = scale[bgr ? 0 : 2];
@@ -101,8 +131,8 @@ public final class Preprocessing {
       int row0 = y0[oy] * w;
       int row1 = y1[oy] * w;
       float wy = fy[oy];
-      int o = oy * size;
-      for (int ox = 0; ox < size; ox++, o++) {
+      int o = oy * size * pixelStride;
+      for (int ox = 0; ox < size; ox++, o += pixelStride) {
         int p00 = px[row0 + x0[ox]];
         int p01 = px[row0 + x1[ox]];
         int p10 = px[row1 + x0[ox]];

@@ -22,8 +22,9 @@ class BasesTest {
 
   @BeforeAll
   static void load() {
-    mobileNet = Bases.load("mobilenet_v1_0.25");
-    squeezeNet = Bases.load("squeezenet_1.1");
+    // the DL4J reference; EnginesTest holds the other engines to it
+    mobileNet = Bases.load("mobilenet_v1_0.25", Bases.ENGINE_DL4J);
+    squeezeNet = Bases.load("squeezenet_1.1", Bases.ENGINE_DL4J);
   }
 
   /** A test image from the classpath as TYPE_INT_RGB, as the API expects. */
@@ -82,11 +83,13 @@ class BasesTest {
   @Test
   void weightsOfAnotherArchitectureFailLoudly() {
     byte[] squeezeNetWeights = Bases.weights("squeezenet_1.1");
-    assertThatThrownBy(() -> Bases.fromWeights("mobilenet_v1_0.25", squeezeNetWeights))
+    assertThatThrownBy(
+            () -> Bases.fromWeights("mobilenet_v1_0.25", squeezeNetWeights, Bases.ENGINE_DL4J))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("Shape mismatch for conv1.W");
     byte[] mobileNetWeights = Bases.weights("mobilenet_v1_0.25");
-    assertThatThrownBy(() -> Bases.fromWeights("squeezenet_1.1", mobileNetWeights))
+    assertThatThrownBy(
+            () -> Bases.fromWeights("squeezenet_1.1", mobileNetWeights, Bases.ENGINE_DL4J))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("conv1");
   }

@@ -11,7 +11,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Pins the features of fixed images, so any change to weights loading, architecture or
@@ -25,15 +26,21 @@ class GoldenFeaturesTest {
 
   private record Golden(String base, String image, double norm, double[] first) {}
 
-  @Test
-  void featuresMatchTheGoldenValues() throws IOException {
+  static List<String> engines() {
+    return Bases.engines();
+  }
+
+  /** The goldens hold on every engine: engines share the feature cache (see {@link Bases}). */
+  @ParameterizedTest
+  @MethodSource("engines")
+  void featuresMatchTheGoldenValues(String engine) throws IOException {
     List<Golden> goldens = readGoldens();
     assertThat(goldens).extracting(Golden::base).containsAll(Bases.names());
     Map<String, ImageBase> bases = new HashMap<>();
     for (Golden g : goldens) {
-      ImageBase base = bases.computeIfAbsent(g.base(), Bases::load);
+      ImageBase base = bases.computeIfAbsent(g.base(), id -> Bases.load(id, engine));
       float[] f = base.featurize(List.of(BasesTest.image(g.image())))[0];
-      String what = g.base() + " on " + g.image();
+      String what = g.base() + " on " + g.image() + " (" + engine + ")";
       for (int i = 0; i < g.first().length; i++) {
         assertClose(f[i], g.first()[i], what + " value " + i);
       }
@@ -43,6 +50,7 @@ class GoldenFeaturesTest {
       }
       assertClose(Math.sqrt(sum), g.norm(), what + " L2 norm");
     }
+    bases.values().forEach(ImageBase::close);
   }
 
   private static void assertClose(double actual, double expected, String what) {
