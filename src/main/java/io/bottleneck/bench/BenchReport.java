@@ -27,6 +27,7 @@ import java.util.Map;
 public record BenchReport(
     int images,
     String base,
+    String engine,
     int batchSize,
     int cores,
     String master,
@@ -97,6 +98,7 @@ public record BenchReport(
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("images", images);
     m.put("base", base);
+    m.put("engine", engine);
     m.put("batch_size", batchSize);
     m.put("cores", cores);
     m.put("master", master);
@@ -139,8 +141,8 @@ public record BenchReport(
     b.append(
         String.format(
             Locale.ROOT,
-            "Bottleneck bench: %d distinct images, %s, batch %d, %d cores (load %.2f), %s, %s%n",
-            images, base, batchSize, cores, loadAverage, master, date));
+            "Bottleneck bench: %d distinct images, %s on %s, batch %d, %d cores (load %.2f), %s, %s%n",
+            images, base, engine, batchSize, cores, loadAverage, master, date));
     String row = "  %-44s %12s  %s%n";
     b.append(String.format(Locale.ROOT, row, "measure", "value", "unit / note"));
     b.append(String.format(Locale.ROOT, row, "decode + resize, all cores (ceiling)", f2(decodeImgPerS()), "img/s"));

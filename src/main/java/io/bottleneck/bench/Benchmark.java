@@ -108,6 +108,7 @@ public final class Benchmark {
       int images,
       List<Integer> scale,
       String base,
+      String engine,
       int batchSize,
       int partitions,
       long seed,
@@ -117,6 +118,7 @@ public final class Benchmark {
       Objects.requireNonNull(input, "input");
       Objects.requireNonNull(workDir, "workDir");
       Objects.requireNonNull(base, "base");
+      Objects.requireNonNull(engine, "engine");
       Objects.requireNonNull(head, "head");
       scale = List.copyOf(scale);
       if (images < 1 || batchSize < 1 || headRepeats < 1) {
@@ -169,7 +171,7 @@ public final class Benchmark {
     JitteredImages.Generated main = images(sources, n);
     Path caches = workDir.resolve("caches").resolve(stamp);
     try {
-      ImageBase base = Bases.load(settings.base());
+      ImageBase base = Bases.load(settings.base(), settings.engine());
       Preprocessing preprocessing = preprocessingOf(base);
 
       double decode = decodeSeconds(main.files(), preprocessing, cores);
@@ -204,6 +206,7 @@ public final class Benchmark {
       return new BenchReport(
           n,
           settings.base(),
+          settings.engine(),
           settings.batchSize(),
           cores,
           spark.sparkContext().master(),
@@ -380,7 +383,8 @@ public final class Benchmark {
   /** The stage: featurize through the cache, then materialize every output row and column. */
   private Featurizer.Result featurize(Dataset<Row> images, String cache) {
     Featurizer.Result r =
-        Featurizer.featurize(spark, images, settings.base(), cache, settings.batchSize(), settings.partitions());
+        Featurizer.featurize(
+            spark, images, settings.base(), settings.engine(), cache, settings.batchSize(), settings.partitions());
     r.featured().write().format("noop").mode(SaveMode.Overwrite).save();
     return r;
   }

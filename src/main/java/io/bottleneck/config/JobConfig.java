@@ -36,6 +36,7 @@ public final class JobConfig implements Serializable {
   public final double testSize;
   public final long seed;
 
+  public final String featurizeEngine;
   public final int featurizeBatchSize;
   public final String featureCache;
   public final int featurizePartitions;
@@ -95,6 +96,10 @@ public final class JobConfig implements Serializable {
     }
     seed = c.getLong(key("split.seed"));
 
+    featurizeEngine = string(c, "featurize.engine");
+    if (!Bases.engines().contains(featurizeEngine)) {
+      throw invalid("featurize.engine", featurizeEngine, "one of " + String.join(", ", Bases.engines()));
+    }
     featurizeBatchSize = positive(c, "featurize.batch-size");
     featureCache = string(c, "featurize.cache");
     if (featureCache.isEmpty()) {

@@ -7,15 +7,15 @@ import java.util.concurrent.ConcurrentHashMap;
 record BaseInfo(String id, String preprocessingId, int featureSize, int inputSize) {
   private static final Map<String, BaseInfo> KNOWN = new ConcurrentHashMap<>();
 
-  static BaseInfo of(String baseId) {
+  static BaseInfo of(String baseId, String engine) {
     return KNOWN.computeIfAbsent(
-        baseId,
-        id -> {
-          ImageBase base = BasePool.borrow(id, null);
+        baseId + "@" + engine,
+        key -> {
+          ImageBase base = BasePool.borrow(baseId, engine, null);
           try {
-            return new BaseInfo(id, base.preprocessingId(), base.featureSize(), base.inputSize());
+            return new BaseInfo(baseId, base.preprocessingId(), base.featureSize(), base.inputSize());
           } finally {
-            BasePool.giveBack(id, base);
+            BasePool.giveBack(base);
           }
         });
   }

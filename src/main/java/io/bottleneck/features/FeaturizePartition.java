@@ -25,6 +25,7 @@ import org.apache.spark.util.LongAccumulator;
 final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
   private final String baseId;
+  private final String engine;
   private final Broadcast<byte[]> weights;
   private final Broadcast<SerializableHadoopConf> conf;
   private final int batchSize;
@@ -32,11 +33,13 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
 
   FeaturizePartition(
       String baseId,
+      String engine,
       Broadcast<byte[]> weights,
       Broadcast<SerializableHadoopConf> conf,
       int batchSize,
       LongAccumulator done) {
     this.baseId = baseId;
+    this.engine = engine;
     this.weights = weights;
     this.conf = conf;
     this.batchSize = batchSize;
@@ -61,7 +64,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
         if (rows.hasNext()) {
           fillBatch();
         } else if (base != null) {
-          BasePool.giveBack(baseId, base);
+          BasePool.giveBack(base);
           base = null;
         }
         return next < out.size();
@@ -85,7 +88,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
           hashes.add(row.getString(1));
         }
         if (base == null) {
-          base = BasePool.borrow(baseId, weights);
+          base = BasePool.borrow(baseId, engine, weights);
         }
         float[][] features = base.featurize(images);
         done.add(features.length);

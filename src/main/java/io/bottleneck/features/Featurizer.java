@@ -38,6 +38,7 @@ public final class Featurizer {
   public record Result(
       Dataset<Row> featured,
       String baseId,
+      String engine,
       String preprocessingId,
       int featureSize,
       long distinctImages,
@@ -82,11 +83,26 @@ public final class Featurizer {
       String cacheRoot,
       int batchSize,
       int partitions) {
+    return featurize(spark, images, baseId, Bases.DEFAULT_ENGINE, cacheRoot, batchSize, partitions);
+  }
+
+  /**
+   * As {@link #featurize(SparkSession, Dataset, String, String, int, int)} on the given engine.
+   * Engines of one base give the same features (within 1e-4) and share its cache entries.
+   */
+  public static Result featurize(
+      SparkSession spark,
+      Dataset<Row> images,
+      String baseId,
+      String engine,
+      String cacheRoot,
+      int batchSize,
+      int partitions) {
     checkSchema(images.schema());
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be positive but was " + batchSize);
     }
-    BaseInfo info = BaseInfo.of(baseId);
+    BaseInfo info = BaseInfo.of(baseId, engine);
     String cacheDir = cacheLocation(cacheRoot, baseId, info.preprocessingId());
     var hadoopConf = spark.sparkContext().hadoopConfiguration();
 
@@ -113,8 +129,8 @@ public final class Featurizer {
           distinctCount, cacheDir);
     } else {
       LOG.info(
-          "featurize: {} of {} distinct images not in the cache; computing them with {}",
-          missingCount, distinctCount, baseId);
+          "featurize: {} of {} distinct images not in the cache; computing them with {} on {}",
+          missingCount, distinctCount, baseId, engine);
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       // Small partitions (a few batches each) keep progress and retries fine-grained; a task
       // costs little since networks are pooled per executor thread.
@@ -133,7 +149,7 @@ public final class Featurizer {
         missing
             .repartition(parts)
             .mapPartitions(
-                new FeaturizePartition(baseId, weights, conf, batchSize, done),
+                new FeaturizePartition(baseId, engine, weights, conf, batchSize, done),
                 Encoders.row(FEATURE_SCHEMA))
             .write()
             .mode(SaveMode.Append)
@@ -167,6 +183,7 @@ public final class Featurizer {
     return new Result(
         featured,
         baseId,
+        engine,
         info.preprocessingId(),
         info.featureSize(),
         distinctCount,

@@ -36,6 +36,9 @@ final class BenchCommand extends JobCommand {
       description = "Sizes of the scaling run, e.g. 2000,25000 (key: bench.scale).")
   List<Integer> scale;
 
+  @Option(names = "--engine", paramLabel = "tensorflow|dl4j", description = "Inference engine (key: featurize.engine).")
+  String engine;
+
   @Option(names = "--input", paramLabel = "URI", description = "Images the copies derive from (key: bench.input).")
   String input;
 
@@ -48,6 +51,7 @@ final class BenchCommand extends JobCommand {
     keys.put("base", base);
     keys.put("bench.scale", scale);
     keys.put("bench.input", input);
+    keys.put("featurize.engine", engine);
     keys.put("bench.work-dir", workDir);
   }
 
@@ -61,6 +65,7 @@ final class BenchCommand extends JobCommand {
             cfg.benchImages,
             cfg.benchScale,
             cfg.base,
+            cfg.featurizeEngine,
             cfg.featurizeBatchSize,
             cfg.featurizePartitions,
             cfg.benchSeed,

@@ -31,6 +31,9 @@ final class FeaturizeCommand extends JobCommand {
   @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25 or squeezenet_1.1 (key: base).")
   String base;
 
+  @Option(names = "--engine", paramLabel = "tensorflow|dl4j", description = "Inference engine (key: featurize.engine).")
+  String engine;
+
   @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
   String cache;
 
@@ -43,6 +46,7 @@ final class FeaturizeCommand extends JobCommand {
     keys.put("output", output);
     keys.put("base", base);
     keys.put("featurize.cache", cache);
+    keys.put("featurize.engine", engine);
     keys.put("featurize.batch-size", batchSize);
   }
 
@@ -56,6 +60,7 @@ final class FeaturizeCommand extends JobCommand {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("base", result.baseId());
     meta.put("preprocessing", result.preprocessingId());
+    meta.put("engine", result.engine());
     meta.put("feature_size", result.featureSize());
     Stages.writeText(spark, HadoopFiles.child(out, META_FILE), Json.pretty(meta));
     Map<String, Object> report = new LinkedHashMap<>(meta);

@@ -58,7 +58,8 @@ final class Stages {
   }
 
   static Featurizer.Result featurize(SparkSession spark, Dataset<Row> images, String baseId, JobConfig cfg, String cacheRoot) {
-    return Featurizer.featurize(spark, images, baseId, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions);
+    return Featurizer.featurize(
+        spark, images, baseId, cfg.featurizeEngine, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions);
   }
 
   /** Class names in output order: the distinct labels, sorted (as Keras flow_from_directory). */

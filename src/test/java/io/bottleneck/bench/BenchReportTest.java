@@ -18,7 +18,7 @@ class BenchReportTest {
   private static BenchReport report(List<BenchReport.ScaleStep> scale) {
     // 100 images: decode 0.5 s, bare 2 s, cold 4 s, warm 0.4 s; head 2 s on Spark, 0.5 s local
     return new BenchReport(
-        100, "mobilenet_v1_0.25", 32, 2, "local[*]", "2026-01-01", 0.5,
+        100, "mobilenet_v1_0.25", "tensorflow", 32, 2, "local[*]", "2026-01-01", 0.5,
         0.5, 2.0, 4.0, 30.0, 0.4, 3L << 30, 1L << 30, 2.0, 3.5, 0.5, scale);
   }
 

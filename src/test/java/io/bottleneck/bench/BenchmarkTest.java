@@ -31,7 +31,7 @@ class BenchmarkTest {
     Path work = tmp.resolve("work");
     Benchmark.Settings settings =
         new Benchmark.Settings(
-            input.toString(), "filename", work.toString(), 8, List.of(4), Bases.DEFAULT, 4, 0, 42,
+            input.toString(), "filename", work.toString(), 8, List.of(4), Bases.DEFAULT, Bases.DEFAULT_ENGINE, 4, 0, 42,
             HeadConfig.defaults().withBatchSizePerWorker(4).withAveragingFrequency(1), 1);
     Benchmark benchmark = new Benchmark(spark, settings);
     BenchReport report = benchmark.run();

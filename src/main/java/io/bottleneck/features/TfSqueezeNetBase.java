@@ -1,0 +1,72 @@
+package io.bottleneck.features;
+
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * {@link SqueezeNetBase} (v1.1, 227, 512 features) on the TensorFlow engine: same weights,
+ * same preprocessing, same features to within 1e-4.
+ *
+ * <p>NHWC, as the DL4J base: conv1 3x3/2 and the 3x3/2 max-pools VALID (floor), squeeze and
+ * 1x1 expand VALID, 3x3 expand SAME, every convolution with bias and ReLU, fire modules
+ * concatenating [expand1x1, expand3x3] on channels; 227 -> 113 -> 56 -> 27 -> 13, then the
+ * mean over H and W.
+ */
+final class TfSqueezeNetBase extends TfGraphBase {
+
+  /** Fire modules 2..9: squeeze and (per branch) expand channels. */
+  private static final int[][] FIRES = {
+      {2, 16, 64}, {3, 16, 64}, {4, 32, 128}, {5, 32, 128},
+      {6, 48, 192}, {7, 48, 192}, {8, 64, 256}, {9, 64, 256}};
+
+  private TfSqueezeNetBase(KerasWeights weights) {
+    super(SqueezeNetBase.ID, Preprocessing.caffe(SqueezeNetBase.INPUT_SIZE),
+        SqueezeNetBase.FEATURES, (tf, input) -> build(tf, input, weights));
+  }
+
+  /** Builds the graph from the weights, verifying that every tensor is used exactly. */
+  static TfSqueezeNetBase fromWeights(KerasWeights weights) {
+    return new TfSqueezeNetBase(weights);
+  }
+
+  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w) {
+    Operand<TFloat32> x = conv(tf, w, "conv1", input, 3, 3, 64, 2, "VALID");
+    x = maxPool(tf, x);
+    int channels = 64;
+    for (int[] fire : FIRES) {
+      String f = "fire" + fire[0] + "/";
+      Operand<TFloat32> s = conv(tf, w, f + "squeeze1x1", x, 1, channels, fire[1], 1, "VALID");
+      Operand<TFloat32> e1 = conv(tf, w, f + "expand1x1", s, 1, fire[1], fire[2], 1, "VALID");
+      Operand<TFloat32> e3 = conv(tf, w, f + "expand3x3", s, 3, fire[1], fire[2], 1, "SAME");
+      x = tf.concat(List.of(e1, e3), tf.constant(3));
+      channels = 2 * fire[2];
+      if (fire[0] == 3 || fire[0] == 5) {
+        x = maxPool(tf, x);
+      }
+    }
+    w.verifyAllTaken(SqueezeNetBase.PARAMS);
+    return globalAveragePool(tf, x);
+  }
+
+  /** Conv2D with bias + ReLU. */
+  private static Operand<TFloat32> conv(Ops tf, KerasWeights w, String name, Operand<TFloat32> x,
+      int k, int in, int out, int stride, String padding) {
+    KerasWeights.Conv conv = w.takeConv(name);
+    checkShape(name + " kernel", conv.kernel(), k, k, in, out);
+    if (conv.bias() == null) {
+      throw new IllegalStateException("No bias for convolution " + name);
+    }
+    checkShape(name + " bias", conv.bias(), out);
+    Operand<TFloat32> y = tf.nn.conv2d(x,
+        constant(tf, KerasWeights.values(conv.kernel()), k, k, in, out), strides(stride), padding);
+    return tf.nn.relu(tf.nn.biasAdd(y, constant(tf, KerasWeights.values(conv.bias()), out)));
+  }
+
+  /** 3x3 stride-2 VALID max-pool. */
+  private static Operand<TFloat32> maxPool(Ops tf, Operand<TFloat32> x) {
+    return tf.nn.maxPool(x, tf.constant(new int[] {1, 3, 3, 1}), tf.constant(new int[] {1, 2, 2, 1}),
+        "VALID");
+  }
+}
