@@ -229,4 +229,44 @@ class PipelineIT {
     assertThat(evaluate.stderr()).contains("all 80 distinct images found in the cache");
     assertThat(JSON.readTree(evaluate.lastLine()).get("n").asInt()).isEqualTo(80);
   }
+
+  @Test
+  @Order(7)
+  void threeClassesFromFoldersTrainEndToEnd() throws Exception {
+    // cat/ and dog/ from the sample, noise/ generated: labels of any count, from folders
+    Path root = work.resolve("three");
+    java.util.Random random = new java.util.Random(3);
+    for (String label : List.of("cat", "dog", "noise")) {
+      Path dir = Files.createDirectories(root.resolve("train").resolve(label));
+      for (int i = 0; i < 20; i++) {
+        if (label.equals("noise")) {
+          java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(160, 120, java.awt.image.BufferedImage.TYPE_INT_RGB);
+          for (int y = 0; y < 120; y++) {
+            for (int x = 0; x < 160; x++) {
+              img.setRGB(x, y, random.nextInt(0x1000000));
+            }
+          }
+          javax.imageio.ImageIO.write(img, "png", dir.resolve("noise" + i + ".png").toFile());
+        } else {
+          Files.copy(work.resolve("data/sample/train/" + label + "." + i + ".jpg"), dir.resolve(label + i + ".jpg"));
+        }
+      }
+    }
+    Launcher.Result r =
+        Launcher.run(work, "pipeline", "--input", "three/train", "--label-from", "dir", "--output", "three/run",
+            "--epochs", "15", "--run-id", "three");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    JsonNode summary = JSON.readTree(r.lastLine());
+    assertThat(summary.get("n").asInt()).isEqualTo(12); // ceil(0.2 * 60), 4 per class
+    assertThat(summary.get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.6);
+    JsonNode metrics = JSON.readTree(work.resolve("three/run/metrics.json").toFile());
+    assertThat(metrics.at("/confusion_matrix/labels").toString()).isEqualTo("[\"cat\",\"dog\",\"noise\"]");
+    for (String label : List.of("cat", "dog", "noise")) {
+      assertThat(metrics.at("/per_class/" + label + "/support").asInt()).isEqualTo(4);
+    }
+    // generated noise is trivially apart from photographs
+    assertThat(metrics.at("/per_class/noise/recall").asDouble()).isEqualTo(1.0);
+    JsonNode bundle = JSON.readTree(work.resolve("three/run/model/bundle.json").toFile());
+    assertThat(bundle.get("classes").toString()).isEqualTo("[\"cat\",\"dog\",\"noise\"]");
+  }
 }
