@@ -110,6 +110,11 @@ final class PipelineCommand extends JobCommand {
       splitCounts.put(r.getString(0), r.getLong(1));
     }
     summary.put("split", splitCounts);
+    if (splitCounts.getOrDefault("validation", 0L) == 0) {
+      throw new IllegalArgumentException(
+          "The validation side of the split is empty (split " + splitCounts + "): a class needs at"
+              + " least 2 distinct images to be held out; add images or lower --test-size");
+    }
     seconds.put("split", lap(t0));
     t0 = System.nanoTime();
 
@@ -143,7 +148,7 @@ final class PipelineCommand extends JobCommand {
     bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration());
     Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
     Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.head().history()));
-    seconds.put("evaluate", lap(t0));
+    seconds.put("save", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();
 

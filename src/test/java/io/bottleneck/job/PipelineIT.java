@@ -77,6 +77,14 @@ class PipelineIT {
     assertThat(noTarget.exitCode()).isEqualTo(2);
     assertThat(noTarget.stderr()).contains("predict needs --output or --table");
 
+    // a run-time failure, not a usage error: exit 1 with a message that says what to do
+    Path tiny = Files.createDirectories(work.resolve("tiny"));
+    Files.copy(work.resolve("data/sample/train/cat.0.jpg"), tiny.resolve("cat.0.jpg"));
+    Files.copy(work.resolve("data/sample/train/dog.0.jpg"), tiny.resolve("dog.0.jpg"));
+    Launcher.Result noValidation = Launcher.run(work, "pipeline", "--input", "tiny", "--output", "tiny-run");
+    assertThat(noValidation.exitCode()).as(noValidation.toString()).isEqualTo(1);
+    assertThat(noValidation.stderr()).contains("The validation side of the split is empty");
+
     Launcher.Result help = Launcher.run(work, "evaluate", "--help");
     assertThat(help.exitCode()).isZero();
     assertThat(help.stdout()).contains("--model", "--input", "--label-from", "--output", "--conf", "--set");
