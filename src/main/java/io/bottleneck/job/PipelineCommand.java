@@ -110,11 +110,6 @@ final class PipelineCommand extends JobCommand {
       splitCounts.put(r.getString(0), r.getLong(1));
     }
     summary.put("split", splitCounts);
-    if (splitCounts.getOrDefault("validation", 0L) == 0) {
-      throw new IllegalArgumentException(
-          "The validation side of the split is empty (split " + splitCounts + "): a class needs at"
-              + " least 2 distinct images to be held out; add images or lower --test-size");
-    }
     seconds.put("split", lap(t0));
     t0 = System.nanoTime();
 

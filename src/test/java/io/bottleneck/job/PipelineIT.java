@@ -83,7 +83,7 @@ class PipelineIT {
     Files.copy(work.resolve("data/sample/train/dog.0.jpg"), tiny.resolve("dog.0.jpg"));
     Launcher.Result noValidation = Launcher.run(work, "pipeline", "--input", "tiny", "--output", "tiny-run");
     assertThat(noValidation.exitCode()).as(noValidation.toString()).isEqualTo(1);
-    assertThat(noValidation.stderr()).contains("The validation side of the split is empty");
+    assertThat(noValidation.stderr()).contains("No class has two or more distinct images, nothing to split");
 
     Launcher.Result help = Launcher.run(work, "evaluate", "--help");
     assertThat(help.exitCode()).isZero();
