@@ -65,11 +65,13 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li><b>decode</b>: read + {@link Images#decode} + resize to the base's input
  *       ({@link Preprocessing#fill}) on {@code availableProcessors} threads: the ceiling;
- *   <li><b>bare</b>: one thread, one {@link ImageBase}, fixed batches of the featurize batch
- *       size: read + decode + preprocess + forward, no Spark;
+ *   <li><b>bare</b>: {@code availableProcessors} threads, one {@link ImageBase} each, fixed
+ *       batches of the featurize batch size: read + decode + preprocess + forward, no Spark;
  *   <li><b>featurize cold</b>: {@link Featurizer#featurize} through this Spark session with a
  *       fresh cache, plus materializing its output rows (Spark's {@code noop} sink), as the
- *       stage does when it writes them;
+ *       stage does when it writes them. An untimed featurize of a few batches into another
+ *       cache comes first, so that, as for the bare loop, building the networks (one per task
+ *       thread, pooled) and warming up the JIT are not timed;
  *   <li><b>featurize warm</b>: the same again on the now full cache;
  *   <li><b>head epoch</b>: {@link HeadTrainer#fit} (parameter averaging) against
  *       {@code MultiLayerNetwork.fit} in this JVM, same network, batch size and features;
@@ -77,7 +79,7 @@ import org.slf4j.LoggerFactory;
  *       with this JVM's peak memory sampled meanwhile.
  * </ol>
  *
- * Image generation, ingest and model construction are outside every timing. Runs only in
+ * Image generation, ingest, model construction and warm-up are outside every timing. Runs only in
  * Spark local mode, where the executors are this JVM (the images live on the local disk).
  */
 public final class Benchmark {
@@ -171,17 +173,23 @@ public final class Benchmark {
     JitteredImages.Generated main = images(sources, n);
     Path caches = workDir.resolve("caches").resolve(stamp);
     try {
-      ImageBase base = Bases.load(settings.base(), settings.engine());
-      Preprocessing preprocessing = preprocessingOf(base);
+      List<ImageBase> bases = new ArrayList<>();
+      for (int t = 0; t < cores; t++) {
+        bases.add(Bases.load(settings.base(), settings.engine()));
+      }
+      Preprocessing preprocessing = preprocessingOf(bases.get(0));
 
       double decode = decodeSeconds(main.files(), preprocessing, cores);
       LOG.info("bench: decode + resize, {} threads: {} img/s", cores, rate(n, decode));
-      double bare = bareSeconds(main.files(), base, settings.batchSize());
-      LOG.info("bench: bare loop, batch {}: {} img/s", settings.batchSize(), rate(n, bare));
+      double bare = bareSeconds(main.files(), bases, settings.batchSize());
+      bases.forEach(ImageBase::close);
+      LOG.info("bench: bare loop, {} threads, batch {}: {} img/s", cores, settings.batchSize(), rate(n, bare));
 
       Dataset<Row> images = ingest(main.dir(), n);
+      warmUp(images, caches.resolve("warm-up").toUri().toString(), cores);
       String cache = caches.resolve("main").toUri().toString();
       Cold cold = featurizeCold(images, cache, n);
+      cold.result.close();
       LOG.info("bench: featurize, cache cold: {} img/s", rate(n, cold.seconds));
       long t0 = System.nanoTime();
       Featurizer.Result warm = featurize(images, cache);
@@ -192,12 +200,15 @@ public final class Benchmark {
       LOG.info("bench: featurize, cache warm: {} s", fmt(warmSeconds));
 
       HeadTimes head = headTimes(warm.featured());
+      warm.close();
 
       List<BenchReport.ScaleStep> steps = new ArrayList<>();
       for (int size : new TreeSet<>(settings.scale())) {
         JitteredImages.Generated g = images(sources, size);
         Dataset<Row> scaled = ingest(g.dir(), size);
         Cold c = featurizeCold(scaled, caches.resolve("scale-" + size).toUri().toString(), size);
+        c.result.close();
+        scaled.unpersist();
         steps.add(new BenchReport.ScaleStep(size, c.seconds, c.startRss, c.peakRss, c.peakHeap));
         LOG.info(
             "bench: scale {} images: {} s per 1,000, peak RSS {} MB",
@@ -326,16 +337,45 @@ public final class Benchmark {
   }
 
   /**
-   * Seconds for one thread and one base to read, decode, preprocess and forward every file in
-   * batches of {@code batchSize}, after one untimed warm-up batch.
+   * Seconds for {@code bases.size()} threads, one base each, to read, decode, preprocess and
+   * forward every file in batches of {@code batchSize} taken in turn, after one untimed warm-up
+   * batch per base.
    */
-  static double bareSeconds(List<Path> files, ImageBase base, int batchSize) {
-    forward(base, files.subList(0, Math.min(files.size(), batchSize)));
-    long t0 = System.nanoTime();
+  static double bareSeconds(List<Path> files, List<ImageBase> bases, int batchSize) {
+    List<List<Path>> batches = new ArrayList<>();
     for (int i = 0; i < files.size(); i += batchSize) {
-      forward(base, files.subList(i, Math.min(files.size(), i + batchSize)));
+      batches.add(files.subList(i, Math.min(files.size(), i + batchSize)));
     }
+    inParallel(bases, (base, unused) -> forward(base, batches.get(0)), 1);
+    long t0 = System.nanoTime();
+    inParallel(bases, (base, i) -> forward(base, batches.get(i)), batches.size());
     return seconds(t0);
+  }
+
+  /** Runs {@code work(base, i)} for i in [0, count), each base in its own thread taking the next i. */
+  private static void inParallel(List<ImageBase> bases, java.util.function.ObjIntConsumer<ImageBase> work, int count) {
+    ExecutorService pool = Executors.newFixedThreadPool(bases.size());
+    AtomicInteger next = new AtomicInteger();
+    try {
+      List<Future<?>> running = new ArrayList<>();
+      for (ImageBase base : bases) {
+        running.add(pool.submit(() -> {
+          for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+            work.accept(base, i);
+          }
+        }));
+      }
+      for (Future<?> f : running) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("Forward pass failed: " + e.getCause().getMessage(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   private static void forward(ImageBase base, List<Path> batch) {
@@ -362,6 +402,19 @@ public final class Benchmark {
   // ---------------------------------------------------------------------------- featurize
 
   private record Cold(Featurizer.Result result, double seconds, long startRss, long peakRss, long peakHeap) {}
+
+  /**
+   * Featurizes the first few batches of {@code images} per core into a throwaway cache, untimed:
+   * every task thread then has its pooled network and the code paths are compiled.
+   */
+  private void warmUp(Dataset<Row> images, String cache, int cores) {
+    int rows = 2 * cores * settings.batchSize();
+    Dataset<Row> some = images.orderBy(Columns.CONTENT_HASH).limit(rows);
+    try (Featurizer.Result r =
+        Featurizer.featurize(spark, some, settings.base(), settings.engine(), cache, settings.batchSize(), cores)) {
+      r.featured().write().format("noop").mode(SaveMode.Overwrite).save();
+    }
+  }
 
   /** The cold stage over {@code images} (all distinct), with memory sampled meanwhile. */
   private Cold featurizeCold(Dataset<Row> images, String cache, int expected) {

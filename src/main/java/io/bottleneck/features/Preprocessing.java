@@ -1,6 +1,9 @@
 package io.bottleneck.features;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.awt.image.WritableRaster;
 import java.util.List;
 import java.util.Objects;
 
@@ -179,10 +182,35 @@ public final class Preprocessing {
     }
   }
 
+  /**
+   * The data array of a TYPE_INT_RGB image when it holds exactly its pixels, row-major with no
+   * padding or offset (not a sub-image); null otherwise.
+   */
+  private static int[] wholeBackingArray(BufferedImage image) {
+    WritableRaster raster = image.getRaster();
+    if (raster.getDataBuffer() instanceof DataBufferInt buffer
+        && buffer.getNumBanks() == 1
+        && buffer.getOffset() == 0
+        && raster.getSampleModelTranslateX() == 0
+        && raster.getSampleModelTranslateY() == 0
+        && raster.getSampleModel() instanceof SinglePixelPackedSampleModel model
+        && model.getScanlineStride() == image.getWidth()
+        && buffer.getData().length == image.getWidth() * image.getHeight()) {
+      return buffer.getData();
+    }
+    return null;
+  }
+
   /** Packed 0xRRGGBB pixels, row-major; avoids a colour-model conversion for TYPE_INT_RGB. */
   static int[] rgbPixels(BufferedImage image) {
     int w = image.getWidth();
     int h = image.getHeight();
+    if (image.getType() == BufferedImage.TYPE_INT_RGB) {
+      int[] whole = wholeBackingArray(image);
+      if (whole != null) {
+        return whole; // read only: no copy of what Images.decode returns
+      }
+    }
     int[] px = new int[w * h];
     if (image.getType() == BufferedImage.TYPE_INT_RGB) {
       // works for sub-images too: the raster handles offsets and scanline stride

@@ -18,7 +18,6 @@ import io.bottleneck.io.Columns;
 import io.bottleneck.io.Images;
 import io.bottleneck.io.Schemas;
 import io.bottleneck.io.UndecodableImageException;
-import java.awt.image.BufferedImage;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -403,11 +402,10 @@ public final class ImageIngest {
         return rejected(path, size, "file too large: grew beyond " + MAX_FILE_BYTES + " bytes");
       }
       try {
-        BufferedImage image = Images.decode(bytes, path);
+        int[] dims = Images.decodedSize(bytes, path);
         String hash = hex.formatHex(sha256.digest(bytes));
         long length = bytes.length;
-        return RowFactory.create(
-            path, labeled.label(), hash, length, image.getWidth(), image.getHeight(), null);
+        return RowFactory.create(path, labeled.label(), hash, length, dims[0], dims[1], null);
       } catch (UndecodableImageException e) {
         return rejected(path, (long) bytes.length, e.reason());
       }

@@ -78,6 +78,20 @@ public final class Images {
    * @throws UndecodableImageException with a short {@link UndecodableImageException#reason()}
    */
   public static BufferedImage decode(byte[] bytes, String name) throws UndecodableImageException {
+    return toRgb(decodeAsRead(bytes, name));
+  }
+
+  /**
+   * Decodes {@code bytes} completely, exactly as {@link #decode} does and with the same
+   * failures, and returns {@code {width, height}}: for validation, which needs no RGB copy.
+   */
+  public static int[] decodedSize(byte[] bytes, String name) throws UndecodableImageException {
+    BufferedImage image = decodeAsRead(bytes, name);
+    return new int[] {image.getWidth(), image.getHeight()};
+  }
+
+  /** The image as the reader produced it (any type), after every check. */
+  private static BufferedImage decodeAsRead(byte[] bytes, String name) throws UndecodableImageException {
     if (bytes == null || bytes.length == 0) {
       throw new UndecodableImageException(name, "empty file");
     }
@@ -106,7 +120,7 @@ public final class Images {
           throw corrupt(format, warning, name, null);
         }
       }
-      return toRgb(image);
+      return image;
     } finally {
       reader.dispose();
       close(in);

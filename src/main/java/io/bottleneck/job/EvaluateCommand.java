@@ -57,8 +57,10 @@ final class EvaluateCommand extends JobCommand {
     ModelBundle bundle = Stages.loadBundle(spark, cfg.model);
     String cacheRoot = Stages.featureCache(spark, cfg);
     IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
-    Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, cacheRoot);
-    ClassificationMetrics metrics = Stages.evaluate(features.featured(), bundle, cfg.predictBatchSize);
+    ClassificationMetrics metrics;
+    try (Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, cacheRoot)) {
+      metrics = Stages.evaluate(features.featured(), bundle, cfg.predictBatchSize);
+    }
     if (!cfg.output.isEmpty()) {
       Stages.writeText(spark, HadoopFiles.child(Stages.qualify(spark, cfg.output), "metrics.json"), metrics.toJson());
     }

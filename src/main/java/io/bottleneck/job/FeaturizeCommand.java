@@ -57,6 +57,7 @@ final class FeaturizeCommand extends JobCommand {
         Stages.featurize(
             spark, spark.read().parquet(Stages.qualify(spark, cfg.input)), cfg.base, cfg, Stages.featureCache(spark, cfg));
     result.featured().write().mode(SaveMode.Overwrite).parquet(out);
+    result.close();
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("base", result.baseId());
     meta.put("preprocessing", result.preprocessingId());

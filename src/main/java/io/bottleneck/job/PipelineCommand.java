@@ -146,6 +146,7 @@ final class PipelineCommand extends JobCommand {
     seconds.put("save", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();
+    features.close();
 
     if (!cfg.predictInput.isEmpty()) {
       Predictions.Outcome predicted =

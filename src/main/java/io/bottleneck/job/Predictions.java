@@ -58,6 +58,7 @@ final class Predictions {
       PredictionWriter.writeTable(spark, rows, table);
     }
     rows.unpersist();
+    features.close();
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
     return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, features);
   }

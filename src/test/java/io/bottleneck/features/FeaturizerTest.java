@@ -71,11 +71,69 @@ class FeaturizerTest {
 
     copy("/ingest/cat.5.jpg", images, "cat.new.jpg");
     Dataset<Row> grown = ImageIngest.ingest(spark, images.toUri().toString(), new LabelSource.FilenamePrefix()).images();
+    FeaturizedCounter counter = new FeaturizedCounter();
+    spark.sparkContext().addSparkListener(counter);
     Featurizer.Result third = Featurizer.featurize(spark, grown, Bases.DEFAULT, cache, 2, 0);
     assertThat(third.computed()).isEqualTo(1);
     assertThat(third.fromCache()).isEqualTo(2);
-    assertThat(third.featured().count()).isEqualTo(4);
+    Map<String, float[]> grownByName = byName(third.featured());
+    assertThat(grownByName).hasSize(4);
+    assertThat(grownByName.get("cat.0.jpg")).containsExactly(byName.get("cat.0.jpg"));
+    float[] expectedNew =
+        base.featurize(List.of(Images.decode(Files.readAllBytes(images.resolve("cat.new.jpg")), "cat.new.jpg")))[0];
+    assertThat(grownByName.get("cat.new.jpg")).containsExactly(expectedNew, org.assertj.core.data.Offset.offset(1e-5f));
+    third.featured().count();
+    spark.sparkContext().removeSparkListener(counter);
+    // the output reuses the computed rows: reading it twice ran the network on one image once
+    assertThat(counter.featurized.get()).isEqualTo(1);
     assertThat(spark.read().parquet(again.cacheLocation()).count()).isEqualTo(3);
+    third.close();
+    again.close();
+    r1.close();
+  }
+
+  @Test
+  void duplicateCacheEntriesNeverDuplicateRows(SparkSession spark) throws Exception {
+    Path images = tmp.resolve("images");
+    copy("/features/cat.0.jpg", images, "cat.0.jpg");
+    copy("/features/dog.0.jpg", images, "dog.0.jpg");
+    String cache = tmp.resolve("cache").toUri().toString();
+    Dataset<Row> rows = ImageIngest.ingest(spark, images.toUri().toString(), new LabelSource.FilenamePrefix()).images();
+    try (Featurizer.Result first = Featurizer.featurize(spark, rows, Bases.DEFAULT, cache, 2, 0)) {
+      // what two concurrent runs appending the same images leave behind
+      Dataset<Row> entries = spark.read().parquet(first.cacheLocation());
+      entries.union(entries).write().mode(org.apache.spark.sql.SaveMode.Append).parquet(first.cacheLocation() + "-copy");
+      spark.read().parquet(first.cacheLocation() + "-copy").write().mode(org.apache.spark.sql.SaveMode.Append)
+          .parquet(first.cacheLocation());
+      assertThat(spark.read().parquet(first.cacheLocation()).count()).isEqualTo(6);
+    }
+    try (Featurizer.Result again = Featurizer.featurize(spark, rows, Bases.DEFAULT, cache, 2, 0)) {
+      assertThat(again.computed()).isZero();
+      assertThat(again.distinctImages()).isEqualTo(2);
+      assertThat(again.featured().count()).isEqualTo(2);
+    }
+  }
+
+  /** Sums the updates of the featurizer's accumulator over every finished task. */
+  private static final class FeaturizedCounter extends org.apache.spark.scheduler.SparkListener {
+    final java.util.concurrent.atomic.AtomicLong featurized = new java.util.concurrent.atomic.AtomicLong();
+
+    @Override
+    public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+      scala.collection.Iterator<org.apache.spark.scheduler.AccumulableInfo> it = end.taskInfo().accumulables().iterator();
+      while (it.hasNext()) {
+        var info = it.next();
+        if (info.name().isDefined() && info.name().get().equals("featurized images") && info.update().isDefined()) {
+          featurized.addAndGet(((Number) info.update().get()).longValue());
+        }
+      }
+    }
+  }
+
+  private static Map<String, float[]> byName(Dataset<Row> featured) {
+    return featured.collectAsList().stream()
+        .collect(Collectors.toMap(row -> Path.of(row.<String>getAs("path")).getFileName().toString(),
+            row -> toFloats(row.getList(row.fieldIndex("features")))));
   }
 
   @Test

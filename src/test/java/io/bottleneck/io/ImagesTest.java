@@ -292,6 +292,19 @@ class ImagesTest {
   }
 
   @Test
+  void decodedSizeValidatesLikeDecode() throws Exception {
+    assertThat(Images.decodedSize(resource("cat.5.jpg"), "cat.5.jpg")).containsExactly(175, 144);
+    byte[] jpeg = resource("cat.28.jpg");
+    byte[] cut = Arrays.copyOf(jpeg, jpeg.length / 2 + 2);
+    cut[cut.length - 2] = (byte) 0xFF;
+    cut[cut.length - 1] = (byte) 0xD9;
+    assertThatThrownBy(() -> Images.decodedSize(cut, "cut.jpg"))
+        .isInstanceOf(UndecodableImageException.class)
+        .extracting(e -> ((UndecodableImageException) e).reason())
+        .isEqualTo(reason(cut));
+  }
+
+  @Test
   void knownButUnsupportedFormatsAreNamed() {
     BufferedImage rgb = filled(BufferedImage.TYPE_INT_RGB, 4, 4, 0x336699);
     assertThat(reason(encode(rgb, "tiff"))).isEqualTo("unsupported format: tiff");
