@@ -146,7 +146,7 @@ public record BenchReport(
     String row = "  %-44s %12s  %s%n";
     b.append(String.format(Locale.ROOT, row, "measure", "value", "unit / note"));
     b.append(String.format(Locale.ROOT, row, "decode + resize, all cores (ceiling)", f2(decodeImgPerS()), "img/s"));
-    b.append(String.format(Locale.ROOT, row, "bare loop, 1 JVM, no Spark", f2(bareImgPerS()), "img/s"));
+    b.append(String.format(Locale.ROOT, row, "bare loop, all cores, no Spark", f2(bareImgPerS()), "img/s"));
     b.append(
         String.format(
             Locale.ROOT, row, "featurize stage on Spark, cache cold", f2(featurizeImgPerS()),

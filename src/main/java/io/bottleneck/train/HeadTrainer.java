@@ -10,22 +10,16 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.Schemas;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.NoSuchElementException;
 import java.util.Objects;
-import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.PartitionPruningRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -48,13 +42,11 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.Tuple2;
 import scala.runtime.AbstractFunction1;
 
 /**
@@ -68,11 +60,13 @@ import scala.runtime.AbstractFunction1;
  * partitions. DL4J's own split-and-rebalance would, with M2, silently skip data (a worker stops
  * after F mini-batches, but its random splits hold more) and place leftovers with an unseeded
  * Random; this layout uses every row exactly once per epoch, deterministically.
+ *
+ * <p>An epoch is one Spark job per averaging round (the first also runs the epoch's shuffle; {@link
+ * RoundTrainingMaster} skips DL4J's per-round count job) and one job for the training and
+ * validation metrics together ({@link EpochMetrics}).
  */
 public final class HeadTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(HeadTrainer.class);
-  /** Rows per forward pass when computing the epoch metrics. */
-  private static final int METRICS_BATCH = 512;
 
   private HeadTrainer() {}
 
@@ -132,7 +126,9 @@ public final class HeadTrainer {
     JavaRDD<Example> trainExamples = toExamples(train).persist(StorageLevel.MEMORY_AND_DISK());
     JavaRDD<Example> validationExamples =
         hasValidation ? toExamples(validation).persist(StorageLevel.MEMORY_AND_DISK()) : null;
-    try {
+    // In local mode the executor tasks are threads of this JVM: one BLAS thread each (see
+    // SingleThreadedBlas), restored when training ends.
+    try (SingleThreadedBlas blas = SingleThreadedBlas.open()) {
       // Counting what was cached (not the summary's count) keeps n and the indices consistent
       // even if the input is not deterministic.
       long trainRows = trainExamples.count();
@@ -157,8 +153,10 @@ public final class HeadTrainer {
       Collection<TrainingHook> hooks) {
     MultiLayerNetwork net = buildNetwork(inputSize, numClasses, config);
     int workers = sc.defaultParallelism();
-    ParameterAveragingTrainingMaster master = trainingMaster(workers, config, hooks);
+    RoundTrainingMaster master = trainingMaster(workers, config, hooks);
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
+    EpochLayout layout =
+        new EpochLayout(trainRows, config.batchSizePerWorker(), config.averagingFrequency());
     LOG.info(
         "Training head {} -> {} -> {} on {} rows: {} workers, batch {} per worker, averaging every"
             + " {} batches, up to {} epochs",
@@ -171,50 +169,55 @@ public final class HeadTrainer {
     INDArray bestParams = null;
     boolean stoppedEarly = false;
     double learningRate = config.learningRate();
-    for (int epoch = 0; epoch < config.epochs(); epoch++) {
-      long start = System.nanoTime();
-      JavaRDD<DataSet> batches =
-          epochBatches(trainExamples, trainRows, inputSize, numClasses, config, epoch);
-      int partitions = batches.getNumPartitions();
-      for (int first = 0; first < partitions; first += workers) {
-        // The master directly, not sparkNet.fit(): fit() also bumps the epoch count per call.
-        master.executeTraining(sparkNet, partitionRange(batches, first, first + workers));
-      }
-      net.incrementEpochCount();
+    try (EpochMetrics metrics = new EpochMetrics(sc, trainExamples, validationExamples, net)) {
+      for (int epoch = 0; epoch < config.epochs(); epoch++) {
+        long start = System.nanoTime();
+        JavaRDD<DataSet> batches =
+            layout.batches(trainExamples, config.seed() + epoch, inputSize, numClasses);
+        // One job per averaging round: the first also runs the epoch's shuffle, whose output the
+        // later rounds read.
+        for (int first = 0; first < layout.partitions(); first += workers) {
+          // The master directly, not sparkNet.fit(): fit() also bumps the epoch count per call.
+          master.executeRound(
+              sparkNet,
+              partitionRange(batches, first, first + workers),
+              layout.dataSetsIn(first, first + workers));
+        }
+        net.incrementEpochCount();
 
-      Broadcast<HeadSnapshot> snapshot = sc.broadcast(HeadSnapshot.of(net));
-      double[] trainTotals = lossAndCorrect(trainExamples, snapshot);
-      double[] validationTotals = hasValidation ? lossAndCorrect(validationExamples, snapshot) : null;
-      snapshot.destroy();
-      EpochStats stats =
-          new EpochStats(
-              epoch,
-              trainTotals[0] / trainTotals[2],
-              trainTotals[1] / trainTotals[2],
-              hasValidation ? validationTotals[0] / validationTotals[2] : Double.NaN,
-              hasValidation ? validationTotals[1] / validationTotals[2] : Double.NaN,
-              learningRate);
-      history.add(stats);
-      LOG.info(formatEpoch(stats, config.epochs(), (System.nanoTime() - start) / 1e9));
+        EpochMetrics.Totals totals = metrics.of(net);
+        double[] trainTotals = totals.train();
+        double[] validationTotals = totals.validation();
+        EpochStats stats =
+            new EpochStats(
+                epoch,
+                trainTotals[0] / trainTotals[2],
+                trainTotals[1] / trainTotals[2],
+                hasValidation ? validationTotals[0] / validationTotals[2] : Double.NaN,
+                hasValidation ? validationTotals[1] / validationTotals[2] : Double.NaN,
+                learningRate);
+        history.add(stats);
+        LOG.info(formatEpoch(stats, config.epochs(), (System.nanoTime() - start) / 1e9));
 
-      if (!hasValidation) {
-        continue;
-      }
-      PlateauMonitor.Decision decision = monitor.onEpochEnd(epoch, stats.validationLoss());
-      if (decision.improved() && config.restoreBestWeights()) {
-        bestParams = net.params().dup();
-      }
-      if (decision.stop() && epoch < config.epochs() - 1) {
-        stoppedEarly = true;
-        LOG.info(
-            "Early stopping after epoch {}: val_loss has not improved by {} for {} epochs",
-            epoch + 1, config.earlyStoppingMinDelta(), config.earlyStoppingPatience());
-        break;
-      }
-      if (decision.learningRate() != learningRate) {
-        learningRate = decision.learningRate();
-        setLearningRate(net, learningRate);
-        LOG.info(String.format(Locale.ROOT, "Reducing learning rate to %.1e", learningRate));
+        if (!hasValidation) {
+          continue;
+        }
+        PlateauMonitor.Decision decision = monitor.onEpochEnd(epoch, stats.validationLoss());
+        if (decision.improved() && config.restoreBestWeights()) {
+          bestParams = net.params().dup();
+        }
+        if (decision.stop() && epoch < config.epochs() - 1) {
+          stoppedEarly = true;
+          LOG.info(
+              "Early stopping after epoch {}: val_loss has not improved by {} for {} epochs",
+              epoch + 1, config.earlyStoppingMinDelta(), config.earlyStoppingPatience());
+          break;
+        }
+        if (decision.learningRate() != learningRate) {
+          learningRate = decision.learningRate();
+          setLearningRate(net, learningRate);
+          LOG.info(String.format(Locale.ROOT, "Reducing learning rate to %.1e", learningRate));
+        }
       }
     }
 
@@ -276,7 +279,7 @@ public final class HeadTrainer {
     return net;
   }
 
-  static ParameterAveragingTrainingMaster trainingMaster(
+  static RoundTrainingMaster trainingMaster(
       int workers, HeadConfig config, Collection<TrainingHook> hooks) {
     ParameterAveragingTrainingMaster.Builder builder =
         new ParameterAveragingTrainingMaster.Builder(workers, config.batchSizePerWorker())
@@ -290,7 +293,8 @@ public final class HeadTrainer {
             .rddTrainingApproach(RDDTrainingApproach.Direct)
             // Partitions are laid out by epochBatches; rebalancing would reshuffle and can drop rows.
             .repartionData(Repartition.Never)
-            // Each round's RDD is cheap to rebuild from the epoch's shuffle output.
+            // Each round's RDD is read once (RoundTrainingMaster skips DL4J's count job), so
+            // persisting it would only add a copy.
             .storageLevel(null)
             .rngSeed(config.seed());
     List<TrainingHook> all = new ArrayList<>();
@@ -301,7 +305,7 @@ public final class HeadTrainer {
     if (!all.isEmpty()) {
       builder.trainingHooks(all);
     }
-    return builder.build();
+    return new RoundTrainingMaster(builder);
   }
 
   /**
@@ -382,12 +386,7 @@ public final class HeadTrainer {
             });
   }
 
-  /**
-   * The epoch's mini-batches: rows go to positions of a permutation seeded with seed + epoch;
-   * position q lands in partition q / (batch * F), sorted by q, and consecutive runs of batch
-   * rows become one DataSet. One DataSet per mini-batch (not per row) keeps the shuffled objects
-   * few and lets workers fit them as they come instead of merging single rows.
-   */
+  /** The epoch's mini-batches as {@link EpochLayout} lays them out (seed + epoch). */
   static JavaRDD<DataSet> epochBatches(
       JavaRDD<Example> examples,
       long rows,
@@ -395,15 +394,8 @@ public final class HeadTrainer {
       int numClasses,
       HeadConfig config,
       int epoch) {
-    IndexPermutation permutation = new IndexPermutation(rows, config.seed() + epoch);
-    int batchSize = config.batchSizePerWorker();
-    long rowsPerPartition = (long) batchSize * config.averagingFrequency();
-    int partitions = (int) ((rows + rowsPerPartition - 1) / rowsPerPartition);
-    return examples
-        .mapToPair(e -> new Tuple2<>(permutation.apply(e.index), e))
-        .repartitionAndSortWithinPartitions(new BlockPartitioner(partitions, rowsPerPartition))
-        .mapPartitions(
-            it -> new BatchIterator(it, batchSize, inputSize, numClasses), true);
+    return new EpochLayout(rows, config.batchSizePerWorker(), config.averagingFrequency())
+        .batches(examples, config.seed() + epoch, inputSize, numClasses);
   }
 
   /** Partitions [from, to) of {@code rdd} as an RDD of their own, without a shuffle. */
@@ -428,121 +420,6 @@ public final class HeadTrainer {
     public Object apply(Object partition) {
       int p = (Integer) partition;
       return p >= from && p < to;
-    }
-  }
-
-  /** Shuffled position q -> partition q / rowsPerPartition. */
-  static final class BlockPartitioner extends Partitioner {
-    private static final long serialVersionUID = 1L;
-    private final int partitions;
-    private final long rowsPerPartition;
-
-    BlockPartitioner(int partitions, long rowsPerPartition) {
-      this.partitions = partitions;
-      this.rowsPerPartition = rowsPerPartition;
-    }
-
-    @Override
-    public int numPartitions() {
-      return partitions;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return (int) ((Long) key / rowsPerPartition);
-    }
-  }
-
-  private static final class BatchIterator implements Iterator<DataSet> {
-    private final Iterator<Tuple2<Long, Example>> rows;
-    private final int batchSize;
-    private final int inputSize;
-    private final int numClasses;
-
-    BatchIterator(
-        Iterator<Tuple2<Long, Example>> rows, int batchSize, int inputSize, int numClasses) {
-      this.rows = rows;
-      this.batchSize = batchSize;
-      this.inputSize = inputSize;
-      this.numClasses = numClasses;
-    }
-
-    @Override
-    public boolean hasNext() {
-      return rows.hasNext();
-    }
-
-    @Override
-    public DataSet next() {
-      if (!rows.hasNext()) {
-        throw new NoSuchElementException();
-      }
-      List<Example> batch = new ArrayList<>(batchSize);
-      while (batch.size() < batchSize && rows.hasNext()) {
-        batch.add(rows.next()._2());
-      }
-      int n = batch.size();
-      float[] features = new float[n * inputSize];
-      float[] labels = new float[n * numClasses];
-      for (int i = 0; i < n; i++) {
-        Example e = batch.get(i);
-        System.arraycopy(e.features, 0, features, i * inputSize, inputSize);
-        labels[i * numClasses + e.label] = 1f;
-      }
-      return new DataSet(
-          Nd4j.create(features, new long[] {n, inputSize}, DataType.FLOAT),
-          Nd4j.create(labels, new long[] {n, numClasses}, DataType.FLOAT));
-    }
-  }
-
-  // ---------------------------------------------------------------- metrics
-
-  /**
-   * {sum of cross-entropy, correct, rows} of the broadcast head on {@code examples}: inference
-   * mode (no dropout), no L2 term, the same clipped loss as the evaluate stage.
-   */
-  static double[] lossAndCorrect(JavaRDD<Example> examples, Broadcast<HeadSnapshot> head) {
-    return examples
-        .mapPartitions(
-            it -> {
-              double[] totals = new double[3];
-              MultiLayerNetwork net = null;
-              List<Example> batch = new ArrayList<>(METRICS_BATCH);
-              while (it.hasNext()) {
-                batch.clear();
-                while (batch.size() < METRICS_BATCH && it.hasNext()) {
-                  batch.add(it.next());
-                }
-                if (net == null) {
-                  net = head.value().restore();
-                }
-                addTotals(net, batch, totals);
-              }
-              return Collections.singletonList(totals).iterator();
-            })
-        .reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
-  }
-
-  private static void addTotals(MultiLayerNetwork net, List<Example> batch, double[] totals) {
-    int inputSize = batch.get(0).features.length;
-    float[] flat = new float[batch.size() * inputSize];
-    for (int i = 0; i < batch.size(); i++) {
-      System.arraycopy(batch.get(i).features, 0, flat, i * inputSize, inputSize);
-    }
-    INDArray out =
-        net.output(Nd4j.create(flat, new long[] {batch.size(), inputSize}, DataType.FLOAT), false);
-    double[][] p = out.toDoubleMatrix();
-    for (int i = 0; i < batch.size(); i++) {
-      int label = batch.get(i).label;
-      int argmax = 0;
-      for (int c = 1; c < p[i].length; c++) {
-        if (p[i][c] > p[i][argmax]) {
-          argmax = c;
-        }
-      }
-      totals[0] += ClassificationMetrics.logLoss(p[i][label]);
-      totals[1] += argmax == label ? 1 : 0;
-      totals[2] += 1;
     }
   }
 

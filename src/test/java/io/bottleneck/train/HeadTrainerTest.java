@@ -61,7 +61,7 @@ class HeadTrainerTest {
   private static Dataset<Row> validation2;
 
   /** Small, fast settings: 16 hidden units, batches of 16, averaging every 2 batches. */
-  private static HeadConfig fast() {
+  static HeadConfig fast() {
     return HeadConfig.defaults()
         .withHiddenUnits(List.of(16))
         .withDropout(0.2)
