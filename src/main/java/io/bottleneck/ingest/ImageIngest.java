@@ -36,7 +36,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -204,14 +206,19 @@ public final class ImageIngest {
   /** (path, size) of every file under root that is not hidden, sorted by path. */
   private static List<Row> list(Path root, Configuration conf) {
     List<Row> rows = new ArrayList<>();
+    int rootDepth = root.depth();
     try {
-      // One recursive listing: a flat, paged listing on object stores.
-      RemoteIterator<LocatedFileStatus> it = root.getFileSystem(conf).listFiles(root, true);
-      int rootDepth = root.depth();
-      while (it.hasNext()) {
-        LocatedFileStatus status = it.next();
-        if (status.isFile() && !isHidden(status.getPath(), rootDepth)) {
-          rows.add(RowFactory.create(status.getPath().toString(), status.getLen()));
+      FileSystem fs = root.getFileSystem(conf);
+      if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+        // listFiles would build a LocatedFileStatus per file, which copies the permissions,
+        // which Hadoop's local file system (without its native library) reads by running
+        // `ls -ld` once per file: 17 s of 2,002 forks for the development data.
+        listLocal(fs, root, rootDepth, rows);
+      } else {
+        // One recursive listing: a flat, paged listing on object stores.
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+        while (it.hasNext()) {
+          addIfData(it.next(), rootDepth, rows);
         }
       }
     } catch (IOException e) {
@@ -219,6 +226,23 @@ public final class ImageIngest {
     }
     rows.sort(Comparator.comparing((Row r) -> r.getString(0)));
     return rows;
+  }
+
+  /** Depth-first listing with plain statuses (path, length, kind only: no permission reads). */
+  private static void listLocal(FileSystem fs, Path dir, int rootDepth, List<Row> rows) throws IOException {
+    for (FileStatus status : fs.listStatus(dir)) {
+      if (status.isDirectory()) {
+        listLocal(fs, status.getPath(), rootDepth, rows);
+      } else {
+        addIfData(status, rootDepth, rows);
+      }
+    }
+  }
+
+  private static void addIfData(FileStatus status, int rootDepth, List<Row> rows) {
+    if (status.isFile() && !isHidden(status.getPath(), rootDepth)) {
+      rows.add(RowFactory.create(status.getPath().toString(), status.getLen()));
+    }
   }
 
   /** Spark's rule for data files: no '.' or '_' name, in-flight copy or folder on the way. */
