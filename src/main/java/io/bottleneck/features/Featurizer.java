@@ -138,19 +138,7 @@ public final class Featurizer {
 
     // Every input row with its cached features (null where the cache lacks them): the cache is
     // read and joined once, and that one result serves both the counts and the output.
-    Dataset<Row> joined;
-    if (cacheExists) {
-      // Concurrent runs may both append the same image; the cache keeps whichever came first.
-      Dataset<Row> cache =
-          spark.read().schema(FEATURE_SCHEMA).parquet(cacheDir).dropDuplicates(Columns.CONTENT_HASH);
-      joined =
-          images
-              .join(cache, images.col(Columns.CONTENT_HASH).equalTo(cache.col(Columns.CONTENT_HASH)), "left_outer")
-              .select(withFeatures(images, cache.col(Columns.FEATURES)));
-      joined = joined.persist(StorageLevel.MEMORY_AND_DISK());
-    } else {
-      joined = images.withColumn(Columns.FEATURES, lit(null).cast(FEATURE_TYPE));
-    }
+    Dataset<Row> joined = withCachedFeatures(spark, images, cacheDir, cacheExists);
     Row counts =
         joined
             .select(col(Columns.CONTENT_HASH), col(Columns.FEATURES).isNull().as("missing"))
@@ -164,9 +152,8 @@ public final class Featurizer {
       LOG.info(
           "featurize: all {} distinct images found in the cache {}; nothing to compute",
           distinctCount, cacheDir);
-      Dataset<Row> keptJoined = joined;
       return new Result(joined, baseId, engine, info.preprocessingId(), info.featureSize(),
-          distinctCount, 0, distinctCount, 0, cacheDir, keptJoined::unpersist);
+          distinctCount, 0, distinctCount, 0, cacheDir, joined::unpersist);
     }
     LOG.info(
         "featurize: {} of {} distinct images not in the cache; computing them with {} on {}",
@@ -218,7 +205,6 @@ public final class Featurizer {
         String.format("%.1f", missingCount / seconds),
         distinctCount - missingCount);
 
-    Dataset<Row> keptJoined = joined;
     Dataset<Row> fresh = joined.where(col(Columns.FEATURES).isNull()).drop(Columns.FEATURES);
     Dataset<Row> computedRows =
         fresh
@@ -230,7 +216,25 @@ public final class Featurizer {
             : computedRows;
     return new Result(featured, baseId, engine, info.preprocessingId(), info.featureSize(),
         distinctCount, missingCount, distinctCount - missingCount, seconds, cacheDir,
-        () -> release(keptJoined, computed, weights, conf));
+        () -> release(joined, computed, weights, conf));
+  }
+
+  /**
+   * Every row of {@code images} with its cached features, null where the cache lacks them
+   * (persisted when there is a cache to read, so it is read and joined once).
+   */
+  private static Dataset<Row> withCachedFeatures(
+      SparkSession spark, Dataset<Row> images, String cacheDir, boolean cacheExists) {
+    if (!cacheExists) {
+      return images.withColumn(Columns.FEATURES, lit(null).cast(FEATURE_TYPE));
+    }
+    // Concurrent runs may both append the same image; the cache keeps whichever came first.
+    Dataset<Row> cache =
+        spark.read().schema(FEATURE_SCHEMA).parquet(cacheDir).dropDuplicates(Columns.CONTENT_HASH);
+    return images
+        .join(cache, images.col(Columns.CONTENT_HASH).equalTo(cache.col(Columns.CONTENT_HASH)), "left_outer")
+        .select(withFeatures(images, cache.col(Columns.FEATURES)))
+        .persist(StorageLevel.MEMORY_AND_DISK());
   }
 
   /** The columns of {@code input} (in order) followed by {@code features}. */
