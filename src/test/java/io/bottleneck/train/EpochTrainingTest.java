@@ -165,8 +165,12 @@ class EpochTrainingTest {
             .isCloseTo(onValidation.accuracy(), within(1e-9));
       }
       assertThat(second.train()[0]).isNotEqualTo(first.train()[0]);
+      // local[2] runs at most two tasks at once, so reused networks never number more than two
+      // (the two jobs' 10 tasks would leave up to 10 if each built its own). Whether the first
+      // job's two tasks overlapped is up to the scheduler, so the second may add one.
       assertThat(idleAfterFirst).isBetween(1, 2);
-      assertThat(EpochMetrics.ExecutorHeads.idle(metrics.architectureId())).isEqualTo(idleAfterFirst);
+      assertThat(EpochMetrics.ExecutorHeads.idle(metrics.architectureId()))
+          .isBetween(idleAfterFirst, 2);
       // Without validation rows there are no validation totals.
       try (EpochMetrics trainOnly = new EpochMetrics(sc, trainExamples, null, net)) {
         EpochMetrics.Totals t = trainOnly.of(net);
