@@ -7,9 +7,11 @@ import io.bottleneck.io.UndecodableImageException;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -19,8 +21,10 @@ import org.apache.spark.util.LongAccumulator;
 
 /**
  * Runs on an executor: reads each image by path, decodes it and pushes fixed-size mini-batches
- * through the base. Input rows are (path, content_hash); output rows (content_hash, features).
- * Lazy, so a partition never holds more than one batch of decoded images.
+ * through the base. Input rows are (path, content_hash); output rows (content_hash, features),
+ * one per distinct hash of the partition (a copy of an image already seen is skipped: the
+ * featurizer partitions by hash, so all copies meet in one partition). Lazy, so a partition
+ * never holds more than one batch of decoded images.
  */
 final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -51,6 +55,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
     Configuration hadoopConf = conf.value().get();
     return new Iterator<>() {
       private final List<Row> out = new ArrayList<>();
+      private final Set<String> seen = new HashSet<>();
       private int next;
       private ImageBase base;
 
@@ -62,8 +67,9 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
         out.clear();
         next = 0;
         if (rows.hasNext()) {
-          fillBatch();
-        } else if (base != null) {
+          fillBatch(); // empty only if the rest of the input was copies already computed
+        }
+        if (out.isEmpty() && base != null) {
           BasePool.giveBack(base);
           base = null;
         }
@@ -83,9 +89,14 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
         List<BufferedImage> images = new ArrayList<>(batchSize);
         while (rows.hasNext() && images.size() < batchSize) {
           Row row = rows.next();
-          String path = row.getString(0);
-          images.add(read(path, hadoopConf));
-          hashes.add(row.getString(1));
+          String hash = row.getString(1);
+          if (seen.add(hash)) {
+            images.add(read(row.getString(0), hadoopConf));
+            hashes.add(hash);
+          }
+        }
+        if (images.isEmpty()) {
+          return;
         }
         if (base == null) {
           base = BasePool.borrow(baseId, engine, weights);

@@ -5,13 +5,15 @@ import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Schemas;
 import io.bottleneck.io.SerializableHadoopConf;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
@@ -136,105 +138,154 @@ public final class Featurizer {
       throw new UncheckedIOException("Cannot read feature cache " + cacheDir, e);
     }
 
-    // Every input row with its cached features (null where the cache lacks them): the cache is
-    // read and joined once, and that one result serves both the counts and the output.
-    Dataset<Row> joined = withCachedFeatures(spark, images, cacheDir, cacheExists);
-    Row counts =
-        joined
-            .select(col(Columns.CONTENT_HASH), col(Columns.FEATURES).isNull().as("missing"))
-            .dropDuplicates(Columns.CONTENT_HASH)
-            .agg(count(lit(1)), sum(when(col("missing"), 1L).otherwise(0L)))
-            .first();
-    long distinctCount = counts.getLong(0);
-    long missingCount = counts.isNullAt(1) ? 0 : counts.getLong(1);
+    // Every input row with its cached features (null where the cache lacks them), read and
+    // joined once and persisted: that one result serves the counts and the output. Without a
+    // cache there is nothing to join, and counting the input is all the work before computing.
+    Dataset<Row> joined = cacheExists ? withCachedFeatures(spark, images, cacheDir) : null;
+    long rows;
+    long missingRows;
+    long fromCache;
+    if (joined == null) {
+      rows = images.count();
+      missingRows = rows;
+      fromCache = 0;
+    } else {
+      // joined is partitioned by hash, so distinct hashes are counted per partition: the
+      // counting pass is the one job that materializes the join.
+      long[] counts =
+          joined
+              .select(col(Columns.CONTENT_HASH), col(Columns.FEATURES).isNull())
+              .javaRDD()
+              .mapPartitions(Featurizer::countPartition)
+              .reduce(Featurizer::addCounts);
+      rows = counts[0];
+      missingRows = counts[1];
+      fromCache = counts[2];
+    }
+    Runnable unpersist = joined == null ? () -> {} : joined::unpersist;
 
-    if (missingCount == 0) {
+    if (missingRows == 0) {
       LOG.info(
-          "featurize: all {} distinct images found in the cache {}; nothing to compute",
-          distinctCount, cacheDir);
-      return new Result(joined, baseId, engine, info.preprocessingId(), info.featureSize(),
-          distinctCount, 0, distinctCount, 0, cacheDir, joined::unpersist);
+          "featurize: all {} distinct images ({} rows) found in the cache {}; nothing to compute",
+          fromCache, rows, cacheDir);
+      return new Result(joined == null ? images.withColumn(Columns.FEATURES, lit(null).cast(FEATURE_TYPE)) : joined,
+          baseId, engine, info.preprocessingId(), info.featureSize(),
+          fromCache, 0, fromCache, 0, cacheDir, unpersist);
     }
     LOG.info(
-        "featurize: {} of {} distinct images not in the cache; computing them with {} on {}",
-        missingCount, distinctCount, baseId, engine);
+        "featurize: {} of {} rows have no cached features; computing them with {} on {}",
+        missingRows, rows, baseId, engine);
     long start = System.nanoTime();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     // Small partitions (a few batches each) keep progress and retries fine-grained; a task
     // costs little since networks are pooled per executor thread.
-    long batches = (missingCount + batchSize - 1) / batchSize;
+    long batches = (missingRows + batchSize - 1) / batchSize;
     int parts =
         partitions > 0
             ? partitions
             : (int) Math.max(2L * jsc.defaultParallelism(), (batches + BATCHES_PER_PARTITION - 1) / BATCHES_PER_PARTITION);
     parts = (int) Math.max(1, Math.min(parts, batches));
-    Dataset<Row> missing =
-        joined.where(col(Columns.FEATURES).isNull())
-            .select(Columns.PATH, Columns.CONTENT_HASH)
-            .dropDuplicates(Columns.CONTENT_HASH);
+    Dataset<Row> fresh = joined == null ? images : joined.where(col(Columns.FEATURES).isNull()).drop(Columns.FEATURES);
+    // Partitioned by hash, so copies of one image meet in one partition and are computed once
+    // (FeaturizePartition skips a hash it has seen) without a separate de-duplicating shuffle.
+    Dataset<Row> missing = fresh.select(Columns.PATH, Columns.CONTENT_HASH).repartition(parts, col(Columns.CONTENT_HASH));
     LongAccumulator done = spark.sparkContext().longAccumulator("featurized images");
     Broadcast<byte[]> weights = jsc.broadcast(Bases.weights(baseId));
     Broadcast<SerializableHadoopConf> conf = jsc.broadcast(new SerializableHadoopConf(hadoopConf));
-    // Kept (on disk: executor memory must not grow with the input) so the output below reuses
-    // the computed rows instead of reading them back from a cache that may hold far more.
-    Dataset<Row> computed =
-        missing
-            .repartition(parts)
-            .mapPartitions(
-                new FeaturizePartition(baseId, engine, weights, conf, batchSize, done),
-                Encoders.row(FEATURE_SCHEMA))
-            .persist(StorageLevel.DISK_ONLY());
-    spark.sparkContext().setJobGroup("featurize", "featurize " + missingCount + " images with " + baseId, false);
-    try (FeaturizeProgress progress = new FeaturizeProgress(done, missingCount, PROGRESS_SECONDS)) {
-      computed.write().mode(SaveMode.Append).parquet(cacheDir);
+    // Each call writes its own folder of the cache, in the same job that computes: concurrent
+    // runs never share a temporary folder, and the output reads this call's rows back from
+    // there instead of keeping them in Spark's storage or re-reading the whole cache.
+    String written = HadoopFiles.child(cacheDir, "batch-" + UUID.randomUUID());
+    spark.sparkContext().setJobGroup("featurize", "featurize " + missingRows + " images with " + baseId, false);
+    try (FeaturizeProgress progress = new FeaturizeProgress(done, missingRows, PROGRESS_SECONDS)) {
+      missing
+          .mapPartitions(
+              new FeaturizePartition(baseId, engine, weights, conf, batchSize, done),
+              Encoders.row(FEATURE_SCHEMA))
+          .write()
+          .mode(SaveMode.ErrorIfExists)
+          .parquet(written);
     } catch (RuntimeException e) {
-      release(joined, computed, weights, conf);
+      unpersist.run();
       throw e;
     } finally {
       spark.sparkContext().clearJobGroup();
+      // Nothing runs on them again: the output's lineage starts at the written files.
+      weights.destroy();
+      conf.destroy();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    if (done.value() != missingCount) {
-      // the accumulator counts each task attempt: more means retried tasks, fewer a lost write
-      LOG.warn("featurize: {} images were featurized for {} missing ones (task retries?)", done.value(), missingCount);
-    }
+    // Updates made in the write's own (result) stage count once per task, retries included.
+    long computed = done.value();
     LOG.info(
-        "featurize: computed {} images in {} s ({} images/s); {} from the cache",
-        missingCount,
+        "featurize: computed {} distinct images in {} s ({} images/s); {} from the cache",
+        computed,
         String.format("%.1f", seconds),
-        String.format("%.1f", missingCount / seconds),
-        distinctCount - missingCount);
+        String.format("%.1f", computed / seconds),
+        fromCache);
 
-    Dataset<Row> fresh = joined.where(col(Columns.FEATURES).isNull()).drop(Columns.FEATURES);
+    Dataset<Row> computedFeatures = spark.read().schema(FEATURE_SCHEMA).parquet(written);
     Dataset<Row> computedRows =
         fresh
-            .join(computed, fresh.col(Columns.CONTENT_HASH).equalTo(computed.col(Columns.CONTENT_HASH)))
-            .select(withFeatures(fresh, computed.col(Columns.FEATURES)));
+            .join(computedFeatures, fresh.col(Columns.CONTENT_HASH).equalTo(computedFeatures.col(Columns.CONTENT_HASH)))
+            .select(withFeatures(fresh, computedFeatures.col(Columns.FEATURES)));
     Dataset<Row> featured =
-        cacheExists
-            ? joined.where(col(Columns.FEATURES).isNotNull()).unionByName(computedRows)
-            : computedRows;
+        joined == null
+            ? computedRows
+            : joined.where(col(Columns.FEATURES).isNotNull()).unionByName(computedRows);
     return new Result(featured, baseId, engine, info.preprocessingId(), info.featureSize(),
-        distinctCount, missingCount, distinctCount - missingCount, seconds, cacheDir,
-        () -> release(joined, computed, weights, conf));
+        fromCache + computed, computed, fromCache, seconds, cacheDir, unpersist);
   }
 
   /**
-   * Every row of {@code images} with its cached features, null where the cache lacks them
-   * (persisted when there is a cache to read, so it is read and joined once).
+   * Every cache entry under {@code cacheDir}: the folders each featurization writes, and files
+   * at the top level as earlier versions wrote them. May hold an image more than once (runs
+   * featurizing the same new image at the same time each write it).
    */
-  private static Dataset<Row> withCachedFeatures(
-      SparkSession spark, Dataset<Row> images, String cacheDir, boolean cacheExists) {
-    if (!cacheExists) {
-      return images.withColumn(Columns.FEATURES, lit(null).cast(FEATURE_TYPE));
-    }
-    // Concurrent runs may both append the same image; the cache keeps whichever came first.
+  public static Dataset<Row> readCache(SparkSession spark, String cacheDir) {
+    return spark.read().schema(FEATURE_SCHEMA).option("recursiveFileLookup", "true").parquet(cacheDir);
+  }
+
+  /**
+   * Every row of {@code images} with its cached features, null where the cache lacks them,
+   * persisted and hash-partitioned by content hash (both sides are shuffled by it for the join
+   * anyway; the input, the streamed side, keeps that partitioning even if the join is turned
+   * into a broadcast join).
+   */
+  private static Dataset<Row> withCachedFeatures(SparkSession spark, Dataset<Row> images, String cacheDir) {
+    int parts = Math.max(spark.sparkContext().defaultParallelism(), images.rdd().getNumPartitions());
+    Dataset<Row> input = images.repartition(parts, col(Columns.CONTENT_HASH));
+    // Concurrent runs may both write the same image; the cache keeps whichever came first.
     Dataset<Row> cache =
-        spark.read().schema(FEATURE_SCHEMA).parquet(cacheDir).dropDuplicates(Columns.CONTENT_HASH);
-    return images
-        .join(cache, images.col(Columns.CONTENT_HASH).equalTo(cache.col(Columns.CONTENT_HASH)), "left_outer")
-        .select(withFeatures(images, cache.col(Columns.FEATURES)))
+        readCache(spark, cacheDir).repartition(parts, col(Columns.CONTENT_HASH)).dropDuplicates(Columns.CONTENT_HASH);
+    return input
+        .join(cache, input.col(Columns.CONTENT_HASH).equalTo(cache.col(Columns.CONTENT_HASH)), "left_outer")
+        .select(withFeatures(input, cache.col(Columns.FEATURES)))
         .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /**
+   * Rows, rows without features and distinct hashes with features of one partition of
+   * (content_hash, features-is-null) rows; exact overall when partitioned by hash.
+   */
+  private static Iterator<long[]> countPartition(Iterator<Row> rows) {
+    long all = 0;
+    long missing = 0;
+    Set<String> cached = new HashSet<>();
+    while (rows.hasNext()) {
+      Row r = rows.next();
+      all++;
+      if (r.getBoolean(1)) {
+        missing++;
+      } else {
+        cached.add(r.getString(0));
+      }
+    }
+    return List.of(new long[] {all, missing, cached.size()}).iterator();
+  }
+
+  private static long[] addCounts(long[] a, long[] b) {
+    return new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]};
   }
 
   /** The columns of {@code input} (in order) followed by {@code features}. */
@@ -246,18 +297,5 @@ public final class Featurizer {
     }
     out[names.length] = features.as(Columns.FEATURES);
     return out;
-  }
-
-  /**
-   * Unpersists the datasets and destroys the broadcasts. Only once nothing will run on them:
-   * every task over {@code computed}, even one reading its cached blocks, serializes its lineage,
-   * which holds the broadcasts.
-   */
-  private static void release(Dataset<Row> joined, Dataset<Row> computed, Broadcast<?>... broadcasts) {
-    joined.unpersist();
-    computed.unpersist();
-    for (Broadcast<?> b : broadcasts) {
-      b.destroy();
-    }
   }
 }

@@ -256,7 +256,15 @@ public final class ImageIngest {
     return false;
   }
 
-  /** As many partitions as Spark's file sources would make, at least one per core. */
+  /** Files per partition of the decoding pass and of ingest's outputs, at most. */
+  static final long FILES_PER_PARTITION = 2_000;
+
+  /**
+   * Partitions of the decoding pass, which ingest's outputs keep: as many as Spark's file
+   * sources would make by bytes, but no more than one per core or per
+   * {@value #FILES_PER_PARTITION} files. Rows are small, and every later job over them pays a
+   * task per partition (tens of ms each here): 500 images used to make 16.
+   */
   private static int partitions(SparkSession spark, List<Row> listing) {
     long maxBytes = spark.sessionState().conf().filesMaxPartitionBytes();
     long openCost = spark.sessionState().conf().filesOpenCostInBytes();
@@ -265,8 +273,12 @@ public final class ImageIngest {
       weight += r.getLong(1) + openCost;
     }
     long bySize = (weight + maxBytes - 1) / maxBytes;
-    long wanted = Math.max(spark.sparkContext().defaultParallelism(), bySize);
-    return (int) Math.min(listing.size(), Math.min(wanted, Integer.MAX_VALUE));
+    return partitions(bySize, listing.size(), spark.sparkContext().defaultParallelism());
+  }
+
+  static int partitions(long bySize, long files, int parallelism) {
+    long byCount = Math.max(parallelism, (files + FILES_PER_PARTITION - 1) / FILES_PER_PARTITION);
+    return (int) Math.max(1, Math.min(files, Math.min(bySize, byCount)));
   }
 
   /** The driver's Hadoop settings, to rebuild the same Configuration on the executors. */

@@ -85,7 +85,7 @@ public record HeadConfig(
   /** The defaults of the job configuration. */
   public static HeadConfig defaults() {
     return new HeadConfig(
-        List.of(256), 0.5, 1e-3, 1e-4, 30, 32, 5, 42L, 5, 1e-3, true, 2, 0.5, 1e-5);
+        List.of(256), 0.5, 1e-3, 1e-4, 30, 32, 10, 42L, 5, 1e-3, true, 2, 0.5, 1e-5);
   }
 
   private static void requireAtLeast(String name, int value, int min) {

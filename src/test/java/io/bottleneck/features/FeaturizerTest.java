@@ -86,7 +86,7 @@ class FeaturizerTest {
     spark.sparkContext().removeSparkListener(counter);
     // the output reuses the computed rows: reading it twice ran the network on one image once
     assertThat(counter.featurized.get()).isEqualTo(1);
-    assertThat(spark.read().parquet(again.cacheLocation()).count()).isEqualTo(3);
+    assertThat(Featurizer.readCache(spark, again.cacheLocation()).count()).isEqualTo(3);
     third.close();
     again.close();
     r1.close();
@@ -100,12 +100,13 @@ class FeaturizerTest {
     String cache = tmp.resolve("cache").toUri().toString();
     Dataset<Row> rows = ImageIngest.ingest(spark, images.toUri().toString(), new LabelSource.FilenamePrefix()).images();
     try (Featurizer.Result first = Featurizer.featurize(spark, rows, Bases.DEFAULT, cache, 2, 0)) {
-      // what two concurrent runs appending the same images leave behind
-      Dataset<Row> entries = spark.read().parquet(first.cacheLocation());
+      // what two concurrent runs featurizing the same images leave behind, here written as
+      // files at the cache's top level, where versions before per-call folders wrote them
+      Dataset<Row> entries = Featurizer.readCache(spark, first.cacheLocation());
       entries.union(entries).write().mode(org.apache.spark.sql.SaveMode.Append).parquet(first.cacheLocation() + "-copy");
       spark.read().parquet(first.cacheLocation() + "-copy").write().mode(org.apache.spark.sql.SaveMode.Append)
           .parquet(first.cacheLocation());
-      assertThat(spark.read().parquet(first.cacheLocation()).count()).isEqualTo(6);
+      assertThat(Featurizer.readCache(spark, first.cacheLocation()).count()).isEqualTo(6);
     }
     try (Featurizer.Result again = Featurizer.featurize(spark, rows, Bases.DEFAULT, cache, 2, 0)) {
       assertThat(again.computed()).isZero();

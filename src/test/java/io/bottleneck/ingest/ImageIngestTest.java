@@ -317,4 +317,15 @@ class ImageIngestTest {
     assertThat(manifestRows).hasSize(1);
     assertThat(manifestRows.get(0).getString(0)).isEqualTo(uri(spaced));
   }
+
+  @Test
+  void decodesInOnePartitionPerCoreOrPerTwoThousandFilesUnlessTheBytesAskForFewer() {
+    // 500 small images: Spark's file sizing (4 MB open cost each) would make 16
+    assertThat(ImageIngest.partitions(16, 500, 2)).isEqualTo(2);
+    assertThat(ImageIngest.partitions(64, 2_002, 2)).isEqualTo(2);
+    assertThat(ImageIngest.partitions(782, 25_000, 2)).isEqualTo(13);
+    assertThat(ImageIngest.partitions(782, 25_000, 100)).isEqualTo(100);
+    assertThat(ImageIngest.partitions(1, 10, 4)).isEqualTo(1);
+    assertThat(ImageIngest.partitions(16, 3, 4)).isEqualTo(3);
+  }
 }

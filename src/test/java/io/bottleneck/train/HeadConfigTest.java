@@ -18,7 +18,7 @@ class HeadConfigTest {
     assertThat(c.l2()).isEqualTo(1e-4);
     assertThat(c.epochs()).isEqualTo(30);
     assertThat(c.batchSizePerWorker()).isEqualTo(32);
-    assertThat(c.averagingFrequency()).isEqualTo(5);
+    assertThat(c.averagingFrequency()).isEqualTo(10);
     assertThat(c.seed()).isEqualTo(42L);
     assertThat(c.earlyStoppingPatience()).isEqualTo(5);
     assertThat(c.earlyStoppingMinDelta()).isEqualTo(1e-3);
@@ -45,7 +45,7 @@ class HeadConfigTest {
     assertThat(c)
         .isEqualTo(
             new HeadConfig(
-                List.of(256), 0.5, 1e-3, 1e-4, 7, 32, 5, 42L, 5, 1e-3, true, 3, 0.2, 1e-6));
+                List.of(256), 0.5, 1e-3, 1e-4, 7, 32, 10, 42L, 5, 1e-3, true, 3, 0.2, 1e-6));
   }
 
   @Test
