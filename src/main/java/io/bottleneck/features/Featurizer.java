@@ -166,8 +166,8 @@ public final class Featurizer {
 
     if (missingRows == 0) {
       LOG.info(
-          "featurize: all {} distinct images ({} rows) found in the cache {}; nothing to compute",
-          fromCache, rows, cacheDir);
+          "featurize: all {} distinct images found in the cache {} ({} rows); nothing to compute",
+          fromCache, cacheDir, rows);
       return new Result(joined == null ? images.withColumn(Columns.FEATURES, lit(null).cast(FEATURE_TYPE)) : joined,
           baseId, engine, info.preprocessingId(), info.featureSize(),
           fromCache, 0, fromCache, 0, cacheDir, unpersist);
