@@ -215,7 +215,8 @@ public final class Featurizer {
       conf.destroy();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    // Updates made in the write's own (result) stage count once per task, retries included.
+    // Updated in the write's own (result) stage, so Spark applies each task's update once,
+    // from its successful attempt: a retried task is not counted twice.
     long computed = done.value();
     LOG.info(
         "featurize: computed {} distinct images in {} s ({} images/s); {} from the cache",
