@@ -14,8 +14,12 @@ import java.util.Map;
  * @param images images in the main measurements (all distinct)
  * @param loadAverage the machine's 1-minute load average when the run started (other work on the
  *     cores skews every figure)
- * @param decodeSeconds read + decode + resize of all images on {@code cores} threads
- * @param bareSeconds read + decode + preprocess + forward of all images, one thread, one base
+ * @param decodeSeconds read + decode + resize of all images on {@code cores} threads, as the
+ *     featurize stage does it (the engine's decoder where it has one)
+ * @param decodeJavaSeconds the same with the Java decoder and resize
+ * @param forwardSeconds the forward pass alone over as many images, {@code cores} threads
+ * @param bareSeconds read + decode + preprocess + forward of all images, {@code cores} threads,
+ *     one base each
  * @param featurizeColdSeconds the featurize stage through Spark, fresh cache
  * @param featurizeComputeImgPerS the stage's own figure: images computed / compute seconds
  * @param featurizeWarmSeconds the same stage re-run on the same cache
@@ -34,6 +38,8 @@ public record BenchReport(
     String date,
     double loadAverage,
     double decodeSeconds,
+    double decodeJavaSeconds,
+    double forwardSeconds,
     double bareSeconds,
     double featurizeColdSeconds,
     double featurizeComputeImgPerS,
@@ -53,11 +59,16 @@ public record BenchReport(
 
   /**
    * One size of the scaling run: the cold featurize stage over {@code images} distinct images and
-   * this JVM's memory meanwhile.
+   * this JVM's memory meanwhile, and the same stage re-run on the now full cache.
    */
-  public record ScaleStep(int images, double seconds, long startRssBytes, long peakRssBytes, long peakHeapBytes) {
+  public record ScaleStep(
+      int images, double seconds, double warmSeconds, long startRssBytes, long peakRssBytes, long peakHeapBytes) {
     public double secondsPer1000() {
       return seconds / images * 1000;
+    }
+
+    public double warmVsCold() {
+      return warmSeconds / seconds;
     }
 
     public double imgPerS() {
@@ -67,6 +78,14 @@ public record BenchReport(
 
   public double decodeImgPerS() {
     return images / decodeSeconds;
+  }
+
+  public double decodeJavaImgPerS() {
+    return images / decodeJavaSeconds;
+  }
+
+  public double forwardImgPerS() {
+    return images / forwardSeconds;
   }
 
   public double bareImgPerS() {
@@ -105,6 +124,8 @@ public record BenchReport(
     m.put("date", date);
     m.put("load_average", round(loadAverage, 2));
     m.put("decode_img_per_s", round(decodeImgPerS(), 2));
+    m.put("decode_java_img_per_s", round(decodeJavaImgPerS(), 2));
+    m.put("forward_img_per_s", round(forwardImgPerS(), 2));
     m.put("bare_img_per_s", round(bareImgPerS(), 2));
     m.put("featurize_img_per_s", round(featurizeImgPerS(), 2));
     m.put("featurize_compute_img_per_s", round(featurizeComputeImgPerS, 2));
@@ -126,6 +147,8 @@ public record BenchReport(
       step.put("featurize_s", round(s.seconds(), 2));
       step.put("s_per_1000", round(s.secondsPer1000(), 2));
       step.put("img_per_s", round(s.imgPerS(), 2));
+      step.put("warm_s", round(s.warmSeconds(), 3));
+      step.put("warm_vs_cold", round(s.warmVsCold(), 4));
       step.put("start_rss_mb", round(s.startRssBytes() / MB, 1));
       step.put("peak_rss_mb", round(s.peakRssBytes() / MB, 1));
       step.put("peak_heap_mb", round(s.peakHeapBytes() / MB, 1));
@@ -146,6 +169,8 @@ public record BenchReport(
     String row = "  %-44s %12s  %s%n";
     b.append(String.format(Locale.ROOT, row, "measure", "value", "unit / note"));
     b.append(String.format(Locale.ROOT, row, "decode + resize, all cores (ceiling)", f2(decodeImgPerS()), "img/s"));
+    b.append(String.format(Locale.ROOT, row, "  the same, Java decoder", f2(decodeJavaImgPerS()), "img/s"));
+    b.append(String.format(Locale.ROOT, row, "forward pass alone, all cores", f2(forwardImgPerS()), "img/s"));
     b.append(String.format(Locale.ROOT, row, "bare loop, all cores, no Spark", f2(bareImgPerS()), "img/s"));
     b.append(
         String.format(
@@ -168,12 +193,12 @@ public record BenchReport(
     b.append(String.format(Locale.ROOT, row, "head Spark / local", f2(headSparkVsLocal()), "target <= 2"));
     if (!scale.isEmpty()) {
       b.append(String.format(Locale.ROOT, "Scaling (featurize stage, cache cold):%n"));
-      String srow = "  %8s %12s %10s %10s %14s %14s%n";
-      b.append(String.format(Locale.ROOT, srow, "images", "s / 1,000", "img/s", "seconds", "peak RSS MB", "peak heap MB"));
+      String srow = "  %8s %12s %10s %10s %11s %14s %14s%n";
+      b.append(String.format(Locale.ROOT, srow, "images", "s / 1,000", "img/s", "seconds", "warm / cold", "peak RSS MB", "peak heap MB"));
       for (ScaleStep s : scale) {
         b.append(
             String.format(
-                Locale.ROOT, srow, s.images(), f2(s.secondsPer1000()), f2(s.imgPerS()), f2(s.seconds()),
+                Locale.ROOT, srow, s.images(), f2(s.secondsPer1000()), f2(s.imgPerS()), f2(s.seconds()), f4(s.warmVsCold()),
                 mb(s.peakRssBytes()) + " (" + mb(s.startRssBytes()) + ")", mb(s.peakHeapBytes())));
       }
       b.append(String.format(Locale.ROOT, "  (RSS at the start of each step in parentheses)%n"));

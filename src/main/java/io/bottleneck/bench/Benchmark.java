@@ -30,7 +30,9 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Random;
@@ -40,6 +42,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
@@ -63,10 +66,16 @@ import org.slf4j.LoggerFactory;
  * of the input, see {@link JitteredImages}) it measures, in this order,
  *
  * <ol>
- *   <li><b>decode</b>: read + {@link Images#decode} + resize to the base's input
- *       ({@link Preprocessing#fill}) on {@code availableProcessors} threads: the ceiling;
+ *   <li><b>decode</b>: read + decode + resize to the base's input as the featurize stage does it
+ *       ({@link ImageBase#readInput}: the engine's own decoder where it has one) on
+ *       {@code availableProcessors} threads: the ceiling;
+ *   <li><b>decode (Java)</b>: the same with {@link Images#decode} + {@link Preprocessing#fill},
+ *       the decoder of every engine before the TF engine decoded JPEGs itself, for comparison;
+ *   <li><b>forward</b>: the base's forward pass alone on already preprocessed batches, one base
+ *       per thread: with decode, the other half of the bare loop's time;
  *   <li><b>bare</b>: {@code availableProcessors} threads, one {@link ImageBase} each, fixed
- *       batches of the featurize batch size: read + decode + preprocess + forward, no Spark;
+ *       batches of the featurize batch size: read + decode + preprocess + forward
+ *       ({@link ImageBase#featurizeFiles}), no Spark;
  *   <li><b>featurize cold</b>: {@link Featurizer#featurize} through this Spark session with a
  *       fresh cache, plus materializing its output rows (Spark's {@code noop} sink), as the
  *       stage does when it writes them. An untimed featurize of a few batches into another
@@ -76,7 +85,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>head epoch</b>: {@link HeadTrainer#fit} (parameter averaging) against
  *       {@code MultiLayerNetwork.fit} in this JVM, same network, batch size and features;
  *   <li><b>scale</b>: for each extra size, the cold featurize stage on that many distinct images
- *       with this JVM's peak memory sampled meanwhile.
+ *       with this JVM's peak memory sampled meanwhile, then the same stage warm.
  * </ol>
  *
  * Image generation, ingest, model construction and warm-up are outside every timing. Runs only in
@@ -179,8 +188,12 @@ public final class Benchmark {
       }
       Preprocessing preprocessing = preprocessingOf(bases.get(0));
 
-      double decode = decodeSeconds(main.files(), preprocessing, cores);
+      double decode = decodeSeconds(main.files(), bases);
       LOG.info("bench: decode + resize, {} threads: {} img/s", cores, rate(n, decode));
+      double decodeJava = decodeJavaSeconds(main.files(), preprocessing, cores);
+      LOG.info("bench: decode + resize in Java, {} threads: {} img/s", cores, rate(n, decodeJava));
+      double forward = forwardSeconds(main.files(), bases, settings.batchSize());
+      LOG.info("bench: forward alone, {} threads, batch {}: {} img/s", cores, settings.batchSize(), rate(n, forward));
       double bare = bareSeconds(main.files(), bases, settings.batchSize());
       bases.forEach(ImageBase::close);
       LOG.info("bench: bare loop, {} threads, batch {}: {} img/s", cores, settings.batchSize(), rate(n, bare));
@@ -206,13 +219,17 @@ public final class Benchmark {
       for (int size : new TreeSet<>(settings.scale())) {
         JitteredImages.Generated g = images(sources, size);
         Dataset<Row> scaled = ingest(g.dir(), size);
-        Cold c = featurizeCold(scaled, caches.resolve("scale-" + size).toUri().toString(), size);
+        String scaleCache = caches.resolve("scale-" + size).toUri().toString();
+        Cold c = featurizeCold(scaled, scaleCache, size);
         c.result.close();
+        long w0 = System.nanoTime();
+        featurize(scaled, scaleCache).close();
+        double warmScaled = seconds(w0);
         scaled.unpersist();
-        steps.add(new BenchReport.ScaleStep(size, c.seconds, c.startRss, c.peakRss, c.peakHeap));
+        steps.add(new BenchReport.ScaleStep(size, c.seconds, warmScaled, c.startRss, c.peakRss, c.peakHeap));
         LOG.info(
-            "bench: scale {} images: {} s per 1,000, peak RSS {} MB",
-            size, fmt(c.seconds / size * 1000), c.peakRss >> 20);
+            "bench: scale {} images: {} s per 1,000, warm / cold {}, peak RSS {} MB",
+            size, fmt(c.seconds / size * 1000), fmt(warmScaled / c.seconds), c.peakRss >> 20);
       }
       return new BenchReport(
           n,
@@ -224,6 +241,8 @@ public final class Benchmark {
           ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE),
           load,
           decode,
+          decodeJava,
+          forward,
           bare,
           cold.seconds,
           cold.result.imagesPerSecond(),
@@ -296,12 +315,60 @@ public final class Benchmark {
 
   // ---------------------------------------------------------------------------- decode, bare
 
-  /** Seconds to read, decode and resize every file on {@code threads} threads (after a warm-up). */
-  static double decodeSeconds(List<Path> files, Preprocessing preprocessing, int threads) {
+  /**
+   * Seconds for {@code bases.size()} threads, one base each, to read every file and write its
+   * network input as the featurize stage does ({@link ImageBase#readInput}), after a warm-up.
+   */
+  static double decodeSeconds(List<Path> files, List<ImageBase> bases) {
+    int perImage = 3 * bases.get(0).inputSize() * bases.get(0).inputSize();
+    Map<ImageBase, float[]> buffers = new IdentityHashMap<>();
+    bases.forEach(b -> buffers.put(b, new float[perImage]));
+    ObjIntConsumer<ImageBase> decode = (base, i) -> {
+      try {
+        base.readInput(bytes(files.get(i)), files.get(i).toString(), buffers.get(base), 0);
+      } catch (UndecodableImageException e) {
+        throw new IllegalStateException("Benchmark image " + files.get(i) + " does not decode: " + e.reason(), e);
+      }
+    };
+    inParallel(bases, decode, Math.min(files.size(), 4 * bases.size()));
+    long t0 = System.nanoTime();
+    inParallel(bases, decode, files.size());
+    return seconds(t0);
+  }
+
+  /** Seconds to read, decode and resize every file in Java on {@code threads} threads (after a warm-up). */
+  static double decodeJavaSeconds(List<Path> files, Preprocessing preprocessing, int threads) {
     decodeAll(files.subList(0, Math.min(files.size(), 4 * threads)), preprocessing, threads);
     long t0 = System.nanoTime();
     decodeAll(files, preprocessing, threads);
     return seconds(t0);
+  }
+
+  /**
+   * Seconds for {@code bases.size()} threads, one base each, to run as many forward passes of
+   * {@code batchSize} as the files fill, on one input batch per base read from the first files
+   * (untimed, as is one warm-up pass per base).
+   */
+  static double forwardSeconds(List<Path> files, List<ImageBase> bases, int batchSize) {
+    int n = Math.min(batchSize, files.size());
+    int perImage = 3 * bases.get(0).inputSize() * bases.get(0).inputSize();
+    Map<ImageBase, float[]> inputs = new IdentityHashMap<>();
+    for (ImageBase base : bases) {
+      float[] batch = new float[n * perImage];
+      for (int i = 0; i < n; i++) {
+        try {
+          base.readInput(bytes(files.get(i)), files.get(i).toString(), batch, i);
+        } catch (UndecodableImageException e) {
+          throw new IllegalStateException("Benchmark image " + files.get(i) + " does not decode: " + e.reason(), e);
+        }
+      }
+      inputs.put(base, batch);
+    }
+    inParallel(bases, (base, unused) -> base.forward(inputs.get(base), n), bases.size());
+    int passes = (files.size() + n - 1) / n;
+    long t0 = System.nanoTime();
+    inParallel(bases, (base, unused) -> base.forward(inputs.get(base), n), passes);
+    return seconds(t0) * files.size() / ((double) passes * n); // per file, as if the last pass were partial
   }
 
   private static double decodeAll(List<Path> files, Preprocessing preprocessing, int threads) {
@@ -353,7 +420,7 @@ public final class Benchmark {
   }
 
   /** Runs {@code work(base, i)} for i in [0, count), each base in its own thread taking the next i. */
-  private static void inParallel(List<ImageBase> bases, java.util.function.ObjIntConsumer<ImageBase> work, int count) {
+  private static void inParallel(List<ImageBase> bases, ObjIntConsumer<ImageBase> work, int count) {
     ExecutorService pool = Executors.newFixedThreadPool(bases.size());
     AtomicInteger next = new AtomicInteger();
     try {
@@ -372,28 +439,41 @@ public final class Benchmark {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("Forward pass failed: " + e.getCause().getMessage(), e.getCause());
+      throw new IllegalStateException("Benchmark work failed: " + e.getCause().getMessage(), e.getCause());
     } finally {
       pool.shutdownNow();
     }
   }
 
   private static void forward(ImageBase base, List<Path> batch) {
-    List<BufferedImage> images = new ArrayList<>(batch.size());
+    List<byte[]> files = new ArrayList<>(batch.size());
+    List<String> names = new ArrayList<>(batch.size());
     for (Path p : batch) {
-      images.add(read(p));
+      files.add(bytes(p));
+      names.add(p.toString());
     }
-    float[][] features = base.featurize(images);
+    float[][] features;
+    try {
+      features = base.featurizeFiles(files, names);
+    } catch (UndecodableImageException e) {
+      throw new IllegalStateException("Benchmark image " + e.name() + " does not decode: " + e.reason(), e);
+    }
     if (features.length != batch.size()) {
       throw new IllegalStateException("The base returned " + features.length + " vectors for " + batch.size() + " images");
     }
   }
 
-  private static BufferedImage read(Path file) {
+  private static byte[] bytes(Path file) {
     try {
-      return Images.decode(Files.readAllBytes(file), file.toString());
+      return Files.readAllBytes(file);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + file, e);
+    }
+  }
+
+  private static BufferedImage read(Path file) {
+    try {
+      return Images.decode(bytes(file), file.toString());
     } catch (UndecodableImageException e) {
       throw new IllegalStateException("Benchmark image " + file + " does not decode: " + e.reason(), e);
     }

@@ -1,10 +1,8 @@
 package io.bottleneck.features;
 
 import io.bottleneck.io.HadoopFiles;
-import io.bottleneck.io.Images;
 import io.bottleneck.io.SerializableHadoopConf;
 import io.bottleneck.io.UndecodableImageException;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,8 +18,8 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * Runs on an executor: reads each image by path, decodes it and pushes fixed-size mini-batches
- * through the base. Input rows are (path, content_hash); output rows (content_hash, features),
+ * Runs on an executor: reads each image file by path and pushes fixed-size mini-batches of
+ * files through the base, which decodes and preprocesses them ({@link ImageBase#featurizeFiles}). Input rows are (path, content_hash); output rows (content_hash, features),
  * one per distinct hash of the partition (a copy of an image already seen is skipped: the
  * featurizer partitions by hash, so all copies meet in one partition). Lazy, so a partition
  * never holds more than one batch of decoded images.
@@ -86,22 +84,25 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
 
       private void fillBatch() {
         List<String> hashes = new ArrayList<>(batchSize);
-        List<BufferedImage> images = new ArrayList<>(batchSize);
-        while (rows.hasNext() && images.size() < batchSize) {
+        List<String> paths = new ArrayList<>(batchSize);
+        List<byte[]> files = new ArrayList<>(batchSize);
+        while (rows.hasNext() && files.size() < batchSize) {
           Row row = rows.next();
           String hash = row.getString(1);
           if (seen.add(hash)) {
-            images.add(read(row.getString(0), hadoopConf));
+            String path = row.getString(0);
+            files.add(read(path, hadoopConf));
+            paths.add(path);
             hashes.add(hash);
           }
         }
-        if (images.isEmpty()) {
+        if (files.isEmpty()) {
           return;
         }
         if (base == null) {
           base = BasePool.borrow(baseId, engine, weights);
         }
-        float[][] features = base.featurize(images);
+        float[][] features = featurize(base, files, paths);
         done.add(features.length);
         for (int i = 0; i < features.length; i++) {
           out.add(RowFactory.create(hashes.get(i), features[i]));
@@ -110,15 +111,21 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
     };
   }
 
-  private static BufferedImage read(String path, Configuration conf) {
+  private static byte[] read(String path, Configuration conf) {
     try {
-      return Images.decode(HadoopFiles.readBytes(path, conf), path);
+      return HadoopFiles.readBytes(path, conf);
     } catch (IOException e) {
       throw new IllegalStateException("Cannot read image " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static float[][] featurize(ImageBase base, List<byte[]> files, List<String> paths) {
+    try {
+      return base.featurizeFiles(files, paths);
     } catch (UndecodableImageException e) {
       // ingest accepted it, so the file changed in between: fail rather than cache garbage
-      throw new IllegalStateException(
-          "Image " + path + " was accepted at ingest but no longer decodes: " + e.reason(), e);
+      throw new IllegalStateException("Image " + e.name() + " was accepted at ingest but no"
+          + " longer decodes: " + e.reason(), e);
     }
   }
 }

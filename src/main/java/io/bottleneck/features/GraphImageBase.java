@@ -1,5 +1,7 @@
 package io.bottleneck.features;
 
+import io.bottleneck.io.Images;
+import io.bottleneck.io.UndecodableImageException;
 import java.awt.image.BufferedImage;
 import java.util.Arrays;
 import java.util.List;
@@ -56,8 +58,16 @@ abstract class GraphImageBase implements ImageBase {
     return forward(preprocessing.toNchw(images), images.size());
   }
 
+  @Override
+  public void readInput(byte[] file, String name, float[] batch, int index)
+      throws UndecodableImageException {
+    int perImage = 3 * preprocessing.size() * preprocessing.size();
+    preprocessing.fill(Images.decode(file, name), batch, Math.multiplyExact(index, perImage));
+  }
+
   /** Forward pass over an already preprocessed NCHW batch. */
-  float[][] forward(float[] nchw, int n) {
+  @Override
+  public float[][] forward(float[] nchw, int n) {
     int s = preprocessing.size();
     // close() frees the off-heap buffers now instead of waiting for GC
     try (INDArray input = Nd4j.create(nchw, new long[] {n, 3, s, s}, 'c');

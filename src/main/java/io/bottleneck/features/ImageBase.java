@@ -1,7 +1,9 @@
 package io.bottleneck.features;
 
+import io.bottleneck.io.UndecodableImageException;
 import java.awt.image.BufferedImage;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A frozen pretrained network turning images into feature vectors ("bottleneck features").
@@ -45,6 +47,43 @@ public interface ImageBase extends AutoCloseable {
    * resized to {@link #inputSize()} without cropping.
    */
   float[][] featurize(List<BufferedImage> images);
+
+  /**
+   * Decodes one image file (its bytes as stored) and writes its network input, resized and
+   * preprocessed exactly as {@link #featurize} does, as image {@code index} of {@code batch}
+   * ({@code 3 * inputSize()^2} floats per image, in this engine's layout). An engine may decode
+   * with its own decoder, but only where the pixels are the same as {@link
+   * io.bottleneck.io.Images#decode}'s (the cache key does not name the decoder).
+   *
+   * @param name the file's path, for error messages
+   * @throws UndecodableImageException naming {@code name} when the bytes do not decode
+   */
+  void readInput(byte[] file, String name, float[] batch, int index)
+      throws UndecodableImageException;
+
+  /** Forward pass over {@code n} inputs written by {@link #readInput}: one feature row each. */
+  float[][] forward(float[] batch, int n);
+
+  /**
+   * {@link #readInput} for every file, then one {@link #forward} pass: what the featurize stage
+   * runs per mini-batch. {@code names} are the files' paths, for error messages.
+   */
+  default float[][] featurizeFiles(List<byte[]> files, List<String> names)
+      throws UndecodableImageException {
+    Objects.requireNonNull(files, "files");
+    if (names.size() != files.size()) {
+      throw new IllegalArgumentException(files.size() + " files but " + names.size() + " names");
+    }
+    if (files.isEmpty()) {
+      return new float[0][];
+    }
+    int perImage = 3 * inputSize() * inputSize();
+    float[] batch = new float[Math.multiplyExact(files.size(), perImage)];
+    for (int i = 0; i < files.size(); i++) {
+      readInput(files.get(i), names.get(i), batch, i);
+    }
+    return forward(batch, files.size());
+  }
 
   /**
    * Releases native resources, if the engine holds any (then later calls to {@link #featurize}

@@ -60,6 +60,21 @@ public final class Preprocessing {
     return size;
   }
 
+  /** Whether channels are in BGR order (else RGB). */
+  boolean bgr() {
+    return bgr;
+  }
+
+  /** The per-channel scale, in output channel order (a copy). */
+  float[] scale() {
+    return scale.clone();
+  }
+
+  /** The per-channel offset, in output channel order (a copy). */
+  float[] offset() {
+    return offset.clone();
+  }
+
   /** All images as one NCHW float buffer of length {@code n * 3 * size * size}. */
   public float[] toNchw(List<BufferedImage> images) {
     Objects.requireNonNull(images, "images");
@@ -162,23 +177,18 @@ public final class Preprocessing {
   /**
    * For each output coordinate: the two source indices and the weight of the second. Output
    * pixel centre {@code o + 0.5} maps to source {@code (o + 0.5) * in / size - 0.5}, clamped
-   * to the image.
+   * to the image. Computed in float exactly as TensorFlow's {@code ResizeBilinear} with
+   * half-pixel centres does, so that the TF engine's in-graph resize gives the same weights.
    */
   private void samplingGrid(int in, int[] lo, int[] hi, float[] frac) {
-    double ratio = (double) in / size;
+    float ratio = (float) in / size;
     for (int o = 0; o < size; o++) {
-      double src = (o + 0.5) * ratio - 0.5;
-      if (src < 0) {
-        src = 0;
-      }
-      int i0 = (int) src;
-      if (i0 >= in - 1) {
-        i0 = in - 1;
-        src = i0;
-      }
-      lo[o] = i0;
-      hi[o] = Math.min(i0 + 1, in - 1);
-      frac[o] = (float) (src - i0);
+      float src = (o + 0.5f) * ratio - 0.5f;
+      float floor = (float) Math.floor(src);
+      lo[o] = Math.max((int) floor, 0);
+      hi[o] = Math.min((int) Math.ceil(src), in - 1);
+      // below 0 or above in - 1 both indices are the edge pixel, so the weight does not matter
+      frac[o] = src - floor;
     }
   }
 

@@ -6,21 +6,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Process-wide TensorFlow settings that must be in place before the first TF session.
+ * Process-wide TensorFlow settings that must be in place before the first TF session. TF reads
+ * them through the C library's environment once, as its native library loads (a
+ * {@code System.getenv} map change would not reach it), so this sets them there with JNA
+ * (already bundled through DL4J's oshi), each unless the user set it either way. It must run
+ * before any TF class loads the natives; {@link TfGraphBase} calls it first.
  *
- * <p>The TF 2.10 natives of TensorFlow Java 0.5.0 are built with oneDNN but leave its graph
- * rewrites off unless the environment variable {@code TF_ENABLE_ONEDNN_OPTS=1} is set: without
- * it MobileNet 0.25 runs ~3x slower (measured 51 vs 145 ms per batch of 16). TF reads the
- * variable through the C library's environment once, as its native library loads (a
- * {@code System.getenv} map change would not reach it), so this sets it there with JNA (already
- * bundled through DL4J's oshi) unless the user set it either way: {@code TF_ENABLE_ONEDNN_OPTS=0}
- * keeps oneDNN off. It must run before any TF class loads the natives; {@link TfGraphBase} calls
- * it first. Features match DL4J's to within 1e-4 with or without oneDNN.
+ * <ul>
+ *   <li>{@code TF_ENABLE_ONEDNN_OPTS=1}: the TF 2.10 natives of TensorFlow Java 0.5.0 are built
+ *       with oneDNN but leave its graph rewrites off without it, and MobileNet 0.25 then runs
+ *       ~3x slower (measured 51 vs 145 ms per batch of 16; 8.1 vs 3.2 ms per image on an AVX2
+ *       CPU). {@code =0} keeps oneDNN off. Features match DL4J's to within 1e-4 either way.
+ *   <li>{@code TF_OVERRIDE_GLOBAL_THREADPOOL=1}: without it every session in the JVM shares one
+ *       process-wide intra-op pool, sized by the first session (one thread here), so two Spark
+ *       tasks running forward passes at once queue on that one thread: measured 325 img/s on
+ *       two threads against 250 on one, with 1.5 of 2 cores busy. With it each session (one per
+ *       task thread) gets its own one-thread pool: 500 img/s on two threads.
+ * </ul>
  */
 final class TfRuntime {
 
   private static final Logger LOG = LoggerFactory.getLogger(TfRuntime.class);
   static final String ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS";
+  static final String OWN_POOLS_VARIABLE = "TF_OVERRIDE_GLOBAL_THREADPOOL";
 
   /** libc's setenv(3), for the variables TF reads with getenv(3). */
   interface CLibrary extends Library {
@@ -37,24 +45,31 @@ final class TfRuntime {
       return;
     }
     done = true;
-    String set = System.getenv(ONEDNN_VARIABLE);
-    if (set != null) {
-      LOG.info("TensorFlow: {}={} from the environment", ONEDNN_VARIABLE, set);
+    CLibrary libc;
+    try {
+      libc = (CLibrary) Native.loadLibrary("c", CLibrary.class);
+    } catch (UnsatisfiedLinkError | RuntimeException e) {
+      // not fatal: TF works without these settings, only slower; say so and how to fix it
+      LOG.warn("TensorFlow: cannot reach libc to set {}=1 and {}=1 ({}); the TF engine runs"
+          + " slower. Set them in the environment.", ONEDNN_VARIABLE, OWN_POOLS_VARIABLE,
+          e.toString(), e);
       return;
     }
-    try {
-      CLibrary libc = (CLibrary) Native.loadLibrary("c", CLibrary.class);
-      // overwrite 0: a value set natively by someone else since the JVM started wins
-      int rc = libc.setenv(ONEDNN_VARIABLE, "1", 0);
-      if (rc != 0) {
-        LOG.warn("TensorFlow: setenv({}) failed (rc {}); the TF engine runs without oneDNN,"
-            + " ~3x slower. Set {}=1 in the environment.", ONEDNN_VARIABLE, rc, ONEDNN_VARIABLE);
-      }
-    } catch (UnsatisfiedLinkError | RuntimeException e) {
-      // not fatal: TF works without oneDNN, only slower; say so and how to fix it
-      LOG.warn("TensorFlow: cannot set {} through libc ({}); the TF engine runs without"
-          + " oneDNN, ~3x slower. Set {}=1 in the environment.", ONEDNN_VARIABLE, e.toString(),
-          ONEDNN_VARIABLE, e);
+    setUnlessSet(libc, ONEDNN_VARIABLE, "without oneDNN, ~3x slower");
+    setUnlessSet(libc, OWN_POOLS_VARIABLE, "with one intra-op thread for all tasks");
+  }
+
+  private static void setUnlessSet(CLibrary libc, String variable, String otherwise) {
+    String set = System.getenv(variable);
+    if (set != null) {
+      LOG.info("TensorFlow: {}={} from the environment", variable, set);
+      return;
+    }
+    // overwrite 0: a value set natively by someone else since the JVM started wins
+    int rc = libc.setenv(variable, "1", 0);
+    if (rc != 0) {
+      LOG.warn("TensorFlow: setenv({}) failed (rc {}); the TF engine runs {}. Set {}=1 in the"
+          + " environment.", variable, rc, otherwise, variable);
     }
   }
 }

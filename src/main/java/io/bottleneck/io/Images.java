@@ -319,6 +319,77 @@ public final class Images {
     return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
   }
 
+  /**
+   * True for the common JPEG that any libjpeg-family decoder turns into the same pixels as
+   * {@link #decode}: Huffman-coded (baseline, extended or progressive), 8-bit, gray or YCbCr
+   * (component ids 1, 2, 3) with 4:4:4, 4:2:2 or 4:2:0 chroma, and no Adobe (APP14) or ICC
+   * profile (APP2) segment, which make decoders differ in colour conversion. Reads the
+   * segments before the first scan only; says nothing about whether the rest decodes. Callers
+   * use it to pick a faster decoder for these files and {@link #decode} for all others.
+   */
+  public static boolean isPlainJpeg(byte[] b) {
+    if (b == null || !startsWith(b, 0, 0xFF, 0xD8, 0xFF)) {
+      return false;
+    }
+    int n = b.length;
+    int i = 2;
+    boolean frame = false;
+    while (i + 4 <= n && (b[i] & 0xFF) == 0xFF) {
+      int marker = b[i + 1] & 0xFF;
+      if (marker == 0xFF) {
+        i++; // fill byte
+        continue;
+      }
+      int length = (int) be16(b, i + 2);
+      int body = i + 4;
+      if (length < 2 || i + 2 + length > n) {
+        return false;
+      }
+      if (marker == 0xEE && ascii(b, body, "Adobe")
+          || marker == 0xE2 && ascii(b, body, "ICC_PROFILE")) {
+        return false;
+      }
+      if (isStartOfFrame(marker)) {
+        if (frame || !plainFrame(marker, b, body, length - 2)) {
+          return false;
+        }
+        frame = true;
+      }
+      if (marker == 0xDA) {
+        return frame; // the first scan: everything that decides the colour handling came before
+      }
+      i += 2 + length;
+    }
+    return false;
+  }
+
+  /** The frame header of a plain JPEG (see {@link #isPlainJpeg}); {@code body} is after the length. */
+  private static boolean plainFrame(int marker, byte[] b, int body, int bodyLength) {
+    if (marker > 0xC2 || bodyLength < 6 || (b[body] & 0xFF) != 8) {
+      return false; // lossless, arithmetic-coded, hierarchical or 12-bit
+    }
+    int components = b[body + 5] & 0xFF;
+    if (bodyLength < 6 + 3 * components) {
+      return false;
+    }
+    if (components == 1) {
+      return true;
+    }
+    if (components != 3) {
+      return false;
+    }
+    int[] sampling = new int[3];
+    for (int c = 0; c < 3; c++) {
+      int at = body + 6 + 3 * c;
+      if ((b[at] & 0xFF) != c + 1) {
+        return false; // other ids may mean RGB, which decoders guess differently
+      }
+      sampling[c] = b[at + 1] & 0xFF;
+    }
+    boolean chromaFull = sampling[1] == 0x11 && sampling[2] == 0x11;
+    return chromaFull && (sampling[0] == 0x11 || sampling[0] == 0x21 || sampling[0] == 0x22);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Conversion to RGB
 

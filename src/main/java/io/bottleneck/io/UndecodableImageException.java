@@ -8,16 +8,24 @@ package io.bottleneck.io;
 public final class UndecodableImageException extends Exception {
   private static final long serialVersionUID = 1L;
 
+  private final String name;
   private final String reason;
 
   public UndecodableImageException(String name, String reason) {
     super(name + ": " + reason);
+    this.name = name;
     this.reason = reason;
   }
 
   public UndecodableImageException(String name, String reason, Throwable cause) {
     super(name + ": " + reason, cause);
+    this.name = name;
     this.reason = reason;
+  }
+
+  /** The file's name or path, as given to the decoder. */
+  public String name() {
+    return name;
   }
 
   /** The short reason without the file name, e.g. "zero-size image". */

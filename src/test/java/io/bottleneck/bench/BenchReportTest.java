@@ -11,15 +11,16 @@ import org.junit.jupiter.api.Test;
 class BenchReportTest {
   static final List<String> KEYS =
       List.of(
-          "decode_img_per_s", "bare_img_per_s", "featurize_img_per_s", "featurize_vs_bare",
+          "decode_img_per_s", "decode_java_img_per_s", "forward_img_per_s", "bare_img_per_s", "featurize_img_per_s", "featurize_vs_bare",
           "featurize_vs_decode", "warm_vs_cold", "head_epoch_spark_s", "head_epoch_local_s",
           "head_spark_vs_local");
 
   private static BenchReport report(List<BenchReport.ScaleStep> scale) {
-    // 100 images: decode 0.5 s, bare 2 s, cold 4 s, warm 0.4 s; head 2 s on Spark, 0.5 s local
+    // 100 images: decode 0.5 s (Java 1.25 s), forward 0.8 s, bare 2 s, cold 4 s, warm 0.4 s;
+    // head 2 s on Spark, 0.5 s local
     return new BenchReport(
         100, "mobilenet_v1_0.25", "tensorflow", 32, 2, "local[*]", "2026-01-01", 0.5,
-        0.5, 2.0, 4.0, 30.0, 0.4, 3L << 30, 1L << 30, 2.0, 3.5, 0.5, scale);
+        0.5, 1.25, 0.8, 2.0, 4.0, 30.0, 0.4, 3L << 30, 1L << 30, 2.0, 3.5, 0.5, scale);
   }
 
   @Test
@@ -27,6 +28,8 @@ class BenchReportTest {
     Map<String, Object> json = report(List.of()).toJson();
     assertThat(json).containsKeys(KEYS.toArray(String[]::new));
     assertThat((double) json.get("decode_img_per_s")).isEqualTo(200.0);
+    assertThat((double) json.get("decode_java_img_per_s")).isEqualTo(80.0);
+    assertThat((double) json.get("forward_img_per_s")).isEqualTo(125.0);
     assertThat((double) json.get("bare_img_per_s")).isEqualTo(50.0);
     assertThat((double) json.get("featurize_img_per_s")).isEqualTo(25.0);
     assertThat((double) json.get("featurize_vs_bare")).isEqualTo(0.5);
@@ -44,8 +47,8 @@ class BenchReportTest {
     BenchReport r =
         report(
             List.of(
-                new BenchReport.ScaleStep(2000, 80.0, 100L << 20, 900L << 20, 500L << 20),
-                new BenchReport.ScaleStep(25000, 1250.0, 900L << 20, 1000L << 20, 600L << 20)));
+                new BenchReport.ScaleStep(2000, 80.0, 8.0, 100L << 20, 900L << 20, 500L << 20),
+                new BenchReport.ScaleStep(25000, 1250.0, 25.0, 900L << 20, 1000L << 20, 600L << 20)));
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> steps = (List<Map<String, Object>>) r.toJson().get("scale");
     assertThat(steps).hasSize(2);
@@ -55,13 +58,15 @@ class BenchReportTest {
         .containsEntry("img_per_s", 25.0)
         .containsEntry("peak_rss_mb", 900.0)
         .containsEntry("peak_heap_mb", 500.0)
-        .containsEntry("start_rss_mb", 100.0);
-    assertThat(steps.get(1)).containsEntry("s_per_1000", 50.0);
+        .containsEntry("start_rss_mb", 100.0)
+        .containsEntry("warm_s", 8.0)
+        .containsEntry("warm_vs_cold", 0.1);
+    assertThat(steps.get(1)).containsEntry("s_per_1000", 50.0).containsEntry("warm_vs_cold", 0.02);
   }
 
   @Test
   void tableIsReadableAndJsonIsOneLine() {
-    BenchReport r = report(List.of(new BenchReport.ScaleStep(2000, 80.0, 1L << 30, 2L << 30, 1L << 30)));
+    BenchReport r = report(List.of(new BenchReport.ScaleStep(2000, 80.0, 8.0, 1L << 30, 2L << 30, 1L << 30)));
     String table = r.table();
     assertThat(table).contains("featurize / bare", "0.5000", "head Spark / local", "4.00", "s / 1,000", "40.00");
     String line = Json.oneLine(r.toJson());

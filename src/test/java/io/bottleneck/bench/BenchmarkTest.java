@@ -47,6 +47,7 @@ class BenchmarkTest {
     BenchReport.ScaleStep step = report.scale().get(0);
     assertThat(step.images()).isEqualTo(4);
     assertThat(step.seconds()).isPositive();
+    assertThat(step.warmSeconds()).isPositive();
     assertThat(step.peakRssBytes()).isGreaterThanOrEqualTo(step.startRssBytes()).isPositive();
     assertThat(step.peakHeapBytes()).isPositive();
 
