@@ -14,6 +14,8 @@ import java.util.Map;
  * @param images images in the main measurements (all distinct)
  * @param loadAverage the machine's 1-minute load average when the run started (other work on the
  *     cores skews every figure)
+ * @param featurizeFirstSeconds the featurize stage's first call in this JVM (building the
+ *     networks and JIT compilation included) over {@code min(images, warmUpImages)} images
  * @param decodeSeconds read + decode + resize of all images on {@code cores} threads, as the
  *     featurize stage does it (the engine's decoder where it has one)
  * @param decodeJavaSeconds the same with the Java decoder and resize
@@ -37,6 +39,7 @@ public record BenchReport(
     String master,
     String date,
     double loadAverage,
+    double featurizeFirstSeconds,
     double decodeSeconds,
     double decodeJavaSeconds,
     double forwardSeconds,
@@ -78,6 +81,11 @@ public record BenchReport(
 
   public double decodeImgPerS() {
     return images / decodeSeconds;
+  }
+
+  /** Rate of the first featurize call in the JVM, over the warm-up's images. */
+  public double featurizeFirstImgPerS() {
+    return Math.min(images, Benchmark.WARM_UP_IMAGES) / featurizeFirstSeconds;
   }
 
   public double decodeJavaImgPerS() {
@@ -129,6 +137,7 @@ public record BenchReport(
     m.put("bare_img_per_s", round(bareImgPerS(), 2));
     m.put("featurize_img_per_s", round(featurizeImgPerS(), 2));
     m.put("featurize_compute_img_per_s", round(featurizeComputeImgPerS, 2));
+    m.put("featurize_first_img_per_s", round(featurizeFirstImgPerS(), 2));
     m.put("featurize_vs_bare", round(featurizeVsBare(), 4));
     m.put("featurize_vs_decode", round(featurizeVsDecode(), 4));
     m.put("featurize_cold_s", round(featurizeColdSeconds, 3));
@@ -176,6 +185,10 @@ public record BenchReport(
         String.format(
             Locale.ROOT, row, "featurize stage on Spark, cache cold", f2(featurizeImgPerS()),
             "img/s (" + f2(featurizeColdSeconds) + " s; compute alone " + f2(featurizeComputeImgPerS) + " img/s)"));
+    b.append(
+        String.format(
+            Locale.ROOT, row, "  the same, first call in this JVM", f2(featurizeFirstImgPerS()),
+            "img/s (networks built, JIT compiling; untimed warm-up)"));
     b.append(String.format(Locale.ROOT, row, "featurize / bare", f4(featurizeVsBare()), "target >= 0.85"));
     b.append(String.format(Locale.ROOT, row, "featurize / decode", f4(featurizeVsDecode()), "target >= 0.5"));
     b.append(
