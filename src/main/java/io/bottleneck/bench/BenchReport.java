@@ -156,6 +156,7 @@ public record BenchReport(
       step.put("featurize_s", round(s.seconds(), 2));
       step.put("s_per_1000", round(s.secondsPer1000(), 2));
       step.put("img_per_s", round(s.imgPerS(), 2));
+      step.put("featurize_vs_bare", round(s.imgPerS() / bareImgPerS(), 4));
       step.put("warm_s", round(s.warmSeconds(), 3));
       step.put("warm_vs_cold", round(s.warmVsCold(), 4));
       step.put("start_rss_mb", round(s.startRssBytes() / MB, 1));
@@ -206,12 +207,13 @@ public record BenchReport(
     b.append(String.format(Locale.ROOT, row, "head Spark / local", f2(headSparkVsLocal()), "target <= 2"));
     if (!scale.isEmpty()) {
       b.append(String.format(Locale.ROOT, "Scaling (featurize stage, cache cold):%n"));
-      String srow = "  %8s %12s %10s %10s %11s %14s %14s%n";
-      b.append(String.format(Locale.ROOT, srow, "images", "s / 1,000", "img/s", "seconds", "warm / cold", "peak RSS MB", "peak heap MB"));
+      String srow = "  %8s %12s %10s %10s %8s %11s %14s %14s%n";
+      b.append(String.format(Locale.ROOT, srow, "images", "s / 1,000", "img/s", "seconds", "/ bare", "warm / cold", "peak RSS MB", "peak heap MB"));
       for (ScaleStep s : scale) {
         b.append(
             String.format(
-                Locale.ROOT, srow, s.images(), f2(s.secondsPer1000()), f2(s.imgPerS()), f2(s.seconds()), f4(s.warmVsCold()),
+                Locale.ROOT, srow, s.images(), f2(s.secondsPer1000()), f2(s.imgPerS()), f2(s.seconds()),
+                f4(s.imgPerS() / bareImgPerS()), f4(s.warmVsCold()),
                 mb(s.peakRssBytes()) + " (" + mb(s.startRssBytes()) + ")", mb(s.peakHeapBytes())));
       }
       b.append(String.format(Locale.ROOT, "  (RSS at the start of each step in parentheses)%n"));

@@ -61,7 +61,8 @@ class BenchReportTest {
         .containsEntry("peak_heap_mb", 500.0)
         .containsEntry("start_rss_mb", 100.0)
         .containsEntry("warm_s", 8.0)
-        .containsEntry("warm_vs_cold", 0.1);
+        .containsEntry("warm_vs_cold", 0.1)
+        .containsEntry("featurize_vs_bare", 0.5); // 25 img/s against the bare loop's 50
     assertThat(steps.get(1)).containsEntry("s_per_1000", 50.0).containsEntry("warm_vs_cold", 0.02);
   }
 
