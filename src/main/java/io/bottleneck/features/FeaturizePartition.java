@@ -19,10 +19,11 @@ import org.apache.spark.util.LongAccumulator;
 
 /**
  * Runs on an executor: reads each image file by path and pushes fixed-size mini-batches of
- * files through the base, which decodes and preprocesses them ({@link ImageBase#featurizeFiles}). Input rows are (path, content_hash); output rows (content_hash, features),
- * one per distinct hash of the partition (a copy of an image already seen is skipped: the
- * featurizer partitions by hash, so all copies meet in one partition). Lazy, so a partition
- * never holds more than one batch of decoded images.
+ * files through the base, which decodes and preprocesses them
+ * ({@link ImageBase#featurizeFiles}). Input rows are (path, content_hash); output rows
+ * (content_hash, features), one per distinct hash of the partition (a copy of an image already
+ * seen is skipped: the featurizer partitions by hash, so all copies meet in one partition).
+ * Lazy, so a partition never holds more than one batch of files and network inputs.
  */
 final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
