@@ -328,13 +328,7 @@ public final class Benchmark {
     int perImage = 3 * bases.get(0).inputSize() * bases.get(0).inputSize();
     Map<ImageBase, float[]> buffers = new IdentityHashMap<>();
     bases.forEach(b -> buffers.put(b, new float[perImage]));
-    ObjIntConsumer<ImageBase> decode = (base, i) -> {
-      try {
-        base.readInput(bytes(files.get(i)), files.get(i).toString(), buffers.get(base), 0);
-      } catch (UndecodableImageException e) {
-        throw new IllegalStateException("Benchmark image " + files.get(i) + " does not decode: " + e.reason(), e);
-      }
-    };
+    ObjIntConsumer<ImageBase> decode = (base, i) -> readInput(base, files.get(i), buffers.get(base), 0);
     inParallel(bases, decode, Math.min(files.size(), 4 * bases.size()));
     long t0 = System.nanoTime();
     inParallel(bases, decode, files.size());
@@ -361,11 +355,7 @@ public final class Benchmark {
     for (ImageBase base : bases) {
       float[] batch = new float[n * perImage];
       for (int i = 0; i < n; i++) {
-        try {
-          base.readInput(bytes(files.get(i)), files.get(i).toString(), batch, i);
-        } catch (UndecodableImageException e) {
-          throw new IllegalStateException("Benchmark image " + files.get(i) + " does not decode: " + e.reason(), e);
-        }
+        readInput(base, files.get(i), batch, i);
       }
       inputs.put(base, batch);
     }
@@ -465,6 +455,14 @@ public final class Benchmark {
     }
     if (features.length != batch.size()) {
       throw new IllegalStateException("The base returned " + features.length + " vectors for " + batch.size() + " images");
+    }
+  }
+
+  private static void readInput(ImageBase base, Path file, float[] batch, int index) {
+    try {
+      base.readInput(bytes(file), file.toString(), batch, index);
+    } catch (UndecodableImageException e) {
+      throw new IllegalStateException("Benchmark image " + file + " does not decode: " + e.reason(), e);
     }
   }
 
