@@ -41,7 +41,7 @@ import org.tensorflow.types.TUint8;
  * TF's libjpeg-turbo with the accurate integer IDCT gives the same pixels as the Java decoder
  * (Java's libjpeg uses the same IDCT and upsampling), and TF's half-pixel bilinear resize is the
  * one {@link Preprocessing} implements, with the same float weights, so inputs equal the Java
- * path's (checked by TfJpegInputTest) at ~1.5-2.5 instead of ~4-6 ms per image. Other files go
+ * path's (checked by TfJpegInputTest) at ~1.5-3 instead of ~4-6 ms per image. Other files go
  * through {@link Images#decode} and {@link Preprocessing}.
  *
  * <p>Holds a native TF graph and session: {@link #close()} releases them (a {@link Cleaner}
