@@ -3,6 +3,7 @@ package io.bottleneck.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValue;
+import io.bottleneck.features.Augmentation;
 import io.bottleneck.features.Bases;
 import java.io.Serializable;
 import java.time.ZoneOffset;
@@ -40,6 +41,9 @@ public final class JobConfig implements Serializable {
   public final int featurizeBatchSize;
   public final String featureCache;
   public final int featurizePartitions;
+
+  public final Augmentation augmentation;
+  public final String tta;
 
   public final int epochs;
   public final List<Integer> hiddenUnits;
@@ -86,8 +90,11 @@ public final class JobConfig implements Serializable {
     predictInput = string(c, "predict-input");
     model = string(c, "model");
     base = string(c, "base");
-    if (!Bases.names().contains(base)) {
-      throw invalid("base", base, "one of " + String.join(", ", Bases.names()));
+    try {
+      Bases.parseSpec(base);
+    } catch (IllegalArgumentException e) {
+      throw invalid("base", base, "one of " + String.join(", ", Bases.names())
+          + ", or several joined by '+' (an ensemble)");
     }
 
     testSize = number(c, "split.test-size");
@@ -106,6 +113,21 @@ public final class JobConfig implements Serializable {
       throw invalid("featurize.cache", "\"\"", "a directory URI or path");
     }
     featurizePartitions = atLeast(c, "featurize.partitions", 0);
+
+    int copies = atLeast(c, "augment.copies", 0);
+    double rotation = number(c, "augment.rotation");
+    if (!(rotation >= 0 && rotation <= 180)) {
+      throw invalid("augment.rotation", rotation, "in [0, 180] degrees");
+    }
+    double zoom = fraction(c, "augment.zoom");
+    double widthShift = fraction(c, "augment.width-shift");
+    double heightShift = fraction(c, "augment.height-shift");
+    augmentation =
+        new Augmentation(copies, rotation, zoom, widthShift, heightShift, bool(c, "augment.horizontal-flip"), seed);
+    tta = string(c, "tta");
+    if (!tta.equals("none") && !tta.equals("flip")) {
+      throw invalid("tta", tta, "none or flip");
+    }
 
     epochs = positive(c, "train.epochs");
     hiddenUnits = intList(c, "train.hidden-units");
@@ -208,6 +230,15 @@ public final class JobConfig implements Serializable {
     double v = number(c, k);
     if (!(v > 0)) {
       throw invalid(k, v, "positive");
+    }
+    return v;
+  }
+
+  /** A number in [0, 1). */
+  private static double fraction(Config c, String k) {
+    double v = number(c, k);
+    if (!(v >= 0 && v < 1)) {
+      throw invalid(k, v, "in [0, 1)");
     }
     return v;
   }

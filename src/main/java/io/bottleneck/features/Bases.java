@@ -54,11 +54,58 @@ public final class Bases {
               MobileNetV1Base.ID, TfMobileNetBase::fromWeights,
               SqueezeNetBase.ID, TfSqueezeNetBase::fromWeights));
 
+  /**
+   * Marks a base id without its last blocks, e.g. {@code mobilenet_v1_0.25@tail1}: the frozen
+   * part of a fine-tuned model, whose features are the activations entering the blocks the
+   * model trained (see {@link TunableTail}).
+   */
+  public static final String TAIL = "@tail";
+
   private Bases() {}
+
+  /** The base an id refers to: the id without a {@link #TAIL} suffix. */
+  static String baseOf(String id) {
+    int at = id.indexOf(TAIL);
+    return at < 0 ? id : id.substring(0, at);
+  }
+
+  /** The number of last blocks an id leaves out: 0 without a {@link #TAIL} suffix. */
+  static int tailBlocks(String id) {
+    int at = id.indexOf(TAIL);
+    if (at < 0) {
+      return 0;
+    }
+    String k = id.substring(at + TAIL.length());
+    if (!k.matches("[1-9]")) {
+      throw new IllegalArgumentException("Base id '" + id + "': expected " + TAIL + "<blocks> (1-9) but found '" + TAIL + k + "'");
+    }
+    return Integer.parseInt(k);
+  }
 
   /** Supported ids, the default first. */
   public static List<String> names() {
     return NAMES;
+  }
+
+  /**
+   * The base ids of a base spec: one id, or an ensemble of distinct ids joined by '+' (e.g.
+   * {@code mobilenet_v1_0.25+squeezenet_1.1}), whose features are concatenated in that order.
+   * Fails naming the spec and the supported ids.
+   */
+  public static List<String> parseSpec(String spec) {
+    Objects.requireNonNull(spec, "base spec");
+    List<String> ids = List.of(spec.split("\\+", -1));
+    for (String id : ids) {
+      if (!RESOURCES.containsKey(baseOf(id))) {
+        throw new IllegalArgumentException("Unknown base '" + id + "' in '" + spec + "'; supported: "
+            + String.join(", ", NAMES) + ", or several joined by '+'");
+      }
+      check(id);
+    }
+    if (new java.util.HashSet<>(ids).size() != ids.size()) {
+      throw new IllegalArgumentException("Base spec '" + spec + "' names a base twice");
+    }
+    return ids;
   }
 
   /** Supported engines: {@code tensorflow, dl4j}. */
@@ -68,7 +115,7 @@ public final class Bases {
 
   /** The bundled {@code .h5} weight file of a base, as bytes (a fresh copy per call). */
   public static byte[] weights(String id) {
-    String resource = RESOURCES.get(check(id));
+    String resource = RESOURCES.get(baseOf(check(id)));
     try (InputStream in = Bases.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException("Weights of base '" + id + "' missing from the classpath: "
@@ -94,7 +141,15 @@ public final class Bases {
    */
   public static ImageBase fromWeights(String id, byte[] h5Bytes, String engine) {
     check(id);
-    Function<KerasWeights, ImageBase> builder = BUILDERS.get(checkEngine(engine)).get(id);
+    checkEngine(engine);
+    int tail = tailBlocks(id);
+    if (tail > 0) {
+      KerasWeights weights = KerasWeights.read(h5Bytes);
+      return engine.equals(ENGINE_TENSORFLOW)
+          ? TfMobileNetBase.withoutTail(weights, tail)
+          : MobileNetV1Base.withoutTail(weights, tail);
+    }
+    Function<KerasWeights, ImageBase> builder = BUILDERS.get(engine).get(id);
     return builder.apply(KerasWeights.read(h5Bytes));
   }
 
@@ -122,9 +177,17 @@ public final class Bases {
 
   private static String check(String id) {
     Objects.requireNonNull(id, "base id");
-    if (!RESOURCES.containsKey(id)) {
+    if (!RESOURCES.containsKey(baseOf(id))) {
       throw new IllegalArgumentException("Unknown base '" + id + "'; supported: "
           + String.join(", ", NAMES));
+    }
+    int tail = tailBlocks(id);
+    if (tail > 0) {
+      if (!baseOf(id).equals(MobileNetV1Base.ID)) {
+        throw new IllegalArgumentException("Base '" + baseOf(id) + "' cannot be fine-tuned ('" + id
+            + "'); fine-tuning supports " + MobileNetV1Base.ID);
+      }
+      MobileNetV1Base.checkTail(tail);
     }
     return id;
   }

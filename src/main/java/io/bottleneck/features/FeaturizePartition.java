@@ -21,7 +21,8 @@ import org.apache.spark.util.LongAccumulator;
  * Runs on an executor: reads each image file by path and pushes fixed-size mini-batches of
  * files through the base, which decodes and preprocesses them
  * ({@link ImageBase#featurizeFiles}). Input rows are (path, content_hash); output rows
- * (content_hash, features), one per distinct hash of the partition (a copy of an image already
+ * (content_hash, features of the {@link ImageView view}), one per distinct hash of the
+ * partition (a copy of an image already
  * seen is skipped: the featurizer partitions by hash, so all copies meet in one partition).
  * Lazy, so a partition never holds more than one batch of files and network inputs.
  */
@@ -32,6 +33,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private final Broadcast<byte[]> weights;
   private final Broadcast<SerializableHadoopConf> conf;
   private final int batchSize;
+  private final ImageView view;
   private final LongAccumulator done;
 
   FeaturizePartition(
@@ -40,12 +42,14 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
       Broadcast<byte[]> weights,
       Broadcast<SerializableHadoopConf> conf,
       int batchSize,
+      ImageView view,
       LongAccumulator done) {
     this.baseId = baseId;
     this.engine = engine;
     this.weights = weights;
     this.conf = conf;
     this.batchSize = batchSize;
+    this.view = view;
     this.done = done;
   }
 
@@ -103,7 +107,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
         if (base == null) {
           base = BasePool.borrow(baseId, engine, weights);
         }
-        float[][] features = featurize(base, files, paths);
+        float[][] features = featurize(base, files, paths, view, hashes);
         done.add(features.length);
         for (int i = 0; i < features.length; i++) {
           out.add(RowFactory.create(hashes.get(i), features[i]));
@@ -120,9 +124,10 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
     }
   }
 
-  private static float[][] featurize(ImageBase base, List<byte[]> files, List<String> paths) {
+  private static float[][] featurize(
+      ImageBase base, List<byte[]> files, List<String> paths, ImageView view, List<String> hashes) {
     try {
-      return base.featurizeFiles(files, paths);
+      return base.featurizeFiles(files, paths, view, hashes);
     } catch (UndecodableImageException e) {
       // ingest accepted it, so the file changed in between: fail rather than cache garbage
       throw new IllegalStateException("Image " + e.name() + " was accepted at ingest but no"

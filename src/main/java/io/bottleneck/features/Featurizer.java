@@ -5,10 +5,12 @@ import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Schemas;
 import io.bottleneck.io.SerializableHadoopConf;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -124,12 +126,105 @@ public final class Featurizer {
       String cacheRoot,
       int batchSize,
       int partitions) {
+    return featurize(spark, images, baseId, engine, ImageView.ORIGINAL, cacheRoot, batchSize, partitions);
+  }
+
+  /**
+   * Features of a {@link ImageView view} of the images, by a base or an ensemble of bases.
+   *
+   * @param baseSpec one base id, or several joined by '+' (see {@link Bases#parseSpec}): each
+   *     base featurizes through its own cache and the vectors are concatenated in spec order
+   * @param view which view of each image the bases see; each view has its own cache entries
+   */
+  public static Result featurize(
+      SparkSession spark,
+      Dataset<Row> images,
+      String baseSpec,
+      String engine,
+      ImageView view,
+      String cacheRoot,
+      int batchSize,
+      int partitions) {
     checkSchema(images.schema());
+    List<String> ids = Bases.parseSpec(baseSpec);
+    if (ids.size() == 1) {
+      return featurizeOne(spark, images, ids.get(0), engine, view, cacheRoot, batchSize, partitions);
+    }
+    List<Result> parts = new ArrayList<>();
+    try {
+      for (String id : ids) {
+        parts.add(featurizeOne(spark, images, id, engine, view, cacheRoot, batchSize, partitions));
+      }
+    } catch (RuntimeException e) {
+      parts.forEach(Result::close);
+      throw e;
+    }
+    return concatenate(baseSpec, engine, parts);
+  }
+
+  /** Separates the preprocessing ids of an ensemble's bases in its combined id. */
+  static final String ENSEMBLE_SEPARATOR = ";";
+
+  /**
+   * The first part's rows with every part's features concatenated (in part order), joined by
+   * content hash; the counts are those of all parts together.
+   */
+  private static Result concatenate(String baseSpec, String engine, List<Result> parts) {
+    Result first = parts.get(0);
+    Dataset<Row> combined = first.featured();
+    String[] names = combined.columns();
+    int featureSize = first.featureSize();
+    long computed = first.computed();
+    long fromCache = first.fromCache();
+    double seconds = first.computeSeconds();
+    List<String> preprocessing = new ArrayList<>(List.of(first.preprocessingId()));
+    List<String> caches = new ArrayList<>(List.of(first.cacheLocation()));
+    for (int p = 1; p < parts.size(); p++) {
+      Result part = parts.get(p);
+      String hash = "_ensemble_hash" + p;
+      String features = "_ensemble_features" + p;
+      Dataset<Row> other =
+          part.featured()
+              .select(col(Columns.CONTENT_HASH).as(hash), col(Columns.FEATURES).as(features))
+              .dropDuplicates(hash);
+      Dataset<Row> joined = combined.join(other, combined.col(Columns.CONTENT_HASH).equalTo(other.col(hash)));
+      Column[] out = new Column[names.length];
+      for (int i = 0; i < names.length; i++) {
+        out[i] =
+            names[i].equals(Columns.FEATURES)
+                ? concat(joined.col(Columns.FEATURES), joined.col(features)).as(Columns.FEATURES)
+                : joined.col(names[i]);
+      }
+      combined = joined.select(out);
+      featureSize += part.featureSize();
+      computed += part.computed();
+      fromCache += part.fromCache();
+      seconds += part.computeSeconds();
+      preprocessing.add(part.preprocessingId());
+      caches.add(part.cacheLocation());
+    }
+    List<Result> all = List.copyOf(parts);
+    return new Result(
+        combined, baseSpec, engine, String.join(ENSEMBLE_SEPARATOR, preprocessing), featureSize,
+        first.distinctImages(), computed, fromCache, seconds, String.join(",", caches),
+        () -> all.forEach(Result::close));
+  }
+
+  private static Result featurizeOne(
+      SparkSession spark,
+      Dataset<Row> images,
+      String baseId,
+      String engine,
+      ImageView view,
+      String cacheRoot,
+      int batchSize,
+      int partitions) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be positive but was " + batchSize);
     }
     BaseInfo info = BaseInfo.of(baseId, engine);
-    String cacheDir = cacheLocation(cacheRoot, baseId, info.preprocessingId());
+    String preprocessingId = info.preprocessingId() + view.cacheSuffix();
+    String cacheDir = cacheLocation(cacheRoot, baseId, preprocessingId);
     var hadoopConf = spark.sparkContext().hadoopConfiguration();
     boolean cacheExists;
     try {
@@ -169,12 +264,12 @@ public final class Featurizer {
           "featurize: all {} distinct images found in the cache {} ({} rows); nothing to compute",
           fromCache, cacheDir, rows);
       return new Result(joined == null ? images.withColumn(Columns.FEATURES, lit(null).cast(FEATURE_TYPE)) : joined,
-          baseId, engine, info.preprocessingId(), info.featureSize(),
+          baseId, engine, preprocessingId, info.featureSize(),
           fromCache, 0, fromCache, 0, cacheDir, unpersist);
     }
     LOG.info(
-        "featurize: {} of {} rows have no cached features; computing them with {} on {}",
-        missingRows, rows, baseId, engine);
+        "featurize: {} of {} rows have no cached features ({} view); computing them with {} on {}",
+        missingRows, rows, view, baseId, engine);
     long start = System.nanoTime();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     // Small partitions (a few batches each) keep progress and retries fine-grained; a task
@@ -200,7 +295,7 @@ public final class Featurizer {
     try (FeaturizeProgress progress = new FeaturizeProgress(done, missingRows, PROGRESS_SECONDS)) {
       missing
           .mapPartitions(
-              new FeaturizePartition(baseId, engine, weights, conf, batchSize, done),
+              new FeaturizePartition(baseId, engine, weights, conf, batchSize, view, done),
               Encoders.row(FEATURE_SCHEMA))
           .write()
           .mode(SaveMode.ErrorIfExists)
@@ -234,7 +329,7 @@ public final class Featurizer {
         joined == null
             ? computedRows
             : joined.where(col(Columns.FEATURES).isNotNull()).unionByName(computedRows);
-    return new Result(featured, baseId, engine, info.preprocessingId(), info.featureSize(),
+    return new Result(featured, baseId, engine, preprocessingId, info.featureSize(),
         fromCache + computed, computed, fromCache, seconds, cacheDir, unpersist);
   }
 

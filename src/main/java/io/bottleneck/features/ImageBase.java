@@ -86,6 +86,42 @@ public interface ImageBase extends AutoCloseable {
   }
 
   /**
+   * Whether {@link #readInput} lays an image out channels-last (NHWC, TensorFlow) rather than
+   * channels-first (NCHW, DL4J), for transforms that work on network inputs.
+   */
+  default boolean channelsLast() {
+    return false;
+  }
+
+  /**
+   * As {@link #featurizeFiles(List, List)} on a {@link ImageView view} of each file: the view is
+   * applied to each network input between {@link #readInput} and {@link #forward}.
+   *
+   * @param contentHashes the files' content hashes, which seed an augmented view's transform
+   */
+  default float[][] featurizeFiles(
+      List<byte[]> files, List<String> names, ImageView view, List<String> contentHashes)
+      throws UndecodableImageException {
+    if (view.isOriginal()) {
+      return featurizeFiles(files, names);
+    }
+    if (names.size() != files.size() || contentHashes.size() != files.size()) {
+      throw new IllegalArgumentException(files.size() + " files but " + names.size() + " names and "
+          + contentHashes.size() + " content hashes");
+    }
+    if (files.isEmpty()) {
+      return new float[0][];
+    }
+    int size = inputSize();
+    float[] batch = new float[Math.multiplyExact(files.size(), 3 * size * size)];
+    for (int i = 0; i < files.size(); i++) {
+      readInput(files.get(i), names.get(i), batch, i);
+      view.apply(batch, i, size, channelsLast(), contentHashes.get(i));
+    }
+    return forward(batch, files.size());
+  }
+
+  /**
    * Releases native resources, if the engine holds any (then later calls to {@link #featurize}
    * fail). Idempotent.
    */

@@ -11,6 +11,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Keras Applications MobileNet v1, alpha 0.25, 224x224, ImageNet weights, without the top,
@@ -41,8 +43,83 @@ public final class MobileNetV1Base extends GraphImageBase {
   private static final int[] DW_STRIDE = {0, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
   private static final double BN_EPS = 1e-3;
 
+  /** Blocks a fine-tuned MobileNet may train: its last one or two. */
+  static final int MAX_TAIL_BLOCKS = 2;
+
+  /** 0, or the number of last blocks this instance leaves out (see {@link #idWithTail}). */
+  private final int tailBlocks;
+
   private MobileNetV1Base(ComputationGraph graph) {
-    super(ID, graph, Preprocessing.plusMinusOne(INPUT_SIZE), FEATURES);
+    this(graph, 0);
+  }
+
+  private MobileNetV1Base(ComputationGraph graph, int tailBlocks) {
+    super(idWithTail(tailBlocks), graph, Preprocessing.plusMinusOne(INPUT_SIZE), featureSize(tailBlocks));
+    this.tailBlocks = tailBlocks;
+  }
+
+  /**
+   * The id of the base without its last {@code tailBlocks} blocks ({@code ID@tail<k>}), whose
+   * "features" are the activations entering those blocks, flattened in NCHW order: what a
+   * fine-tuned model's trainable tail takes. The base id itself for 0.
+   */
+  static String idWithTail(int tailBlocks) {
+    return tailBlocks == 0 ? ID : ID + Bases.TAIL + tailBlocks;
+  }
+
+  static void checkTail(int tailBlocks) {
+    if (tailBlocks < 1 || tailBlocks > MAX_TAIL_BLOCKS) {
+      throw new IllegalArgumentException(
+          "MobileNet can leave out its last 1 to " + MAX_TAIL_BLOCKS + " blocks, not " + tailBlocks);
+    }
+  }
+
+  /** Channels, height and width of the activation entering the last {@code tailBlocks} blocks. */
+  static int[] tailInputShape(int tailBlocks) {
+    checkTail(tailBlocks);
+    int block = 14 - tailBlocks; // first block of the tail
+    int side = INPUT_SIZE / 2; // after conv1
+    for (int i = 1; i < block; i++) {
+      side /= DW_STRIDE[i];
+    }
+    return new int[] {CHANNELS[block - 1], side, side};
+  }
+
+  /** Output channels of block {@code block} (0: conv1). */
+  static int channels(int block) {
+    return CHANNELS[block];
+  }
+
+  /** Stride of block {@code block}'s depthwise convolution (1..13). */
+  static int dwStride(int block) {
+    return DW_STRIDE[block];
+  }
+
+  static int featureSize(int tailBlocks) {
+    if (tailBlocks == 0) {
+      return FEATURES;
+    }
+    int[] shape = tailInputShape(tailBlocks);
+    return shape[0] * shape[1] * shape[2];
+  }
+
+  /** {@link #fromWeights} without the last {@code tailBlocks} blocks. */
+  static MobileNetV1Base withoutTail(KerasWeights weights, int tailBlocks) {
+    checkTail(tailBlocks);
+    return new MobileNetV1Base(fromWeights(weights).graph(), tailBlocks);
+  }
+
+  @Override
+  public float[][] forward(float[] nchw, int n) {
+    if (tailBlocks == 0) {
+      return super.forward(nchw, n);
+    }
+    int s = INPUT_SIZE;
+    String layer = "conv_pw_" + (13 - tailBlocks) + "_relu";
+    try (INDArray input = Nd4j.create(nchw, new long[] {n, 3, s, s}, 'c')) {
+      INDArray activation = graph().feedForward(new INDArray[] {input}, false, false).get(layer);
+      return activation.reshape('c', n, featureSize()).toFloatMatrix();
+    }
   }
 
   /** Builds the network and copies in the pretrained weights, verifying that all match. */

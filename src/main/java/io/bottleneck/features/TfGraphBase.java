@@ -142,6 +142,11 @@ abstract class TfGraphBase implements ImageBase {
   }
 
   @Override
+  public boolean channelsLast() {
+    return true;
+  }
+
+  @Override
   public float[][] featurize(List<BufferedImage> images) {
     Objects.requireNonNull(images, "images");
     checkOpen();

@@ -1,6 +1,5 @@
 package io.bottleneck.features;
 
-import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -23,27 +22,46 @@ final class TfMobileNetBase extends TfGraphBase {
       256, 256};
   /** Stride of the depthwise convolution of blocks 1..13 (index 0 unused). */
   private static final int[] DW_STRIDE = {0, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
-  private static final double BN_EPS = 1e-3;
 
-  private TfMobileNetBase(KerasWeights weights) {
-    super(MobileNetV1Base.ID, Preprocessing.plusMinusOne(MobileNetV1Base.INPUT_SIZE),
-        MobileNetV1Base.FEATURES, (tf, input) -> build(tf, input, weights));
+  private TfMobileNetBase(KerasWeights weights, int tailBlocks) {
+    super(MobileNetV1Base.idWithTail(tailBlocks), Preprocessing.plusMinusOne(MobileNetV1Base.INPUT_SIZE),
+        MobileNetV1Base.featureSize(tailBlocks), (tf, input) -> build(tf, input, weights, tailBlocks));
   }
 
   /** Builds the graph from the weights, verifying that every tensor is used exactly. */
   static TfMobileNetBase fromWeights(KerasWeights weights) {
-    return new TfMobileNetBase(weights);
+    return new TfMobileNetBase(weights, 0);
   }
 
-  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w) {
+  /**
+   * The frozen part of a fine-tuned MobileNet: its output is the activation at the input of
+   * the last {@code tailBlocks} blocks, flattened in NCHW order (see {@link
+   * MobileNetV1Base#idWithTail}).
+   */
+  static TfMobileNetBase withoutTail(KerasWeights weights, int tailBlocks) {
+    MobileNetV1Base.checkTail(tailBlocks);
+    return new TfMobileNetBase(weights, tailBlocks);
+  }
+
+  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int tailBlocks) {
     Operand<TFloat32> x = conv(tf, w, "conv1", input, 3, 3, CHANNELS[0], 2);
+    Operand<TFloat32> cut = null;
     for (int i = 1; i <= 13; i++) {
+      if (i == 14 - tailBlocks) {
+        cut = x;
+      }
       x = depthwise(tf, w, "conv_dw_" + i, x, CHANNELS[i - 1], DW_STRIDE[i]);
       x = conv(tf, w, "conv_pw_" + i, x, 1, CHANNELS[i - 1], CHANNELS[i], 1);
     }
-    // checked before the session opens: a wrong file never yields a usable base
+    // checked before the session opens: a wrong file never yields a usable base. The blocks
+    // after a cut stay in the graph (a session only runs what the output needs).
     w.verifyAllTaken(MobileNetV1Base.PARAMS);
-    return globalAveragePool(tf, x);
+    if (cut == null) {
+      return globalAveragePool(tf, x);
+    }
+    // NHWC -> NCHW, flattened: the layout DL4J's convolutional-flat input expects
+    Operand<TFloat32> nchw = tf.linalg.transpose(cut, tf.constant(new int[] {0, 3, 1, 2}));
+    return tf.reshape(nchw, tf.constant(new int[] {-1, MobileNetV1Base.featureSize(tailBlocks)}));
   }
 
   /** Conv2D (no bias, SAME) + folded {@code <name>_bn} + ReLU6. */
@@ -54,7 +72,7 @@ final class TfMobileNetBase extends TfGraphBase {
       throw new IllegalStateException("Unexpected bias for convolution " + name);
     }
     checkShape(name + " kernel", conv.kernel(), k, k, in, out);
-    Folded f = fold(KerasWeights.values(conv.kernel()), out, w.takeBatchNorm(name + "_bn"),
+    FoldedBatchNorm f = FoldedBatchNorm.fold(KerasWeights.values(conv.kernel()), out, w.takeBatchNorm(name + "_bn"),
         name + "_bn");
     Operand<TFloat32> y = tf.nn.conv2d(x, constant(tf, f.kernel(), k, k, in, out),
         strides(stride), "SAME");
@@ -67,41 +85,10 @@ final class TfMobileNetBase extends TfGraphBase {
     INDArray kernel = w.takeDepthwise(name);
     checkShape(name + " kernel", kernel, 3, 3, channels, 1);
     // [3,3,C,1]: the output channel of a value is its index modulo C
-    Folded f = fold(KerasWeights.values(kernel), channels, w.takeBatchNorm(name + "_bn"),
+    FoldedBatchNorm f = FoldedBatchNorm.fold(KerasWeights.values(kernel), channels, w.takeBatchNorm(name + "_bn"),
         name + "_bn");
     Operand<TFloat32> y = tf.nn.depthwiseConv2dNative(x,
         constant(tf, f.kernel(), 3, 3, channels, 1), strides(stride), "SAME");
     return tf.nn.relu6(tf.nn.biasAdd(y, constant(tf, f.bias(), channels)));
-  }
-
-  private record Folded(float[] kernel, float[] bias) {}
-
-  /**
-   * Folds inference BatchNorm into a kernel whose last (fastest-varying) dimension is the
-   * output channel, as in HWIO and in a multiplier-1 depthwise kernel.
-   */
-  private static Folded fold(float[] kernel, int channels, Map<String, INDArray> bn,
-      String name) {
-    float[] gamma = KerasWeights.values(bn.get("gamma"));
-    float[] beta = KerasWeights.values(bn.get("beta"));
-    float[] mean = KerasWeights.values(bn.get("mean"));
-    float[] var = KerasWeights.values(bn.get("var"));
-    for (float[] v : new float[][] {gamma, beta, mean, var}) {
-      if (v.length != channels) {
-        throw new IllegalStateException("Shape mismatch for " + name + ": " + v.length
-            + " values, expected " + channels);
-      }
-    }
-    double[] scale = new double[channels];
-    float[] bias = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      scale[c] = gamma[c] / Math.sqrt((double) var[c] + BN_EPS);
-      bias[c] = (float) (beta[c] - mean[c] * scale[c]);
-    }
-    float[] folded = new float[kernel.length];
-    for (int i = 0; i < kernel.length; i++) {
-      folded[i] = (float) (kernel[i] * scale[i % channels]);
-    }
-    return new Folded(folded, bias);
   }
 }

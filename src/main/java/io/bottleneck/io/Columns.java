@@ -21,6 +21,10 @@ public final class Columns {
   public static final String SPLIT = "split";
   /** Bottleneck feature vector (array&lt;float&gt;). */
   public static final String FEATURES = "features";
+  /** Features of the mirrored image, for test-time augmentation (array&lt;float&gt;). */
+  public static final String FEATURES_FLIP = "features_flip";
+  /** Which view of the image a training row's features are of: original or an augmented copy. */
+  public static final String VIEW = "view";
   /** Index of the label in the model's class order (int). */
   public static final String LABEL_INDEX = "label_index";
   /** Predicted class name (string). */

@@ -56,6 +56,14 @@ final class BenchCommand extends JobCommand {
   }
 
   @Override
+  void validate(JobConfig cfg) {
+    if (cfg.base.contains("+")) {
+      throw new io.bottleneck.config.ConfigError(
+          "--base " + cfg.base + ": the benchmark measures one base at a time, not an ensemble");
+    }
+  }
+
+  @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     Benchmark.Settings settings =
         new Benchmark.Settings(

@@ -31,6 +31,9 @@ final class EvaluateCommand extends JobCommand {
   @Option(names = "--output", paramLabel = "DIR", description = "Where metrics.json goes (key: output).")
   String output;
 
+  @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
+  String tta;
+
   @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
   String cache;
 
@@ -41,6 +44,7 @@ final class EvaluateCommand extends JobCommand {
     keys.put("label-from", labelFrom);
     keys.put("output", output);
     keys.put("featurize.cache", cache);
+    keys.put("tta", tta);
   }
 
   @Override
@@ -58,8 +62,9 @@ final class EvaluateCommand extends JobCommand {
     String cacheRoot = Stages.featureCache(spark, cfg);
     IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
     ClassificationMetrics metrics;
-    try (Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, cacheRoot)) {
-      metrics = Stages.evaluate(features.featured(), bundle, cfg.predictBatchSize);
+    try (Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, cacheRoot);
+        Stages.TtaFeatures tta = Stages.withTta(spark, features.featured(), bundle.baseId(), cfg, cacheRoot)) {
+      metrics = Stages.evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns());
     }
     if (!cfg.output.isEmpty()) {
       Stages.writeText(spark, HadoopFiles.child(Stages.qualify(spark, cfg.output), "metrics.json"), metrics.toJson());

@@ -28,7 +28,7 @@ final class FeaturizeCommand extends JobCommand {
   @Option(names = "--output", paramLabel = "URI", required = true, description = "Output Parquet dataset (key: output).")
   String output;
 
-  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25 or squeezenet_1.1 (key: base).")
+  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25, squeezenet_1.1 or both joined by + (key: base).")
   String base;
 
   @Option(names = "--engine", paramLabel = "tensorflow|dl4j", description = "Inference engine (key: featurize.engine).")
@@ -36,6 +36,9 @@ final class FeaturizeCommand extends JobCommand {
 
   @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
   String cache;
+
+  @Option(names = "--augment", paramLabel = "K", description = "Augmented views per training image, 0 = none (key: augment.copies).")
+  Integer augment;
 
   @Option(names = "--batch-size", paramLabel = "N", description = "Images per forward pass (key: featurize.batch-size).")
   Integer batchSize;
@@ -48,16 +51,19 @@ final class FeaturizeCommand extends JobCommand {
     keys.put("featurize.cache", cache);
     keys.put("featurize.engine", engine);
     keys.put("featurize.batch-size", batchSize);
+    keys.put("augment.copies", augment);
   }
 
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     String out = Stages.qualify(spark, cfg.output);
-    Featurizer.Result result =
-        Stages.featurize(
-            spark, spark.read().parquet(Stages.qualify(spark, cfg.input)), cfg.base, cfg, Stages.featureCache(spark, cfg));
-    result.featured().write().mode(SaveMode.Overwrite).parquet(out);
-    result.close();
+    Stages.TrainingFeatures features =
+        Stages.featurizeForTraining(
+            spark, spark.read().parquet(Stages.qualify(spark, cfg.input)), cfg, Stages.featureCache(spark, cfg));
+    Featurizer.Result result = features.original();
+    // with augmentation on, the training rows' augmented views are rows too (split = train)
+    features.rows().write().mode(SaveMode.Overwrite).parquet(out);
+    features.close();
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("base", result.baseId());
     meta.put("preprocessing", result.preprocessingId());
@@ -68,6 +74,10 @@ final class FeaturizeCommand extends JobCommand {
     report.put("computed", result.computed());
     report.put("from_cache", result.fromCache());
     report.put("images_per_second", PipelineCommand.round(result.imagesPerSecond()));
+    if (cfg.augmentation.enabled()) {
+      report.put("augmented_computed", features.augmentedComputed());
+      report.put("augmented_from_cache", features.augmentedFromCache());
+    }
     System.out.println(Json.oneLine(report));
     return Main.OK;
   }

@@ -39,7 +39,7 @@ final class PipelineCommand extends JobCommand {
   @Option(names = "--output", paramLabel = "DIR", description = "Run directory (key: output); default runs/<run-id>.")
   String output;
 
-  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25 or squeezenet_1.1 (key: base).")
+  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25, squeezenet_1.1 or both joined by + (key: base).")
   String base;
 
   @Option(names = "--test-size", paramLabel = "SIZE", description = "Validation share: fraction or count (key: split.test-size).")
@@ -53,6 +53,12 @@ final class PipelineCommand extends JobCommand {
 
   @Option(names = "--predict-input", paramLabel = "URI", description = "Unlabeled images to predict (key: predict-input).")
   String predictInput;
+
+  @Option(names = "--augment", paramLabel = "K", description = "Augmented views per training image, 0 = none (key: augment.copies).")
+  Integer augment;
+
+  @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
+  String tta;
 
   @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier (key: run-id).")
   String runId;
@@ -68,6 +74,8 @@ final class PipelineCommand extends JobCommand {
     keys.put("train.epochs", epochs);
     keys.put("predict-input", predictInput);
     keys.put("run-id", runId);
+    keys.put("augment.copies", augment);
+    keys.put("tta", tta);
   }
 
   @Override
@@ -93,6 +101,8 @@ final class PipelineCommand extends JobCommand {
     summary.put("output", out);
     summary.put("input", Stages.qualify(spark, cfg.input));
     summary.put("base", cfg.base);
+    summary.put("augment_copies", cfg.augmentation.copies());
+    summary.put("tta", cfg.tta);
     long t0 = System.nanoTime();
     long start = t0;
 
@@ -113,16 +123,21 @@ final class PipelineCommand extends JobCommand {
     seconds.put("split", lap(t0));
     t0 = System.nanoTime();
 
-    Featurizer.Result features = Stages.featurize(spark, split, cfg.base, cfg, cache);
-    Dataset<Row> featured = features.featured().persist();
-    summary.put(
-        "featurize",
-        Map.of(
-            "distinct_images", features.distinctImages(),
-            "computed", features.computed(),
-            "from_cache", features.fromCache(),
-            "images_per_second", round(features.imagesPerSecond()),
-            "cache", features.cacheLocation()));
+    Stages.TrainingFeatures training = Stages.featurizeForTraining(spark, split, cfg, cache);
+    Featurizer.Result features = training.original();
+    Dataset<Row> featured = training.rows().persist();
+    Map<String, Object> featurizeSummary = new LinkedHashMap<>();
+    featurizeSummary.put("distinct_images", features.distinctImages());
+    featurizeSummary.put("computed", features.computed());
+    featurizeSummary.put("from_cache", features.fromCache());
+    featurizeSummary.put("images_per_second", round(features.imagesPerSecond()));
+    featurizeSummary.put("cache", features.cacheLocation());
+    if (cfg.augmentation.enabled()) {
+      featurizeSummary.put("augmented_views", cfg.augmentation.copies());
+      featurizeSummary.put("augmented_computed", training.augmentedComputed());
+      featurizeSummary.put("augmented_from_cache", training.augmentedFromCache());
+    }
+    summary.put("featurize", featurizeSummary);
     seconds.put("featurize", lap(t0));
     t0 = System.nanoTime();
 
@@ -135,7 +150,7 @@ final class PipelineCommand extends JobCommand {
     provenance.put("feature_cache", cache);
     Stages.Trained trained =
         Stages.trainAndEvaluate(
-            spark, featured, features.baseId(), features.preprocessingId(), features.featureSize(), cfg, provenance);
+            spark, featured, features.baseId(), features.preprocessingId(), features.featureSize(), cfg, cache, provenance);
     ModelBundle bundle = trained.bundle();
     ClassificationMetrics metrics = trained.metrics();
     seconds.put("train", lap(t0));
@@ -146,7 +161,7 @@ final class PipelineCommand extends JobCommand {
     seconds.put("save", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();
-    features.close();
+    training.close();
 
     if (!cfg.predictInput.isEmpty()) {
       Predictions.Outcome predicted =

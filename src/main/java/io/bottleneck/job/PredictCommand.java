@@ -37,6 +37,9 @@ final class PredictCommand extends JobCommand {
   @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier (key: run-id).")
   String runId;
 
+  @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
+  String tta;
+
   @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
   String cache;
 
@@ -49,6 +52,7 @@ final class PredictCommand extends JobCommand {
     keys.put("predict.format", format);
     keys.put("run-id", runId);
     keys.put("featurize.cache", cache);
+    keys.put("tta", tta);
   }
 
   @Override

@@ -38,7 +38,9 @@ final class Predictions {
           "Model " + bundle.modelId() + " was trained with preprocessing " + bundle.preprocessingId()
               + " but this build of base " + bundle.baseId() + " uses " + features.preprocessingId());
     }
-    Dataset<Row> scored = HeadScorer.score(features.featured(), bundle.head(), bundle.classes(), cfg.predictBatchSize);
+    Stages.TtaFeatures tta = Stages.withTta(spark, features.featured(), bundle.baseId(), cfg, featureCache);
+    Dataset<Row> scored =
+        HeadScorer.score(tta.rows(), bundle.head(), bundle.classes(), cfg.predictBatchSize, tta.viewColumns());
     Dataset<Row> rows =
         PredictionWriter.publishedRows(
                 scored, bundle.classes(), bundle.modelId(), cfg.runId, Timestamp.from(Instant.now()))
@@ -58,6 +60,7 @@ final class Predictions {
       PredictionWriter.writeTable(spark, rows, table);
     }
     rows.unpersist();
+    tta.close();
     features.close();
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
     return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, features);

@@ -6,7 +6,9 @@ import static org.apache.spark.sql.functions.when;
 
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.features.Augmentation;
 import io.bottleneck.features.Featurizer;
+import io.bottleneck.features.ImageView;
 import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.ingest.LabelSource;
@@ -57,9 +59,96 @@ final class Stages {
     return qualify(spark, cfg.featureCache);
   }
 
-  static Featurizer.Result featurize(SparkSession spark, Dataset<Row> images, String baseId, JobConfig cfg, String cacheRoot) {
+  static Featurizer.Result featurize(SparkSession spark, Dataset<Row> images, String baseSpec, JobConfig cfg, String cacheRoot) {
+    return featurize(spark, images, baseSpec, cfg, cacheRoot, ImageView.ORIGINAL);
+  }
+
+  static Featurizer.Result featurize(
+      SparkSession spark, Dataset<Row> images, String baseSpec, JobConfig cfg, String cacheRoot, ImageView view) {
     return Featurizer.featurize(
-        spark, images, baseId, cfg.featurizeEngine, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions);
+        spark, images, baseSpec, cfg.featurizeEngine, view, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions);
+  }
+
+  /**
+   * Features for training: every image's own, plus, with augmentation on, each training image's
+   * augmented views as extra rows with split = train. Rows have a view column (original, or the
+   * view's name). Validation and test rows are never augmented.
+   */
+  record TrainingFeatures(Dataset<Row> rows, Featurizer.Result original, List<Featurizer.Result> augmented)
+      implements AutoCloseable {
+    long augmentedComputed() {
+      return augmented.stream().mapToLong(Featurizer.Result::computed).sum();
+    }
+
+    long augmentedFromCache() {
+      return augmented.stream().mapToLong(Featurizer.Result::fromCache).sum();
+    }
+
+    @Override
+    public void close() {
+      original.close();
+      augmented.forEach(Featurizer.Result::close);
+    }
+  }
+
+  static TrainingFeatures featurizeForTraining(
+      SparkSession spark, Dataset<Row> images, JobConfig cfg, String cacheRoot) {
+    Featurizer.Result original = featurize(spark, images, cfg.base, cfg, cacheRoot);
+    Dataset<Row> rows = original.featured().withColumn(Columns.VIEW, lit("original"));
+    List<Featurizer.Result> augmented = new ArrayList<>();
+    Augmentation augmentation = cfg.augmentation;
+    if (augmentation.enabled()) {
+      Dataset<Row> train =
+          Schemas.hasColumn(images.schema(), Columns.SPLIT) ? images.where(col(Columns.SPLIT).equalTo("train")) : images;
+      try {
+        for (int copy = 1; copy <= augmentation.copies(); copy++) {
+          ImageView view = ImageView.augmented(augmentation, copy);
+          Featurizer.Result result = featurize(spark, train, cfg.base, cfg, cacheRoot, view);
+          augmented.add(result);
+          rows = rows.unionByName(result.featured().withColumn(Columns.VIEW, lit(view.toString())));
+        }
+      } catch (RuntimeException e) {
+        original.close();
+        augmented.forEach(Featurizer.Result::close);
+        throw e;
+      }
+      LOG.info(
+          "augment: {} views of each training image ({} computed, {} from the cache)",
+          augmentation.copies(),
+          augmented.stream().mapToLong(Featurizer.Result::computed).sum(),
+          augmented.stream().mapToLong(Featurizer.Result::fromCache).sum());
+    }
+    return new TrainingFeatures(rows, original, augmented);
+  }
+
+  /**
+   * Featured rows with what test-time augmentation averages over: with tta = flip, the
+   * features of each image's mirror image in column features_flip (featurized through the
+   * cache); otherwise the rows as they are.
+   */
+  record TtaFeatures(Dataset<Row> rows, List<String> viewColumns, Featurizer.Result flip) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (flip != null) {
+        flip.close();
+      }
+    }
+  }
+
+  static TtaFeatures withTta(
+      SparkSession spark, Dataset<Row> featured, String baseSpec, JobConfig cfg, String cacheRoot) {
+    if (!cfg.tta.equals("flip")) {
+      return new TtaFeatures(featured, List.of(), null);
+    }
+    Featurizer.Result flip =
+        featurize(spark, featured.select(Columns.PATH, Columns.CONTENT_HASH), baseSpec, cfg, cacheRoot, ImageView.FLIP);
+    String hash = "_flip_hash";
+    Dataset<Row> flipped =
+        flip.featured()
+            .select(col(Columns.CONTENT_HASH).as(hash), col(Columns.FEATURES).as(Columns.FEATURES_FLIP))
+            .dropDuplicates(hash);
+    Dataset<Row> rows = featured.join(flipped, featured.col(Columns.CONTENT_HASH).equalTo(flipped.col(hash))).drop(hash);
+    return new TtaFeatures(rows, List.of(Columns.FEATURES_FLIP), flip);
   }
 
   /** Class names in output order: the distinct labels, sorted (as Keras flow_from_directory). */
@@ -112,8 +201,14 @@ final class Stages {
 
   /** Scores labeled, featurized rows with the bundle's head and computes the metrics. */
   static ClassificationMetrics evaluate(Dataset<Row> featuredLabeled, ModelBundle bundle, int batchSize) {
+    return evaluate(featuredLabeled, bundle, batchSize, List.of());
+  }
+
+  /** As above, averaging the probabilities over features and the {@code viewColumns} (TTA). */
+  static ClassificationMetrics evaluate(
+      Dataset<Row> featuredLabeled, ModelBundle bundle, int batchSize, List<String> viewColumns) {
     Dataset<Row> indexed = withLabelIndex(featuredLabeled, bundle.classes());
-    Dataset<Row> scored = HeadScorer.score(indexed, bundle.head(), bundle.classes(), batchSize);
+    Dataset<Row> scored = HeadScorer.score(indexed, bundle.head(), bundle.classes(), batchSize, viewColumns);
     return ClassificationMetrics.fromPredictions(scored, bundle.classes());
   }
 
@@ -127,7 +222,7 @@ final class Stages {
    */
   static Trained trainAndEvaluate(
       SparkSession spark, Dataset<Row> featured, String baseId, String preprocessingId, int featureSize,
-      JobConfig cfg, Map<String, Object> provenance) {
+      JobConfig cfg, String cacheRoot, Map<String, Object> provenance) {
     boolean hasSplit = Schemas.hasColumn(featured.schema(), Columns.SPLIT);
     Dataset<Row> trainRows = hasSplit ? featured.where(col(Columns.SPLIT).equalTo("train")) : featured;
     List<String> classes = classes(trainRows);
@@ -142,12 +237,20 @@ final class Stages {
     training.put("epochs_run", trained.history().size());
     training.put("best_epoch", trained.bestEpoch());
     training.put("stopped_early", trained.stoppedEarly());
+    training.put("augmentation", cfg.augmentation);
+    training.put("tta", cfg.tta);
     training.putAll(provenance);
     ModelBundle bundle =
         ModelBundle.create(baseId, preprocessingId, featureSize, classes, trained.network(), training, null);
     ClassificationMetrics metrics = null;
     if (validation != null && !validation.isEmpty()) {
-      metrics = evaluate(validation.drop(Columns.LABEL_INDEX), bundle, cfg.predictBatchSize);
+      Dataset<Row> rows = validation.drop(Columns.LABEL_INDEX);
+      if (Schemas.hasColumn(rows.schema(), Columns.VIEW)) {
+        rows = rows.where(col(Columns.VIEW).equalTo("original")).drop(Columns.VIEW);
+      }
+      try (TtaFeatures tta = withTta(spark, rows, baseId, cfg, cacheRoot)) {
+        metrics = evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns());
+      }
       bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
     }
     return new Trained(bundle, trained, metrics);

@@ -59,6 +59,7 @@ final class TrainCommand extends JobCommand {
             featureMeta.get("preprocessing").toString(),
             ((Number) featureMeta.get("feature_size")).intValue(),
             cfg,
+            Stages.featureCache(spark, cfg),
             Map.of("input", in, "seed", cfg.seed));
     ModelBundle bundle = trained.bundle();
     bundle.save(out, conf);

@@ -38,8 +38,25 @@ public final class HeadScorer {
    */
   public static Dataset<Row> score(
       Dataset<Row> featured, MultiLayerNetwork head, List<String> classNames, int batchSize) {
+    return score(featured, head, classNames, batchSize, List.of());
+  }
+
+  /**
+   * As {@link #score(Dataset, MultiLayerNetwork, List, int)}, with test-time augmentation: the
+   * probabilities are the mean of the head's outputs on {@code features} and on each column of
+   * {@code viewColumns} (features of other views of the same image, e.g. its mirror image).
+   */
+  public static Dataset<Row> score(
+      Dataset<Row> featured,
+      MultiLayerNetwork head,
+      List<String> classNames,
+      int batchSize,
+      List<String> viewColumns) {
     StructType schema = featured.schema();
     Schemas.requireColumn(schema, Columns.FEATURES, DataTypes.createArrayType(DataTypes.FloatType));
+    for (String view : viewColumns) {
+      Schemas.requireColumn(schema, view, DataTypes.createArrayType(DataTypes.FloatType));
+    }
     Schemas.requireAbsent(schema, Columns.PROBABILITIES);
     Schemas.requireAbsent(schema, Columns.PREDICTION);
     if (head == null) {
@@ -67,10 +84,15 @@ public final class HeadScorer {
             .add(Columns.PREDICTION, DataTypes.StringType, false);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(featured.sparkSession().sparkContext());
     Broadcast<HeadSnapshot> broadcast = sc.broadcast(snapshot);
-    int featureColumn = schema.fieldIndex(Columns.FEATURES);
+    int[] featureColumns = new int[1 + viewColumns.size()];
+    featureColumns[0] = schema.fieldIndex(Columns.FEATURES);
+    for (int i = 0; i < viewColumns.size(); i++) {
+      featureColumns[i + 1] = schema.fieldIndex(viewColumns.get(i));
+    }
     String[] names = classNames.toArray(new String[0]);
+    String[] columnNames = schema.fieldNames();
     MapPartitionsFunction<Row, Row> scorer =
-        rows -> new ScoringIterator(rows, broadcast.value(), featureColumn, names, batchSize);
+        rows -> new ScoringIterator(rows, broadcast.value(), featureColumns, columnNames, names, batchSize);
     return featured.mapPartitions(scorer, Encoders.row(out));
   }
 
@@ -78,7 +100,8 @@ public final class HeadScorer {
   private static final class ScoringIterator implements Iterator<Row> {
     private final Iterator<Row> input;
     private final HeadSnapshot snapshot;
-    private final int featureColumn;
+    private final int[] featureColumns;
+    private final String[] columnNames;
     private final String[] classNames;
     private final int batchSize;
     private final int inputSize;
@@ -87,10 +110,16 @@ public final class HeadScorer {
     private int next;
 
     ScoringIterator(
-        Iterator<Row> input, HeadSnapshot snapshot, int featureColumn, String[] classNames, int batchSize) {
+        Iterator<Row> input,
+        HeadSnapshot snapshot,
+        int[] featureColumns,
+        String[] columnNames,
+        String[] classNames,
+        int batchSize) {
       this.input = input;
       this.snapshot = snapshot;
-      this.featureColumn = featureColumn;
+      this.featureColumns = featureColumns;
+      this.columnNames = columnNames;
       this.classNames = classNames;
       this.batchSize = batchSize;
       this.inputSize = snapshot.inputSize();
@@ -121,16 +150,35 @@ public final class HeadScorer {
       while (batch.size() < batchSize && input.hasNext()) {
         batch.add(input.next());
       }
-      float[] flat = new float[batch.size() * inputSize];
-      for (int i = 0; i < batch.size(); i++) {
-        copyFeatures(batch.get(i), flat, i * inputSize);
-      }
       if (network == null) {
         // One network per task: MultiLayerNetwork is not thread-safe, tasks share the broadcast.
         network = snapshot.restore();
       }
-      INDArray features = Nd4j.create(flat, new long[] {batch.size(), inputSize}, DataType.FLOAT);
-      double[][] probabilities = network.output(features, false).toDoubleMatrix();
+      double[][] probabilities = null;
+      for (int column : featureColumns) {
+        float[] flat = new float[batch.size() * inputSize];
+        for (int i = 0; i < batch.size(); i++) {
+          copyFeatures(batch.get(i), column, flat, i * inputSize);
+        }
+        INDArray features = Nd4j.create(flat, new long[] {batch.size(), inputSize}, DataType.FLOAT);
+        double[][] view = network.output(features, false).toDoubleMatrix();
+        if (probabilities == null) {
+          probabilities = view;
+        } else {
+          for (int i = 0; i < view.length; i++) {
+            for (int c = 0; c < view[i].length; c++) {
+              probabilities[i][c] += view[i][c];
+            }
+          }
+        }
+      }
+      if (featureColumns.length > 1) {
+        for (double[] row : probabilities) {
+          for (int c = 0; c < row.length; c++) {
+            row[c] /= featureColumns.length;
+          }
+        }
+      }
       List<Row> scored = new ArrayList<>(batch.size());
       for (int i = 0; i < batch.size(); i++) {
         scored.add(append(batch.get(i), probabilities[i]));
@@ -139,22 +187,23 @@ public final class HeadScorer {
       next = 0;
     }
 
-    private void copyFeatures(Row row, float[] into, int offset) {
-      if (row.isNullAt(featureColumn)) {
+    private void copyFeatures(Row row, int column, float[] into, int offset) {
+      String name = columnNames[column];
+      if (row.isNullAt(column)) {
         throw new IllegalArgumentException(
-            "Column " + Columns.FEATURES + " is null in a row; featurize every row before scoring.");
+            "Column " + name + " is null in a row; featurize every row before scoring.");
       }
-      List<Float> values = row.getList(featureColumn);
+      List<Float> values = row.getList(column);
       if (values.size() != inputSize) {
         throw new IllegalArgumentException(
-            "Column " + Columns.FEATURES + " has " + values.size() + " values in a row but the head"
+            "Column " + name + " has " + values.size() + " values in a row but the head"
                 + " takes " + inputSize + "; were the features made by another base model?");
       }
       for (int j = 0; j < inputSize; j++) {
         Float v = values.get(j);
         if (v == null) {
           throw new IllegalArgumentException(
-              "Column " + Columns.FEATURES + " holds a null element in a row.");
+              "Column " + name + " holds a null element in a row.");
         }
         into[offset + j] = v;
       }

@@ -67,7 +67,8 @@ class ConfigLoaderTest {
         .hasMessage("Cannot set bottleneck.split.test-size to -5.0: the value must be a fraction in (0, 1) or a whole number >= 1");
     assertThatThrownBy(() -> load(null, List.of("base=resnet"), Map.of()))
         .isInstanceOf(ConfigError.class)
-        .hasMessage("Cannot set bottleneck.base to resnet: the value must be one of mobilenet_v1_0.25, squeezenet_1.1");
+        .hasMessage("Cannot set bottleneck.base to resnet: the value must be one of mobilenet_v1_0.25, squeezenet_1.1,"
+            + " or several joined by '+' (an ensemble)");
     assertThatThrownBy(() -> load(null, List.of("train.epochs=many"), Map.of()))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("bottleneck.train.epochs")

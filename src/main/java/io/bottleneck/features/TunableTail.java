@@ -1,0 +1,169 @@
+package io.bottleneck.features;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The last blocks of a pretrained base as trainable DL4J layers, for fine-tuning (the Keras
+ * "unfreeze the last block" recipe): their input is the activation the frozen part computes
+ * (the features of base id {@code <base>@tail<k>}, cached like any features), their output the
+ * base's usual pooled features, so a head can follow them in one {@link MultiLayerNetwork}.
+ *
+ * <p>For MobileNet v1 a block is a 3x3 depthwise convolution and a 1x1 convolution, each with
+ * BatchNormalization and ReLU6. Each BatchNormalization is folded into its convolution's
+ * weights and bias ({@link FoldedBatchNorm}), as Keras' fine-tuning guide keeps BN layers in
+ * inference mode: the statistics stay those of ImageNet and the folded affine map trains with
+ * the kernel. With the pretrained values copied in, the layers compute exactly what the frozen
+ * base computes (within float rounding; checked by TunableTailTest).
+ */
+public final class TunableTail {
+  private final String baseId;
+  private final int blocks;
+  private final int[] inputShape;
+
+  private TunableTail(String baseId, int blocks) {
+    this.baseId = baseId;
+    this.blocks = blocks;
+    this.inputShape = MobileNetV1Base.tailInputShape(blocks);
+  }
+
+  /** The tail left out of base id {@code tailBaseId} ({@code <base>@tail<k>}). */
+  public static TunableTail of(String tailBaseId) {
+    int blocks = Bases.tailBlocks(tailBaseId);
+    if (blocks == 0 || !Bases.baseOf(tailBaseId).equals(MobileNetV1Base.ID)) {
+      throw new IllegalArgumentException(
+          "'" + tailBaseId + "' names no trainable tail; expected " + MobileNetV1Base.ID + Bases.TAIL + "<blocks>");
+    }
+    MobileNetV1Base.checkTail(blocks);
+    return new TunableTail(tailBaseId, blocks);
+  }
+
+  /** The id of the frozen part that feeds this tail, {@code <base>@tail<k>}. */
+  public static String frozenPartId(String baseId, int blocks) {
+    if (!baseId.equals(MobileNetV1Base.ID)) {
+      throw new IllegalArgumentException(
+          "Fine-tuning supports base " + MobileNetV1Base.ID + ", not '" + baseId + "'");
+    }
+    MobileNetV1Base.checkTail(blocks);
+    return MobileNetV1Base.idWithTail(blocks);
+  }
+
+  public String baseId() {
+    return baseId;
+  }
+
+  public int blocks() {
+    return blocks;
+  }
+
+  /** The input: the frozen part's activation, flattened NCHW. */
+  public InputType inputType() {
+    return InputType.convolutionalFlat(inputShape[1], inputShape[2], inputShape[0]);
+  }
+
+  public int inputLength() {
+    return inputShape[0] * inputShape[1] * inputShape[2];
+  }
+
+  /** Length of the pooled output: the base's usual feature size. */
+  public int outputLength() {
+    return MobileNetV1Base.FEATURES;
+  }
+
+  /** Number of DL4J layers {@link #layers()} returns. */
+  public int layerCount() {
+    return 2 * blocks + 1;
+  }
+
+  /** Depthwise + pointwise convolution (ReLU6, with bias) per block, then average pooling. */
+  public List<Layer> layers() {
+    List<Layer> layers = new ArrayList<>();
+    for (int b = firstBlock(); b <= 13; b++) {
+      int in = channels(b - 1);
+      layers.add(
+          new DepthwiseConvolution2D.Builder(3, 3)
+              .stride(stride(b), stride(b))
+              .depthMultiplier(1)
+              .nIn(in)
+              .nOut(in)
+              .convolutionMode(ConvolutionMode.Same)
+              .hasBias(true)
+              .activation(Activation.RELU6)
+              .name("conv_dw_" + b)
+              .build());
+      layers.add(
+          new ConvolutionLayer.Builder(1, 1)
+              .stride(1, 1)
+              .nIn(in)
+              .nOut(channels(b))
+              .convolutionMode(ConvolutionMode.Same)
+              .hasBias(true)
+              .activation(Activation.RELU6)
+              .name("conv_pw_" + b)
+              .build());
+    }
+    layers.add(new GlobalPoolingLayer.Builder(PoolingType.AVG).name("avg_pool").build());
+    return layers;
+  }
+
+  /**
+   * Copies the pretrained (BatchNorm-folded) weights of the bundled base into layers
+   * {@code 0 .. 2 * blocks - 1} of {@code net}, which must start with {@link #layers()}.
+   */
+  public void copyPretrained(MultiLayerNetwork net) {
+    KerasWeights weights = KerasWeights.read(Bases.weights(MobileNetV1Base.ID));
+    int layer = 0;
+    for (int b = firstBlock(); b <= 13; b++) {
+      int in = channels(b - 1);
+      int out = channels(b);
+      String dw = "conv_dw_" + b;
+      INDArray dwKernel = weights.takeDepthwise(dw);
+      FoldedBatchNorm depthwise =
+          FoldedBatchNorm.fold(KerasWeights.values(dwKernel), in, weights.takeBatchNorm(dw + "_bn"), dw + "_bn");
+      // Keras' [3,3,C,1] is DL4J's depthwise layout
+      set(net, layer++, Nd4j.create(depthwise.kernel(), new long[] {3, 3, in, 1}, 'c'), depthwise.bias());
+      String pw = "conv_pw_" + b;
+      KerasWeights.Conv conv = weights.takeConv(pw);
+      FoldedBatchNorm pointwise =
+          FoldedBatchNorm.fold(KerasWeights.values(conv.kernel()), out, weights.takeBatchNorm(pw + "_bn"), pw + "_bn");
+      // Keras [1,1,in,out] -> DL4J [out,in,1,1]
+      INDArray kernel = Nd4j.create(pointwise.kernel(), new long[] {1, 1, in, out}, 'c').permute(3, 2, 0, 1);
+      set(net, layer++, kernel, pointwise.bias());
+    }
+  }
+
+  private static void set(MultiLayerNetwork net, int layer, INDArray kernel, float[] bias) {
+    org.deeplearning4j.nn.api.Layer l = net.getLayer(layer);
+    INDArray w = l.getParam("W");
+    if (!java.util.Arrays.equals(w.shape(), kernel.shape())) {
+      throw new IllegalStateException("Layer " + layer + " has W " + java.util.Arrays.toString(w.shape())
+          + " but the pretrained kernel is " + java.util.Arrays.toString(kernel.shape()));
+    }
+    l.setParam("W", kernel.castTo(DataType.FLOAT).dup('c'));
+    l.setParam("b", Nd4j.create(bias, new long[] {1, bias.length}, 'c').castTo(w.dataType()));
+  }
+
+  private int firstBlock() {
+    return 14 - blocks;
+  }
+
+  private static int channels(int block) {
+    return MobileNetV1Base.channels(block);
+  }
+
+  private static int stride(int block) {
+    return MobileNetV1Base.dwStride(block);
+  }
+}

@@ -1,0 +1,107 @@
+package io.bottleneck.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.bottleneck.io.Images;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * The frozen part (base without its last blocks) and the trainable tail with the pretrained
+ * weights copied in compose to exactly the frozen base, on both engines.
+ */
+class TunableTailTest {
+  private static final List<String> FILES = List.of("cat.0.jpg", "cat.1.jpg", "dog.0.jpg", "dog.1.jpg");
+  private static List<byte[]> files;
+
+  @BeforeAll
+  static void read() throws Exception {
+    files = new ArrayList<>();
+    for (String f : FILES) {
+      files.add(Files.readAllBytes(Path.of("data/sample/train", f)));
+    }
+  }
+
+  private static float[][] featurize(ImageBase base) throws Exception {
+    try (base) {
+      return base.featurizeFiles(files, FILES);
+    }
+  }
+
+  private static MultiLayerNetwork tailNetwork(TunableTail tail) {
+    NeuralNetConfiguration.ListBuilder b =
+        new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT).list();
+    for (Layer layer : tail.layers()) {
+      b.layer(layer);
+    }
+    b.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+        .nIn(tail.outputLength()).nOut(2).activation(Activation.SOFTMAX).build());
+    b.setInputType(tail.inputType());
+    MultiLayerNetwork net = new MultiLayerNetwork(b.build());
+    net.init();
+    return net;
+  }
+
+  private static float maxDifference(float[][] a, float[][] b) {
+    float max = 0;
+    for (int i = 0; i < a.length; i++) {
+      assertThat(a[i]).hasSameSizeAs(b[i]);
+      for (int j = 0; j < a[i].length; j++) {
+        max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
+      }
+    }
+    return max;
+  }
+
+  @Test
+  void frozenPartThenPretrainedTailEqualsTheWholeBase() throws Exception {
+    float[][] whole = featurize(Bases.load(MobileNetV1Base.ID));
+    for (int blocks = 1; blocks <= 2; blocks++) {
+      String id = TunableTail.frozenPartId(MobileNetV1Base.ID, blocks);
+      assertThat(id).isEqualTo("mobilenet_v1_0.25@tail" + blocks);
+      float[][] frozen = featurize(Bases.load(id, Bases.ENGINE_TENSORFLOW));
+      float[][] frozenDl4j = featurize(Bases.load(id, Bases.ENGINE_DL4J));
+      TunableTail tail = TunableTail.of(id);
+      assertThat(frozen[0]).hasSize(tail.inputLength());
+      assertThat(tail.inputLength()).isEqualTo(blocks == 1 ? 7 * 7 * 256 : 14 * 14 * 128);
+      // both engines give the same activations, in the same (NCHW) order
+      assertThat(maxDifference(frozen, frozenDl4j)).as("engines, %d blocks", blocks).isLessThan(1e-4f);
+
+      MultiLayerNetwork net = tailNetwork(tail);
+      float[][] untrained = pooled(net, tail, frozen);
+      assertThat(maxDifference(untrained, whole)).as("random tail").isGreaterThan(0.1f);
+      tail.copyPretrained(net);
+      float[][] composed = pooled(net, tail, frozen);
+      assertThat(maxDifference(composed, whole)).as("tail of %d blocks", blocks).isLessThan(1e-4f);
+    }
+  }
+
+  private static float[][] pooled(MultiLayerNetwork net, TunableTail tail, float[][] frozen) {
+    INDArray input = Nd4j.create(frozen).castTo(DataType.FLOAT);
+    List<INDArray> activations = net.feedForward(input, false);
+    return activations.get(tail.layerCount()).toFloatMatrix();
+  }
+
+  @Test
+  void onlyMobileNetHasATailAndOnlyOneOrTwoBlocks() {
+    assertThatThrownBy(() -> TunableTail.frozenPartId(SqueezeNetBase.ID, 1)).hasMessageContaining(SqueezeNetBase.ID);
+    assertThatThrownBy(() -> TunableTail.frozenPartId(MobileNetV1Base.ID, 3)).hasMessageContaining("1 to 2");
+    assertThatThrownBy(() -> Bases.parseSpec("squeezenet_1.1@tail1")).hasMessageContaining("cannot be fine-tuned");
+    assertThat(Bases.parseSpec("mobilenet_v1_0.25@tail1+squeezenet_1.1"))
+        .containsExactly("mobilenet_v1_0.25@tail1", "squeezenet_1.1");
+  }
+}

@@ -1,0 +1,149 @@
+package io.bottleneck.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bottleneck.config.ConfigLoader;
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.io.Columns;
+import io.bottleneck.split.StratifiedSplit;
+import io.bottleneck.testing.LocalSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Augmentation reaches training rows only, with K cached views per training image; test-time
+ * augmentation averages the original's and the mirror image's probabilities.
+ */
+@ExtendWith(LocalSpark.class)
+class AugmentationAndTtaTest {
+  @TempDir Path tmp;
+
+  private Path sample(int perClass) throws Exception {
+    Path dir = tmp.resolve("images");
+    Files.createDirectories(dir);
+    for (String cls : List.of("cat", "dog")) {
+      try (Stream<Path> files = Files.list(Path.of("data/sample/train"))) {
+        for (Path f : files.filter(p -> p.getFileName().toString().startsWith(cls + ".")).sorted().limit(perClass).toList()) {
+          Files.copy(f, dir.resolve(f.getFileName()));
+        }
+      }
+    }
+    return dir;
+  }
+
+  private JobConfig config(String... sets) {
+    List<String> all = new java.util.ArrayList<>(List.of(
+        "bottleneck.featurize.cache=" + tmp.resolve("cache").toUri(),
+        "bottleneck.train.epochs=3",
+        "bottleneck.split.test-size=0.4"));
+    all.addAll(List.of(sets));
+    return ConfigLoader.load(null, all, new HashMap<>());
+  }
+
+  @Test
+  void augmentedViewsAreTrainingRowsOnlyKPerTrainingImage(SparkSession spark) throws Exception {
+    Path images = sample(6);
+    JobConfig cfg = config("bottleneck.augment.copies=2", "bottleneck.augment.rotation=15", "bottleneck.augment.zoom=0.1");
+    Dataset<Row> split = StratifiedSplit.split(Stages.ingest(spark, images.toString(), "filename").images(), cfg.testSize, cfg.seed);
+    String cache = Stages.featureCache(spark, cfg);
+    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+      List<Row> rows = features.rows().select(Columns.SPLIT, Columns.VIEW, Columns.CONTENT_HASH, Columns.FEATURES).collectAsList();
+      Set<String> trainHashes = split.where(col(Columns.SPLIT).equalTo("train")).select(Columns.CONTENT_HASH)
+          .collectAsList().stream().map(r -> r.getString(0)).collect(Collectors.toSet());
+      long validation = split.where(col(Columns.SPLIT).equalTo("validation")).count();
+      assertThat(trainHashes).hasSize(7);
+      assertThat(validation).isEqualTo(5);
+      assertThat(rows).hasSize(12 + 2 * 7);
+      for (Row r : rows) {
+        if (!r.getString(1).equals("original")) {
+          assertThat(r.getString(0)).as("augmented rows are training rows").isEqualTo("train");
+          assertThat(trainHashes).contains(r.getString(2));
+        }
+      }
+      assertThat(rows.stream().filter(r -> r.getString(0).equals("validation")).map(r -> r.getString(1)))
+          .hasSize(5).containsOnly("original");
+      // each training image: its original and two distinct views
+      Map<String, Set<String>> views = rows.stream().filter(r -> r.getString(0).equals("train"))
+          .collect(Collectors.groupingBy(r -> r.getString(2), Collectors.mapping(r -> r.getString(1), Collectors.toSet())));
+      assertThat(views.values()).allSatisfy(v -> assertThat(v).hasSize(3).contains("original"));
+      Set<List<Float>> distinctVectors = new HashSet<>();
+      rows.forEach(r -> distinctVectors.add(r.getList(3)));
+      assertThat(distinctVectors).hasSize(12 + 2 * 7);
+      assertThat(features.augmentedComputed()).isEqualTo(14);
+    }
+    // a re-run takes every view from the cache
+    try (Stages.TrainingFeatures again = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+      assertThat(again.augmentedComputed()).isZero();
+      assertThat(again.augmentedFromCache()).isEqualTo(14);
+      assertThat(again.original().computed()).isZero();
+    }
+  }
+
+  @Test
+  void flipTtaAveragesTheProbabilitiesOfTheImageAndItsMirrorImage(SparkSession spark) throws Exception {
+    Path images = sample(8);
+    JobConfig plain = config();
+    JobConfig tta = config("bottleneck.tta=flip");
+    Dataset<Row> split = StratifiedSplit.split(Stages.ingest(spark, images.toString(), "filename").images(), plain.testSize, plain.seed);
+    String cache = Stages.featureCache(spark, plain);
+    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, plain, cache)) {
+      Dataset<Row> featured = features.rows().persist();
+      Stages.Trained trained =
+          Stages.trainAndEvaluate(spark, featured, plain.base, features.original().preprocessingId(), 256, plain, cache, Map.of());
+      Dataset<Row> validation = featured.where(col(Columns.SPLIT).equalTo("validation")).drop(Columns.VIEW);
+      long n = validation.count();
+      try (Stages.TtaFeatures views = Stages.withTta(spark, validation, plain.base, tta, cache)) {
+        assertThat(views.viewColumns()).containsExactly(Columns.FEATURES_FLIP);
+        Dataset<Row> both = views.rows().persist();
+        assertThat(both.count()).isEqualTo(n);
+        List<Row> withTta = io.bottleneck.predict.HeadScorer.score(
+            both, trained.bundle().head(), trained.bundle().classes(), 4, views.viewColumns())
+            .select(Columns.PATH, Columns.PROBABILITIES).collectAsList();
+        Map<String, List<Double>> original = probabilities(both, trained, Columns.FEATURES);
+        Map<String, List<Double>> mirrored = probabilities(both, trained, Columns.FEATURES_FLIP);
+        double largestChange = 0;
+        for (Row r : withTta) {
+          List<Double> p = r.getList(1);
+          List<Double> a = original.get(r.getString(0));
+          List<Double> b = mirrored.get(r.getString(0));
+          for (int c = 0; c < 2; c++) {
+            assertThat(p.get(c)).isCloseTo((a.get(c) + b.get(c)) / 2, org.assertj.core.data.Offset.offset(1e-6));
+            largestChange = Math.max(largestChange, Math.abs(p.get(c) - a.get(c)));
+          }
+        }
+        assertThat(largestChange).as("the mirror image changes some probability").isGreaterThan(1e-3);
+        both.unpersist();
+      }
+      // the pipeline's validation metrics with tta = flip score every validation image once
+      Stages.Trained withTta =
+          Stages.trainAndEvaluate(spark, featured, plain.base, features.original().preprocessingId(), 256, tta, cache, Map.of());
+      ClassificationMetrics metrics = withTta.metrics();
+      assertThat(metrics.summaryJson()).contains("\"n\":" + n);
+      assertThat(withTta.bundle().training()).containsEntry("tta", "flip");
+      featured.unpersist();
+    }
+  }
+
+  /** Probabilities per path, scoring {@code column} as the features. */
+  private static Map<String, List<Double>> probabilities(Dataset<Row> rows, Stages.Trained trained, String column) {
+    Dataset<Row> asFeatures = rows.select(col(Columns.PATH), col(column).as(Columns.FEATURES));
+    return io.bottleneck.predict.HeadScorer.score(asFeatures, trained.bundle().head(), trained.bundle().classes(), 4)
+        .collectAsList().stream()
+        .collect(Collectors.toMap(r -> r.getString(0), r -> r.<Double>getList(2)));
+  }
+}
