@@ -96,7 +96,7 @@ public final class Bases {
     Objects.requireNonNull(spec, "base spec");
     List<String> ids = List.of(spec.split("\\+", -1));
     for (String id : ids) {
-      if (!RESOURCES.containsKey(baseOf(id))) {
+      if (!RESOURCES.containsKey(baseOf(id)) && PixelsBase.sizeOf(id) < 0) {
         throw new IllegalArgumentException("Unknown base '" + id + "' in '" + spec + "'; supported: "
             + String.join(", ", NAMES) + ", or several joined by '+'");
       }
@@ -108,6 +108,14 @@ public final class Bases {
     return ids;
   }
 
+  /**
+   * The pseudo-base whose features are the pixels themselves at {@code size x size} (for a CNN
+   * trained from scratch): {@code pixels<size>}.
+   */
+  public static String pixels(int size) {
+    return check(PixelsBase.PREFIX + size);
+  }
+
   /** Supported engines: {@code tensorflow, dl4j}. */
   public static List<String> engines() {
     return ENGINES;
@@ -115,7 +123,10 @@ public final class Bases {
 
   /** The bundled {@code .h5} weight file of a base, as bytes (a fresh copy per call). */
   public static byte[] weights(String id) {
-    String resource = RESOURCES.get(baseOf(check(id)));
+    if (PixelsBase.sizeOf(check(id)) > 0) {
+      return new byte[0]; // raw pixels: no weights
+    }
+    String resource = RESOURCES.get(baseOf(id));
     try (InputStream in = Bases.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException("Weights of base '" + id + "' missing from the classpath: "
@@ -142,6 +153,10 @@ public final class Bases {
   public static ImageBase fromWeights(String id, byte[] h5Bytes, String engine) {
     check(id);
     checkEngine(engine);
+    int pixels = PixelsBase.sizeOf(id);
+    if (pixels > 0) {
+      return new PixelsBase(pixels, engine);
+    }
     int tail = tailBlocks(id);
     if (tail > 0) {
       KerasWeights weights = KerasWeights.read(h5Bytes);
@@ -177,6 +192,14 @@ public final class Bases {
 
   private static String check(String id) {
     Objects.requireNonNull(id, "base id");
+    int pixels = PixelsBase.sizeOf(id);
+    if (pixels >= 0) {
+      if (pixels < PixelsBase.MIN_SIZE || pixels > PixelsBase.MAX_SIZE) {
+        throw new IllegalArgumentException("Base '" + id + "': the pixel size must be in ["
+            + PixelsBase.MIN_SIZE + ", " + PixelsBase.MAX_SIZE + "]");
+      }
+      return id;
+    }
     if (!RESOURCES.containsKey(baseOf(id))) {
       throw new IllegalArgumentException("Unknown base '" + id + "'; supported: "
           + String.join(", ", NAMES));

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -35,7 +37,7 @@ public final class HeadSnapshot implements Serializable {
     if (layers < 1) {
       throw new IllegalArgumentException("The head has no layers.");
     }
-    int inputSize = network.layerInputSize(0);
+    int inputSize = inputLength(network);
     if (inputSize < 1) {
       throw new IllegalArgumentException(
           "The head's first layer has no known input size; it must be a feed-forward layer.");
@@ -50,6 +52,19 @@ public final class HeadSnapshot implements Serializable {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot serialize the head's parameters", e);
     }
+  }
+
+  /**
+   * Length of the flat vectors the network takes: its first layer's input size, or for a
+   * network that starts with convolutions on flat input (a fine-tuned tail, a CNN from scratch)
+   * height x width x channels of the image its preprocessor reshapes them to.
+   */
+  static int inputLength(MultiLayerNetwork network) {
+    InputPreProcessor first = network.getLayerWiseConfigurations().getInputPreProcess(0);
+    if (first instanceof FeedForwardToCnnPreProcessor cnn) {
+      return Math.toIntExact(cnn.getInputHeight() * cnn.getInputWidth() * cnn.getNumChannels());
+    }
+    return network.layerInputSize(0);
   }
 
   /** A new network with the snapshot's configuration and parameters. */
