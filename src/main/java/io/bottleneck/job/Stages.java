@@ -93,21 +93,22 @@ final class Stages {
   }
 
   static HeadConfig headConfig(JobConfig cfg) {
-    return new HeadConfig(
-        cfg.hiddenUnits,
-        cfg.dropout,
-        cfg.learningRate,
-        cfg.l2,
-        cfg.epochs,
-        cfg.trainBatchSize,
-        cfg.averagingFrequency,
-        cfg.seed,
-        cfg.earlyStoppingPatience,
-        cfg.earlyStoppingMinDelta,
-        cfg.restoreBestWeights,
-        cfg.reduceLrPatience,
-        cfg.reduceLrFactor,
-        cfg.minLearningRate);
+    return HeadConfig.defaults().toBuilder()
+        .hiddenUnits(cfg.hiddenUnits)
+        .dropout(cfg.dropout)
+        .learningRate(cfg.learningRate)
+        .l2(cfg.l2)
+        .epochs(cfg.epochs)
+        .batchSizePerWorker(cfg.trainBatchSize)
+        .averagingFrequency(cfg.averagingFrequency)
+        .seed(cfg.seed)
+        .earlyStoppingPatience(cfg.earlyStoppingPatience)
+        .earlyStoppingMinDelta(cfg.earlyStoppingMinDelta)
+        .restoreBestWeights(cfg.restoreBestWeights)
+        .reduceLrPatience(cfg.reduceLrPatience)
+        .reduceLrFactor(cfg.reduceLrFactor)
+        .minLearningRate(cfg.minLearningRate)
+        .build();
   }
 
   /** Scores labeled, featurized rows with the bundle's head and computes the metrics. */
