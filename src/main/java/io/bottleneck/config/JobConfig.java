@@ -2,14 +2,22 @@ package io.bottleneck.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import io.bottleneck.features.Augmentation;
 import io.bottleneck.features.Bases;
+import io.bottleneck.train.ClassWeights;
+import io.bottleneck.train.HeadConfig;
+import io.bottleneck.train.HeadSearch;
 import java.io.Serializable;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,6 +30,8 @@ import java.util.regex.Pattern;
 public final class JobConfig implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  private static final List<String> SEARCH_STRATEGIES =
+      Arrays.stream(HeadSearch.Strategy.values()).map(HeadSearch.Strategy::toString).toList();
   private static final Pattern LABEL_FROM =
       Pattern.compile("dir|filename|none|manifest:.+");
 
@@ -58,6 +68,21 @@ public final class JobConfig implements Serializable {
   public final int reduceLrPatience;
   public final double reduceLrFactor;
   public final double minLearningRate;
+  public final boolean batchNorm;
+  public final String optimizer;
+  public final ClassWeights classWeights;
+
+  /** 0: no search. */
+  public final int searchTrials;
+  /** grid or random. */
+  public final String searchStrategy;
+  /** Each list: the values a search tries; empty keeps the train.* value. */
+  public final List<List<Integer>> searchHiddenUnits;
+  public final List<Double> searchDropout;
+  public final List<Double> searchLearningRate;
+  public final List<Double> searchL2;
+  public final List<Boolean> searchBatchNorm;
+  public final List<String> searchOptimizer;
 
   public final String predictFormat;
   public final String predictTable;
@@ -156,6 +181,46 @@ public final class JobConfig implements Serializable {
     minLearningRate = number(c, "train.reduce-lr.min-lr");
     if (minLearningRate < 0) {
       throw invalid("train.reduce-lr.min-lr", minLearningRate, ">= 0");
+    }
+    batchNorm = bool(c, "train.batch-norm");
+    optimizer = string(c, "train.optimizer");
+    if (!HeadConfig.OPTIMIZERS.contains(optimizer)) {
+      throw invalid("train.optimizer", optimizer, "one of " + String.join(", ", HeadConfig.OPTIMIZERS));
+    }
+    classWeights = classWeights(c, "train.class-weights");
+
+    searchTrials = atLeast(c, "search.trials", 0);
+    searchStrategy = string(c, "search.strategy");
+    if (!SEARCH_STRATEGIES.contains(searchStrategy)) {
+      throw invalid("search.strategy", searchStrategy, "one of " + String.join(", ", SEARCH_STRATEGIES));
+    }
+    searchHiddenUnits = layerSizeLists(c, "search.hidden-units");
+    searchDropout = distinct("search.dropout", c.getDoubleList(key("search.dropout")));
+    for (double d : searchDropout) {
+      if (!(d >= 0 && d < 1)) {
+        throw invalid("search.dropout", searchDropout, "a list of fractions in [0, 1)");
+      }
+    }
+    searchLearningRate = distinct("search.learning-rate", c.getDoubleList(key("search.learning-rate")));
+    for (double lr : searchLearningRate) {
+      if (!(lr > 0 && lr >= minLearningRate) || Double.isInfinite(lr)) {
+        throw invalid(
+            "search.learning-rate", searchLearningRate,
+            "a list of learning rates, each positive and >= train.reduce-lr.min-lr (" + minLearningRate + ")");
+      }
+    }
+    searchL2 = distinct("search.l2", c.getDoubleList(key("search.l2")));
+    for (double v : searchL2) {
+      if (!(v >= 0) || Double.isInfinite(v)) {
+        throw invalid("search.l2", searchL2, "a list of numbers >= 0");
+      }
+    }
+    searchBatchNorm = distinct("search.batch-norm", c.getBooleanList(key("search.batch-norm")));
+    searchOptimizer = distinct("search.optimizer", c.getStringList(key("search.optimizer")));
+    for (String o : searchOptimizer) {
+      if (!HeadConfig.OPTIMIZERS.contains(o)) {
+        throw invalid("search.optimizer", searchOptimizer, "a list of optimizers among " + String.join(", ", HeadConfig.OPTIMIZERS));
+      }
     }
 
     predictFormat = string(c, "predict.format");
@@ -257,6 +322,57 @@ public final class JobConfig implements Serializable {
 
   private static boolean bool(Config c, String k) {
     return c.getBoolean(key(k));
+  }
+
+  /** none, balanced, or one positive weight per class: "1.0,3.0" or a list [1.0, 3.0]. */
+  private static ClassWeights classWeights(Config c, String k) {
+    String spec;
+    if (!c.getIsNull(key(k)) && c.getValue(key(k)).valueType() == ConfigValueType.LIST) {
+      List<String> parts = new ArrayList<>();
+      for (Object v : c.getList(key(k)).unwrapped()) {
+        parts.add(String.valueOf(v));
+      }
+      spec = String.join(",", parts);
+    } else {
+      spec = string(c, k);
+    }
+    try {
+      return ClassWeights.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw invalid(k, spec, "none, balanced, or positive weights in class order (the sorted labels) such as \"1.0,3.0\"");
+    }
+  }
+
+  /** A list of layer-size lists, such as [[256], [512, 128]]; [] (no hidden layer) is allowed. */
+  private static List<List<Integer>> layerSizeLists(Config c, String k) {
+    ConfigList list = c.getList(key(k));
+    List<List<Integer>> out = new ArrayList<>();
+    for (ConfigValue v : list) {
+      List<Integer> sizes = new ArrayList<>();
+      boolean ok = v.valueType() == ConfigValueType.LIST;
+      if (ok) {
+        for (Object n : ((ConfigList) v).unwrapped()) {
+          if (n instanceof Integer i && i >= 1) {
+            sizes.add(i);
+          } else {
+            ok = false;
+          }
+        }
+      }
+      if (!ok) {
+        throw invalid(k, list.unwrapped(), "a list of layer-size lists such as [[256], [512, 128]]");
+      }
+      out.add(List.copyOf(sizes));
+    }
+    return distinct(k, out);
+  }
+
+  /** The search values, rejected when one repeats (it would repeat trials). */
+  private static <T> List<T> distinct(String k, List<T> values) {
+    if (new HashSet<>(values).size() != values.size()) {
+      throw invalid(k, values, "a list of distinct values");
+    }
+    return List.copyOf(values);
   }
 
   private static List<Integer> intList(Config c, String k) {

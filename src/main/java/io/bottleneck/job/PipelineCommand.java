@@ -158,6 +158,7 @@ final class PipelineCommand extends JobCommand {
     bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration());
     Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
     Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.head().history()));
+    Stages.writeTrials(spark, out, trained);
     seconds.put("save", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();

@@ -18,9 +18,12 @@ import io.bottleneck.io.ModelBundle;
 import io.bottleneck.predict.HeadScorer;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.Schemas;
+import io.bottleneck.train.ClassWeights;
 import io.bottleneck.train.EpochStats;
 import io.bottleneck.train.HeadConfig;
+import io.bottleneck.train.HeadSearch;
 import io.bottleneck.train.HeadTrainer;
+import io.bottleneck.train.SearchSpace;
 import io.bottleneck.train.TrainedHead;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -182,21 +185,38 @@ final class Stages {
   }
 
   static HeadConfig headConfig(JobConfig cfg) {
-    return new HeadConfig(
-        cfg.hiddenUnits,
-        cfg.dropout,
-        cfg.learningRate,
-        cfg.l2,
-        cfg.epochs,
-        cfg.trainBatchSize,
-        cfg.averagingFrequency,
-        cfg.seed,
-        cfg.earlyStoppingPatience,
-        cfg.earlyStoppingMinDelta,
-        cfg.restoreBestWeights,
-        cfg.reduceLrPatience,
-        cfg.reduceLrFactor,
-        cfg.minLearningRate);
+    return HeadConfig.defaults().toBuilder()
+        .hiddenUnits(cfg.hiddenUnits)
+        .dropout(cfg.dropout)
+        .learningRate(cfg.learningRate)
+        .l2(cfg.l2)
+        .batchNorm(cfg.batchNorm)
+        .optimizer(cfg.optimizer)
+        .classWeights(cfg.classWeights)
+        .epochs(cfg.epochs)
+        .batchSizePerWorker(cfg.trainBatchSize)
+        .averagingFrequency(cfg.averagingFrequency)
+        .seed(cfg.seed)
+        .earlyStoppingPatience(cfg.earlyStoppingPatience)
+        .earlyStoppingMinDelta(cfg.earlyStoppingMinDelta)
+        .restoreBestWeights(cfg.restoreBestWeights)
+        .reduceLrPatience(cfg.reduceLrPatience)
+        .reduceLrFactor(cfg.reduceLrFactor)
+        .minLearningRate(cfg.minLearningRate)
+        .build();
+  }
+
+  /** The search.* keys as a search (seeded with split.seed); call only when search.trials > 0. */
+  static HeadSearch headSearch(JobConfig cfg) {
+    SearchSpace space =
+        new SearchSpace(
+            cfg.searchHiddenUnits,
+            cfg.searchDropout,
+            cfg.searchLearningRate,
+            cfg.searchL2,
+            cfg.searchBatchNorm,
+            cfg.searchOptimizer);
+    return new HeadSearch(space, HeadSearch.Strategy.parse(cfg.searchStrategy), cfg.searchTrials, cfg.seed);
   }
 
   /** Scores labeled, featurized rows with the bundle's head and computes the metrics. */
@@ -212,8 +232,11 @@ final class Stages {
     return ClassificationMetrics.fromPredictions(scored, bundle.classes());
   }
 
-  /** A trained head as a bundle, with its validation metrics when there are validation rows. */
-  record Trained(ModelBundle bundle, TrainedHead head, ClassificationMetrics metrics) {}
+  /**
+   * A trained head as a bundle, with its validation metrics when there are validation rows and
+   * the search's trials when one ran (search.trials &gt; 0; else null).
+   */
+  record Trained(ModelBundle bundle, TrainedHead head, ClassificationMetrics metrics, HeadSearch.Result search) {}
 
   /**
    * Trains the head on featurized rows: split = train rows train, split = validation rows
@@ -230,8 +253,22 @@ final class Stages {
     Dataset<Row> train = hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("train")) : indexed;
     Dataset<Row> validation = hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("validation")) : null;
     HeadConfig headConfig = headConfig(cfg);
-    TrainedHead trained =
-        HeadTrainer.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), train, validation, classes.size(), headConfig);
+    ClassWeights weights = headConfig.classWeights();
+    if (weights.kind() == ClassWeights.Kind.EXPLICIT && weights.weights().size() != classes.size()) {
+      throw new IllegalArgumentException(
+          "bottleneck.train.class-weights gives " + weights.weights().size() + " weights (" + weights + ") but the training set has "
+              + classes.size() + " classes " + classes + "; give one weight per class, in this order.");
+    }
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    HeadSearch.Result search = null;
+    TrainedHead trained;
+    if (cfg.searchTrials > 0) {
+      search = headSearch(cfg).fit(sc, train, validation, classes.size(), headConfig);
+      trained = search.bestHead();
+      headConfig = search.bestConfig();
+    } else {
+      trained = HeadTrainer.fit(sc, train, validation, classes.size(), headConfig);
+    }
     Map<String, Object> training = new LinkedHashMap<>();
     training.put("head", headConfig);
     training.put("epochs_run", trained.history().size());
@@ -239,6 +276,13 @@ final class Stages {
     training.put("stopped_early", trained.stoppedEarly());
     training.put("augmentation", cfg.augmentation);
     training.put("tta", cfg.tta);
+    if (!trained.classWeights().isEmpty()) {
+      training.put("class_weights", trained.classWeights());
+    }
+    if (search != null) {
+      // strategy, trials_run, best_trial, best_params, best_val_loss and every trial.
+      training.put("search", search.toMap());
+    }
     training.putAll(provenance);
     ModelBundle bundle =
         ModelBundle.create(baseId, preprocessingId, featureSize, classes, trained.network(), training, null);
@@ -253,7 +297,15 @@ final class Stages {
       }
       bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
     }
-    return new Trained(bundle, trained, metrics);
+    return new Trained(bundle, trained, metrics, search);
+  }
+
+  /** trials.csv and trials.json in {@code dir} when a search ran; nothing otherwise. */
+  static void writeTrials(SparkSession spark, String dir, Trained trained) throws IOException {
+    if (trained.search() != null) {
+      writeText(spark, HadoopFiles.child(dir, "trials.csv"), trained.search().toCsv());
+      writeText(spark, HadoopFiles.child(dir, "trials.json"), trained.search().toJson());
+    }
   }
 
   static String historyCsv(List<EpochStats> history) {

@@ -67,6 +67,7 @@ final class TrainCommand extends JobCommand {
       Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), Json.pretty(bundle.metrics()));
     }
     Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.head().history()));
+    Stages.writeTrials(spark, out, trained);
     System.out.println("model: " + out + " (" + bundle.modelId() + ")");
     System.out.println(trained.metrics() == null ? "{}" : trained.metrics().summaryJson());
     return Main.OK;

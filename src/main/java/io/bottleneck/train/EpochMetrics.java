@@ -20,8 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The end-of-epoch loss and accuracy of the head on the training and validation rows, in one Spark
- * job over both: inference mode (no dropout), no L2 term, the same clipped loss as the evaluate
- * stage.
+ * job over both: inference mode (no dropout, batch norm with its running statistics), no L2 term,
+ * the same clipped loss as the evaluate stage. The loss is the plain cross-entropy whatever the
+ * head's class weights (those weigh only the training loss), so val_loss compares across
+ * configurations and search trials.
  *
  * <p>The head's configuration is broadcast once per training run; each epoch broadcasts only the
  * parameters, as a float array. Executors keep the networks they built for a configuration and

@@ -14,6 +14,7 @@ import io.bottleneck.io.Columns;
 import io.bottleneck.io.Schemas;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -42,9 +45,15 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.AMSGrad;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.learning.config.Nadam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.runtime.AbstractFunction1;
@@ -93,77 +102,66 @@ public final class HeadTrainer {
       HeadConfig config,
       Collection<TrainingHook> hooks) {
     Objects.requireNonNull(sc, "sc");
-    Objects.requireNonNull(train, "train");
     Objects.requireNonNull(config, "config");
-    requireInputSchema(train);
-    if (validation != null) {
-      requireInputSchema(validation);
+    requireClassWeightsMatch(config, numClasses);
+    try (Input input = Input.prepare(train, validation, numClasses)) {
+      return fit(sc, input, config, hooks);
     }
-    if (numClasses < 2) {
-      throw new IllegalArgumentException("numClasses must be >= 2 but was " + numClasses);
-    }
+  }
 
-    InputSummary trainSummary = InputSummary.of(train, "training set", numClasses);
-    if (trainSummary.rows == 0) {
-      throw new IllegalArgumentException(
-          "The training set is empty: the head needs at least one row with "
-              + Columns.FEATURES + " and " + Columns.LABEL_INDEX + ".");
+  /**
+   * Trains one head on an already prepared input; {@link HeadSearch} trains every trial on one
+   * {@link Input}, so the input Datasets are checked, converted and cached once per search.
+   */
+  static TrainedHead fit(
+      JavaSparkContext sc, Input input, HeadConfig config, Collection<TrainingHook> hooks) {
+    Objects.requireNonNull(sc, "sc");
+    Objects.requireNonNull(config, "config");
+    double[] lossWeights = config.classWeights().resolve(input.classCounts);
+    if (lossWeights != null) {
+      LOG.info(
+          "Class weights {} for {} training rows per class: {}",
+          config.classWeights(), Arrays.toString(input.classCounts), Arrays.toString(lossWeights));
     }
-    int inputSize = trainSummary.featureLength;
-    boolean hasValidation = false;
-    if (validation != null) {
-      InputSummary v = InputSummary.of(validation, "validation set", numClasses);
-      if (v.rows > 0 && v.featureLength != inputSize) {
-        throw new IllegalArgumentException(
-            "Column " + Columns.FEATURES + " has length " + v.featureLength
-                + " in the validation set but " + inputSize + " in the training set.");
-      }
-      hasValidation = v.rows > 0;
-    }
-
-    // On-heap float arrays, which Spark sizes correctly; disk rather than recomputation, so the
-    // row indices the shuffle relies on never change.
-    JavaRDD<Example> trainExamples = toExamples(train).persist(StorageLevel.MEMORY_AND_DISK());
-    JavaRDD<Example> validationExamples =
-        hasValidation ? toExamples(validation).persist(StorageLevel.MEMORY_AND_DISK()) : null;
     // In local mode the executor tasks are threads of this JVM: one BLAS thread each (see
     // SingleThreadedBlas), restored when training ends.
     try (SingleThreadedBlas blas = SingleThreadedBlas.open()) {
-      // Counting what was cached (not the summary's count) keeps n and the indices consistent
-      // even if the input is not deterministic.
-      long trainRows = trainExamples.count();
-      return train(
-          sc, trainExamples, trainRows, validationExamples, inputSize, numClasses, config, hooks);
-    } finally {
-      trainExamples.unpersist(false);
-      if (validationExamples != null) {
-        validationExamples.unpersist(false);
-      }
+      return train(sc, input, lossWeights, config, hooks);
+    }
+  }
+
+  /** Explicit class weights of another number of classes fail before any Spark job. */
+  static void requireClassWeightsMatch(HeadConfig config, int numClasses) {
+    if (numClasses >= 2 && config.classWeights().kind() == ClassWeights.Kind.EXPLICIT) {
+      config.classWeights().resolve(new long[numClasses]);
     }
   }
 
   private static TrainedHead train(
       JavaSparkContext sc,
-      JavaRDD<Example> trainExamples,
-      long trainRows,
-      JavaRDD<Example> validationExamples,
-      int inputSize,
-      int numClasses,
+      Input input,
+      double[] lossWeights,
       HeadConfig config,
       Collection<TrainingHook> hooks) {
-    MultiLayerNetwork net = buildNetwork(inputSize, numClasses, config);
+    JavaRDD<Example> trainExamples = input.train;
+    JavaRDD<Example> validationExamples = input.validation;
+    long trainRows = input.trainRows;
+    int inputSize = input.inputSize;
+    int numClasses = input.numClasses;
+    MultiLayerNetwork net = buildNetwork(inputSize, numClasses, config, lossWeights);
     int workers = sc.defaultParallelism();
     RoundTrainingMaster master = trainingMaster(workers, config, hooks);
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
     EpochLayout layout =
         new EpochLayout(trainRows, config.batchSizePerWorker(), config.averagingFrequency());
     LOG.info(
-        "Training head {} -> {} -> {} on {} rows: {} workers, batch {} per worker, averaging every"
-            + " {} batches, up to {} epochs",
-        inputSize, config.hiddenUnits(), numClasses, trainRows, workers,
-        config.batchSizePerWorker(), config.averagingFrequency(), config.epochs());
+        "Training head {} -> {}{} -> {} on {} rows: {} workers, {} lr {}, batch {} per worker,"
+            + " averaging every {} batches, up to {} epochs",
+        inputSize, config.hiddenUnits(), config.batchNorm() ? " (batch norm)" : "", numClasses,
+        trainRows, workers, config.optimizer(), config.learningRate(), config.batchSizePerWorker(),
+        config.averagingFrequency(), config.epochs());
 
-    boolean hasValidation = validationExamples != null;
+    boolean hasValidation = input.hasValidation();
     PlateauMonitor monitor = new PlateauMonitor(config);
     List<EpochStats> history = new ArrayList<>();
     INDArray bestParams = null;
@@ -231,7 +229,7 @@ public final class HeadTrainer {
             bestEpoch + 1, String.format(Locale.ROOT, "%.4f", monitor.bestLoss()));
       }
     }
-    return new TrainedHead(net, history, bestEpoch, stoppedEarly);
+    return new TrainedHead(net, history, bestEpoch, stoppedEarly, weightList(lossWeights));
   }
 
   private static void requireInputSchema(Dataset<Row> data) {
@@ -240,27 +238,73 @@ public final class HeadTrainer {
     Schemas.requireColumn(data.schema(), Columns.LABEL_INDEX, DataTypes.IntegerType);
   }
 
+  private static List<Double> weightList(double[] weights) {
+    List<Double> list = new ArrayList<>();
+    if (weights != null) {
+      for (double w : weights) {
+        list.add(w);
+      }
+    }
+    return list;
+  }
+
   /**
-   * Dense(relu) [+ Dropout] per hidden size, then softmax with cross-entropy (MCXENT); Adam, L2 on
-   * weights, He init for ReLU layers and Xavier for the output, all seeded.
+   * {@link #buildNetwork(int, int, HeadConfig, double[])} with the class weights resolved for
+   * equal class counts: "balanced" is then the unweighted loss, explicit weights are used as
+   * given.
    */
   public static MultiLayerNetwork buildNetwork(int inputSize, int numClasses, HeadConfig config) {
+    long[] equalCounts = new long[numClasses];
+    Arrays.fill(equalCounts, 1);
+    return buildNetwork(inputSize, numClasses, config, config.classWeights().resolve(equalCounts));
+  }
+
+  /**
+   * Per hidden size Dense(relu), or with batch norm Dense(identity, no bias) -> BatchNormalization
+   * -> ReLU (the original paper's placement, on the pre-activations; BN's beta takes the place of
+   * the bias), then Dropout when configured; then softmax with cross-entropy (MCXENT), weighted
+   * per class when {@code lossWeights} is not null. The optimizer, L2 on weights, He init for ReLU
+   * layers and Xavier for the output, all seeded.
+   *
+   * <p>BatchNormalization keeps its running mean and (log) standard deviation among the network's
+   * parameters, updated by a no-op updater outside the learning rate and without L2: parameter
+   * averaging averages them with the weights, the snapshots and {@link EpochMetrics} carry them in
+   * the flat parameter vector, and inference ({@code output(x, false)}) normalizes with them.
+   *
+   * @param lossWeights one weight per class for the training loss, or null for the plain
+   *     cross-entropy
+   */
+  public static MultiLayerNetwork buildNetwork(
+      int inputSize, int numClasses, HeadConfig config, double[] lossWeights) {
     NeuralNetConfiguration.ListBuilder layers =
         new NeuralNetConfiguration.Builder()
             .seed(config.seed())
             .dataType(DataType.FLOAT)
-            .updater(new Adam(config.learningRate()))
+            .updater(updater(config.optimizer(), config.learningRate()))
             .l2(config.l2())
             .list();
     int in = inputSize;
     for (int units : config.hiddenUnits()) {
-      layers.layer(
-          new DenseLayer.Builder()
-              .nIn(in)
-              .nOut(units)
-              .activation(Activation.RELU)
-              .weightInit(WeightInit.RELU)
-              .build());
+      if (config.batchNorm()) {
+        layers.layer(
+            new DenseLayer.Builder()
+                .nIn(in)
+                .nOut(units)
+                .activation(Activation.IDENTITY)
+                .hasBias(false)
+                .weightInit(WeightInit.RELU)
+                .build());
+        layers.layer(new BatchNormalization.Builder().nIn(units).nOut(units).build());
+        layers.layer(new ActivationLayer.Builder().activation(Activation.RELU).build());
+      } else {
+        layers.layer(
+            new DenseLayer.Builder()
+                .nIn(in)
+                .nOut(units)
+                .activation(Activation.RELU)
+                .weightInit(WeightInit.RELU)
+                .build());
+      }
       if (config.dropout() > 0) {
         // DL4J takes the probability of RETAINING an activation.
         layers.layer(new DropoutLayer.Builder(1.0 - config.dropout()).nIn(units).nOut(units).build());
@@ -268,7 +312,7 @@ public final class HeadTrainer {
       in = units;
     }
     layers.layer(
-        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+        new OutputLayer.Builder(lossFunction(lossWeights, numClasses))
             .activation(Activation.SOFTMAX)
             .nIn(in)
             .nOut(numClasses)
@@ -277,6 +321,49 @@ public final class HeadTrainer {
     MultiLayerNetwork net = new MultiLayerNetwork(layers.build());
     net.init();
     return net;
+  }
+
+  /**
+   * Cross-entropy, weighted per class when weights are given. Only training uses it: the losses
+   * that {@link EpochMetrics} reports (and early stopping, the plateau and the search compare)
+   * are the unweighted cross-entropy, so val_loss means the same whatever the class weights.
+   */
+  static LossMCXENT lossFunction(double[] lossWeights, int numClasses) {
+    if (lossWeights == null) {
+      return new LossMCXENT();
+    }
+    if (lossWeights.length != numClasses) {
+      throw new IllegalArgumentException(
+          "lossWeights has " + lossWeights.length + " values but there are " + numClasses
+              + " classes");
+    }
+    float[] w = new float[numClasses];
+    for (int c = 0; c < numClasses; c++) {
+      w[c] = (float) lossWeights[c];
+    }
+    return new LossMCXENT(Nd4j.create(w, new long[] {1, numClasses}, DataType.FLOAT));
+  }
+
+  /** The updater for an optimizer name of {@link HeadConfig#OPTIMIZERS}. */
+  static IUpdater updater(String optimizer, double learningRate) {
+    switch (optimizer) {
+      case "adam":
+        return new Adam(learningRate);
+      case "nadam":
+        return new Nadam(learningRate);
+      case "amsgrad":
+        return new AMSGrad(learningRate);
+      case "sgd":
+        return new Sgd(learningRate);
+      case "nesterov":
+        return new Nesterovs(learningRate, 0.9);
+      case "rmsprop":
+        return new RmsProp(learningRate);
+      default:
+        throw new IllegalArgumentException(
+            "optimizer must be one of " + String.join(", ", HeadConfig.OPTIMIZERS) + " but was "
+                + optimizer);
+    }
   }
 
   static RoundTrainingMaster trainingMaster(
@@ -309,7 +396,7 @@ public final class HeadTrainer {
   }
 
   /**
-   * Sets Adam's learning rate in the layer configurations, which {@code getWorkerInstance}
+   * Sets the optimizer's learning rate in the layer configurations, which {@code getWorkerInstance}
    * broadcasts (cloned) to the workers at every averaging round, and in the driver's updater.
    */
   static void setLearningRate(MultiLayerNetwork net, double learningRate) {
@@ -424,6 +511,110 @@ public final class HeadTrainer {
   }
 
   // ---------------------------------------------------------------- input checks
+
+  /**
+   * The training input of one or more fits, checked, converted to {@link Example}s and persisted
+   * (on-heap float arrays, which Spark sizes correctly; disk rather than recomputation, so the row
+   * indices the shuffle relies on never change). Closing unpersists.
+   */
+  static final class Input implements AutoCloseable {
+    final JavaRDD<Example> train;
+    final long trainRows;
+    /** Training rows per label index, counted on the persisted rows. */
+    final long[] classCounts;
+    /** Null when there are no validation rows. */
+    final JavaRDD<Example> validation;
+    final int inputSize;
+    final int numClasses;
+
+    private Input(
+        JavaRDD<Example> train, long[] classCounts, JavaRDD<Example> validation, int inputSize,
+        int numClasses) {
+      this.train = train;
+      this.classCounts = classCounts;
+      long rows = 0;
+      for (long c : classCounts) {
+        rows += c;
+      }
+      this.trainRows = rows;
+      this.validation = validation;
+      this.inputSize = inputSize;
+      this.numClasses = numClasses;
+    }
+
+    /**
+     * Checks {@code train} (features array&lt;float&gt;, label_index int in [0, numClasses)) and
+     * {@code validation} (null or empty: none), then persists both as examples.
+     */
+    static Input prepare(Dataset<Row> train, Dataset<Row> validation, int numClasses) {
+      Objects.requireNonNull(train, "train");
+      requireInputSchema(train);
+      if (validation != null) {
+        requireInputSchema(validation);
+      }
+      if (numClasses < 2) {
+        throw new IllegalArgumentException("numClasses must be >= 2 but was " + numClasses);
+      }
+
+      InputSummary trainSummary = InputSummary.of(train, "training set", numClasses);
+      if (trainSummary.rows == 0) {
+        throw new IllegalArgumentException(
+            "The training set is empty: the head needs at least one row with "
+                + Columns.FEATURES + " and " + Columns.LABEL_INDEX + ".");
+      }
+      int inputSize = trainSummary.featureLength;
+      boolean hasValidation = false;
+      if (validation != null) {
+        InputSummary v = InputSummary.of(validation, "validation set", numClasses);
+        if (v.rows > 0 && v.featureLength != inputSize) {
+          throw new IllegalArgumentException(
+              "Column " + Columns.FEATURES + " has length " + v.featureLength
+                  + " in the validation set but " + inputSize + " in the training set.");
+        }
+        hasValidation = v.rows > 0;
+      }
+
+      JavaRDD<Example> trainExamples = toExamples(train).persist(StorageLevel.MEMORY_AND_DISK());
+      JavaRDD<Example> validationExamples =
+          hasValidation ? toExamples(validation).persist(StorageLevel.MEMORY_AND_DISK()) : null;
+      try {
+        // Counting what was cached (not the summary's count) keeps n and the indices consistent
+        // even if the input is not deterministic.
+        long[] counts = trainExamples.aggregate(new long[numClasses], Input::add, Input::sum);
+        return new Input(trainExamples, counts, validationExamples, inputSize, numClasses);
+      } catch (RuntimeException e) {
+        trainExamples.unpersist(false);
+        if (validationExamples != null) {
+          validationExamples.unpersist(false);
+        }
+        throw e;
+      }
+    }
+
+    private static long[] add(long[] counts, Example e) {
+      counts[e.label]++;
+      return counts;
+    }
+
+    private static long[] sum(long[] a, long[] b) {
+      for (int i = 0; i < a.length; i++) {
+        a[i] += b[i];
+      }
+      return a;
+    }
+
+    boolean hasValidation() {
+      return validation != null;
+    }
+
+    @Override
+    public void close() {
+      train.unpersist(false);
+      if (validation != null) {
+        validation.unpersist(false);
+      }
+    }
+  }
 
   /** One aggregation over an input: row count and what the checks need, with messages. */
   private static final class InputSummary {

@@ -3,6 +3,7 @@ package io.bottleneck.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.bottleneck.train.ClassWeights;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -77,6 +78,100 @@ class ConfigLoaderTest {
         .hasMessage("Cannot set bottleneck.label-from to folders: the value must be one of dir, filename, manifest:URI, none");
     assertThatThrownBy(() -> load(null, List.of("no-equals-sign"), Map.of()))
         .hasMessage("--set expects key=value but was: no-equals-sign");
+  }
+
+  @Test
+  void headOptionsAndSearchHaveDocumentedDefaults() {
+    JobConfig cfg = load(null, List.of(), Map.of());
+    assertThat(cfg.batchNorm).isFalse();
+    assertThat(cfg.optimizer).isEqualTo("adam");
+    assertThat(cfg.classWeights).isEqualTo(ClassWeights.NONE);
+    assertThat(cfg.searchTrials).isZero();
+    assertThat(cfg.searchStrategy).isEqualTo("random");
+    assertThat(cfg.searchHiddenUnits).isEmpty();
+    assertThat(cfg.searchDropout).isEmpty();
+    assertThat(cfg.searchLearningRate).isEmpty();
+    assertThat(cfg.searchL2).isEmpty();
+    assertThat(cfg.searchBatchNorm).isEmpty();
+    assertThat(cfg.searchOptimizer).isEmpty();
+  }
+
+  @Test
+  void headOptionsAndSearchValuesParseFromSetsAndFiles() throws IOException {
+    JobConfig cfg =
+        load(
+            null,
+            List.of(
+                "train.batch-norm=true",
+                "train.optimizer=nesterov",
+                "train.class-weights=1.0,3.0",
+                "search.trials=6",
+                "search.strategy=grid",
+                "search.hidden-units=[[256], [512], [256, 128]]",
+                "search.dropout=[0.3, 0.5]",
+                "search.learning-rate=[0.001, 0.0003]",
+                "search.l2=[0, 0.0001]",
+                "search.batch-norm=[false, true]",
+                "search.optimizer=[adam, \"sgd\"]"),
+            Map.of());
+    assertThat(cfg.batchNorm).isTrue();
+    assertThat(cfg.optimizer).isEqualTo("nesterov");
+    assertThat(cfg.classWeights).isEqualTo(ClassWeights.of(List.of(1.0, 3.0)));
+    assertThat(cfg.searchTrials).isEqualTo(6);
+    assertThat(cfg.searchStrategy).isEqualTo("grid");
+    assertThat(cfg.searchHiddenUnits).containsExactly(List.of(256), List.of(512), List.of(256, 128));
+    assertThat(cfg.searchDropout).containsExactly(0.3, 0.5);
+    assertThat(cfg.searchLearningRate).containsExactly(0.001, 0.0003);
+    assertThat(cfg.searchL2).containsExactly(0.0, 0.0001);
+    assertThat(cfg.searchBatchNorm).containsExactly(false, true);
+    assertThat(cfg.searchOptimizer).containsExactly("adam", "sgd");
+
+    File conf = tmp.resolve("weights.conf").toFile();
+    Files.writeString(
+        conf.toPath(),
+        "bottleneck.train { class-weights = [1, 2.5] }\nbottleneck.search.hidden-units = [[], [64]]\n");
+    JobConfig fromFile = load(conf, List.of(), Map.of());
+    assertThat(fromFile.classWeights).isEqualTo(ClassWeights.of(List.of(1.0, 2.5)));
+    assertThat(fromFile.searchHiddenUnits).containsExactly(List.of(), List.of(64));
+    assertThat(load(null, List.of("train.class-weights=balanced"), Map.of()).classWeights)
+        .isEqualTo(ClassWeights.BALANCED);
+  }
+
+  @Test
+  void badHeadOptionsAndSearchValuesNameTheKey() {
+    assertThatThrownBy(() -> load(null, List.of("train.optimizer=adagrad"), Map.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage("Cannot set bottleneck.train.optimizer to adagrad: the value must be one of adam, nadam, amsgrad, sgd, nesterov, rmsprop");
+    assertThatThrownBy(() -> load(null, List.of("train.class-weights=heavy"), Map.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage("Cannot set bottleneck.train.class-weights to heavy: the value must be none, balanced, or positive weights in class order (the sorted labels) such as \"1.0,3.0\"");
+    assertThatThrownBy(() -> load(null, List.of("train.class-weights=1.0,-3"), Map.of()))
+        .hasMessageStartingWith("Cannot set bottleneck.train.class-weights to 1.0,-3: the value must be none, balanced,");
+    assertThatThrownBy(() -> load(null, List.of("train.batch-norm=maybe"), Map.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("bottleneck.train.batch-norm")
+        .hasMessageContaining("BOOLEAN");
+    assertThatThrownBy(() -> load(null, List.of("search.strategy=bayes"), Map.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage("Cannot set bottleneck.search.strategy to bayes: the value must be one of grid, random");
+    assertThatThrownBy(() -> load(null, List.of("search.trials=-1"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.trials to -1: the value must be >= 0");
+    assertThatThrownBy(() -> load(null, List.of("search.hidden-units=[256, 128]"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.hidden-units to [256, 128]: the value must be a list of layer-size lists such as [[256], [512, 128]]");
+    assertThatThrownBy(() -> load(null, List.of("search.hidden-units=[[256], [0]]"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.hidden-units to [[256], [0]]: the value must be a list of layer-size lists such as [[256], [512, 128]]");
+    assertThatThrownBy(() -> load(null, List.of("search.dropout=[0.5, 1.0]"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.dropout to [0.5, 1.0]: the value must be a list of fractions in [0, 1)");
+    assertThatThrownBy(() -> load(null, List.of("search.dropout=[0.5, 0.5]"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.dropout to [0.5, 0.5]: the value must be a list of distinct values");
+    assertThatThrownBy(() -> load(null, List.of("search.learning-rate=[0.001, 0.000001]"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.learning-rate to [0.001, 1.0E-6]: the value must be a list of learning rates, each positive and >= train.reduce-lr.min-lr (1.0E-5)");
+    assertThatThrownBy(() -> load(null, List.of("search.l2=[-1]"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.l2 to [-1.0]: the value must be a list of numbers >= 0");
+    assertThatThrownBy(() -> load(null, List.of("search.optimizer=[adam, lbfgs]"), Map.of()))
+        .hasMessage("Cannot set bottleneck.search.optimizer to [adam, lbfgs]: the value must be a list of optimizers among adam, nadam, amsgrad, sgd, nesterov, rmsprop");
+    assertThatThrownBy(() -> load(null, List.of("search.optimizers=[adam]"), Map.of()))
+        .hasMessage("Unknown configuration key bottleneck.search.optimizers in --set search.optimizers=[adam]; see conf/bottleneck.conf for the keys");
   }
 
   @Test

@@ -47,4 +47,20 @@ public final class Blobs {
     }
     return spark.createDataFrame(rows, SCHEMA).repartition(partitions).cache();
   }
+
+  /** {@code perClass[c]} rows of class c (for imbalanced sets), in {@code partitions} partitions. */
+  public Dataset<Row> sample(SparkSession spark, int[] perClass, long seed, int partitions) {
+    Random random = new Random(seed);
+    List<Row> rows = new ArrayList<>();
+    for (int label = 0; label < perClass.length; label++) {
+      for (int i = 0; i < perClass[label]; i++) {
+        float[] x = new float[centers[label].length];
+        for (int d = 0; d < x.length; d++) {
+          x[d] = (float) (centers[label][d] + random.nextGaussian() * noise);
+        }
+        rows.add(RowFactory.create(x, label));
+      }
+    }
+    return spark.createDataFrame(rows, SCHEMA).repartition(partitions).cache();
+  }
 }

@@ -16,6 +16,9 @@ class HeadConfigTest {
     assertThat(c.dropout()).isEqualTo(0.5);
     assertThat(c.learningRate()).isEqualTo(1e-3);
     assertThat(c.l2()).isEqualTo(1e-4);
+    assertThat(c.batchNorm()).isFalse();
+    assertThat(c.optimizer()).isEqualTo("adam");
+    assertThat(c.classWeights()).isEqualTo(ClassWeights.NONE);
     assertThat(c.epochs()).isEqualTo(30);
     assertThat(c.batchSizePerWorker()).isEqualTo(32);
     assertThat(c.averagingFrequency()).isEqualTo(10);
@@ -45,7 +48,40 @@ class HeadConfigTest {
     assertThat(c)
         .isEqualTo(
             new HeadConfig(
-                List.of(256), 0.5, 1e-3, 1e-4, 7, 32, 10, 42L, 5, 1e-3, true, 3, 0.2, 1e-6));
+                List.of(256), 0.5, 1e-3, 1e-4, false, "adam", ClassWeights.NONE,
+                7, 32, 10, 42L, 5, 1e-3, true, 3, 0.2, 1e-6));
+    HeadConfig options =
+        HeadConfig.defaults()
+            .withBatchNorm(true)
+            .withOptimizer("nesterov")
+            .withClassWeights(ClassWeights.BALANCED);
+    assertThat(options)
+        .isEqualTo(
+            new HeadConfig(
+                List.of(256), 0.5, 1e-3, 1e-4, true, "nesterov", ClassWeights.BALANCED,
+                30, 32, 10, 42L, 5, 1e-3, true, 2, 0.5, 1e-5));
+    // The builder starts from the configuration it was taken from.
+    assertThat(options.toBuilder().build()).isEqualTo(options);
+    assertThat(options.toBuilder().optimizer("sgd").seed(3).build())
+        .isEqualTo(options.withOptimizer("sgd").withSeed(3));
+  }
+
+  @Test
+  void acceptsEveryOptimizerAndRejectsOthers() {
+    assertThat(HeadConfig.OPTIMIZERS)
+        .containsExactly("adam", "nadam", "amsgrad", "sgd", "nesterov", "rmsprop");
+    for (String o : HeadConfig.OPTIMIZERS) {
+      assertThat(HeadConfig.defaults().withOptimizer(o).optimizer()).isEqualTo(o);
+    }
+    assertThatThrownBy(() -> HeadConfig.defaults().withOptimizer("Adam"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "optimizer must be one of adam, nadam, amsgrad, sgd, nesterov, rmsprop but was Adam");
+    assertThatThrownBy(() -> HeadConfig.defaults().withOptimizer(null))
+        .hasMessageEndingWith("but was null");
+    assertThatThrownBy(() -> HeadConfig.defaults().withClassWeights(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("classWeights");
   }
 
   @Test
