@@ -93,6 +93,19 @@ public final class HeadTrainer {
     return fit(sc, train, validation, numClasses, config, List.of());
   }
 
+  /**
+   * Builds the network to train: the head's by default ({@link #buildNetwork(int, int,
+   * HeadConfig, double[])}); fine-tuning and training from scratch bring their own.
+   */
+  @FunctionalInterface
+  public interface NetworkFactory {
+    /**
+     * @param inputSize length of the feature vectors
+     * @param lossWeights per-class weights of the training loss, or null
+     */
+    MultiLayerNetwork build(int inputSize, int numClasses, HeadConfig config, double[] lossWeights);
+  }
+
   /** As {@link #fit(JavaSparkContext, Dataset, Dataset, int, HeadConfig)}; hooks see worker batches. */
   static TrainedHead fit(
       JavaSparkContext sc,
@@ -101,11 +114,36 @@ public final class HeadTrainer {
       int numClasses,
       HeadConfig config,
       Collection<TrainingHook> hooks) {
+    return fit(sc, train, validation, numClasses, config, hooks, HeadTrainer::buildNetwork);
+  }
+
+  /**
+   * As {@link #fit(JavaSparkContext, Dataset, Dataset, int, HeadConfig)}, training the network
+   * {@code factory} builds (same epochs, early stopping, plateau and metrics).
+   */
+  public static TrainedHead fit(
+      JavaSparkContext sc,
+      Dataset<Row> train,
+      Dataset<Row> validation,
+      int numClasses,
+      HeadConfig config,
+      NetworkFactory factory) {
+    return fit(sc, train, validation, numClasses, config, List.of(), factory);
+  }
+
+  private static TrainedHead fit(
+      JavaSparkContext sc,
+      Dataset<Row> train,
+      Dataset<Row> validation,
+      int numClasses,
+      HeadConfig config,
+      Collection<TrainingHook> hooks,
+      NetworkFactory factory) {
     Objects.requireNonNull(sc, "sc");
     Objects.requireNonNull(config, "config");
     requireClassWeightsMatch(config, numClasses);
     try (Input input = Input.prepare(train, validation, numClasses)) {
-      return fit(sc, input, config, hooks);
+      return fit(sc, input, config, hooks, factory);
     }
   }
 
@@ -115,6 +153,12 @@ public final class HeadTrainer {
    */
   static TrainedHead fit(
       JavaSparkContext sc, Input input, HeadConfig config, Collection<TrainingHook> hooks) {
+    return fit(sc, input, config, hooks, HeadTrainer::buildNetwork);
+  }
+
+  private static TrainedHead fit(
+      JavaSparkContext sc, Input input, HeadConfig config, Collection<TrainingHook> hooks,
+      NetworkFactory factory) {
     Objects.requireNonNull(sc, "sc");
     Objects.requireNonNull(config, "config");
     double[] lossWeights = config.classWeights().resolve(input.classCounts);
@@ -126,7 +170,7 @@ public final class HeadTrainer {
     // In local mode the executor tasks are threads of this JVM: one BLAS thread each (see
     // SingleThreadedBlas), restored when training ends.
     try (SingleThreadedBlas blas = SingleThreadedBlas.open()) {
-      return train(sc, input, lossWeights, config, hooks);
+      return train(sc, input, lossWeights, config, hooks, factory);
     }
   }
 
@@ -142,13 +186,18 @@ public final class HeadTrainer {
       Input input,
       double[] lossWeights,
       HeadConfig config,
-      Collection<TrainingHook> hooks) {
+      Collection<TrainingHook> hooks,
+      NetworkFactory factory) {
     JavaRDD<Example> trainExamples = input.train;
     JavaRDD<Example> validationExamples = input.validation;
     long trainRows = input.trainRows;
     int inputSize = input.inputSize;
     int numClasses = input.numClasses;
-    MultiLayerNetwork net = buildNetwork(inputSize, numClasses, config, lossWeights);
+    MultiLayerNetwork net = factory.build(inputSize, numClasses, config, lossWeights);
+    if (HeadSnapshot.inputLength(net) != inputSize) {
+      throw new IllegalArgumentException("The network takes inputs of " + HeadSnapshot.inputLength(net)
+          + " values but column " + Columns.FEATURES + " holds " + inputSize);
+    }
     int workers = sc.defaultParallelism();
     RoundTrainingMaster master = trainingMaster(workers, config, hooks);
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);

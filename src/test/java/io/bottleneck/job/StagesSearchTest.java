@@ -93,7 +93,7 @@ class StagesSearchTest {
             "search.strategy=grid",
             "search.learning-rate=[0.0001, 0.05]");
     Stages.Trained trained =
-        Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, Map.of("seed", 42));
+        Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, "unused-cache", Map.of("seed", 42));
 
     assertThat(trained.search()).isNotNull();
     assertThat(trained.search().trials()).hasSize(2);
@@ -140,7 +140,7 @@ class StagesSearchTest {
   @Test
   void withoutASearchThereAreNoTrials(SparkSession spark) throws Exception {
     Stages.Trained trained =
-        Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, config(), Map.of());
+        Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, config(), "unused-cache", Map.of());
     assertThat(trained.search()).isNull();
     assertThat(trained.bundle().training()).doesNotContainKeys("search", "class_weights");
     Stages.writeTrials(spark, tmp.toUri().toString(), trained);
@@ -152,7 +152,7 @@ class StagesSearchTest {
   void explicitClassWeightsMustGiveOneWeightPerClass(SparkSession spark) {
     JobConfig cfg = config("train.class-weights=1,2,3");
     assertThatThrownBy(
-            () -> Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, Map.of()))
+            () -> Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, "unused-cache", Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "bottleneck.train.class-weights gives 3 weights (1.0,2.0,3.0) but the training set has 2"
