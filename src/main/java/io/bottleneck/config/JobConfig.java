@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.bottleneck.features.Augmentation;
 import io.bottleneck.features.Bases;
+import io.bottleneck.features.TunableTail;
 import io.bottleneck.train.ClassWeights;
 import io.bottleneck.train.HeadConfig;
 import io.bottleneck.train.HeadSearch;
@@ -71,6 +72,13 @@ public final class JobConfig implements Serializable {
   public final boolean batchNorm;
   public final String optimizer;
   public final ClassWeights classWeights;
+
+  /** 0: no fine-tuning. */
+  public final int fineTuneBlocks;
+  public final int fineTuneEpochs;
+  public final double fineTuneLearningRate;
+  public final String fineTuneOptimizer;
+  public final List<Integer> scratchFilters;
 
   /** 0: no search. */
   public final int searchTrials;
@@ -189,7 +197,31 @@ public final class JobConfig implements Serializable {
     }
     classWeights = classWeights(c, "train.class-weights");
 
+    fineTuneBlocks = atLeast(c, "fine-tune.blocks", 0);
+    fineTuneEpochs = positive(c, "fine-tune.epochs");
+    fineTuneLearningRate = positiveNumber(c, "fine-tune.learning-rate");
+    fineTuneOptimizer = string(c, "fine-tune.optimizer");
+    if (!HeadConfig.OPTIMIZERS.contains(fineTuneOptimizer)) {
+      throw invalid("fine-tune.optimizer", fineTuneOptimizer, "one of " + String.join(", ", HeadConfig.OPTIMIZERS));
+    }
+    if (fineTuneBlocks > 0) {
+      try {
+        TunableTail.frozenPartId(base, fineTuneBlocks);
+      } catch (IllegalArgumentException e) {
+        throw invalid("fine-tune.blocks", fineTuneBlocks,
+            "0 with base " + base + " (fine-tuning supports " + Bases.DEFAULT + " alone, 1 or 2 blocks)");
+      }
+    }
+    scratchFilters = intList(c, "scratch.filters");
+    if (scratchFilters.isEmpty()) {
+      throw invalid("scratch.filters", scratchFilters, "a non-empty list of channel counts");
+    }
+
     searchTrials = atLeast(c, "search.trials", 0);
+    if (searchTrials > 0 && Bases.pixelSize(base) > 0) {
+      throw invalid("search.trials", searchTrials, "0 with base " + base
+          + " (the search tunes the head on a pretrained base's features, not the CNN from scratch)");
+    }
     searchStrategy = string(c, "search.strategy");
     if (!SEARCH_STRATEGIES.contains(searchStrategy)) {
       throw invalid("search.strategy", searchStrategy, "one of " + String.join(", ", SEARCH_STRATEGIES));

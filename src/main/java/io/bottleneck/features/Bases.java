@@ -116,6 +116,11 @@ public final class Bases {
     return check(PixelsBase.PREFIX + size);
   }
 
+  /** The size of a {@code pixels<size>} pseudo-base id, or -1 for any other id. */
+  public static int pixelSize(String id) {
+    return PixelsBase.sizeOf(id);
+  }
+
   /** Supported engines: {@code tensorflow, dl4j}. */
   public static List<String> engines() {
     return ENGINES;

@@ -57,6 +57,9 @@ final class PipelineCommand extends JobCommand {
   @Option(names = "--augment", paramLabel = "K", description = "Augmented views per training image, 0 = none (key: augment.copies).")
   Integer augment;
 
+  @Option(names = "--fine-tune", paramLabel = "BLOCKS", description = "Unfreeze and train the base's last blocks after the head, 0 = off (key: fine-tune.blocks).")
+  Integer fineTune;
+
   @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
   String tta;
 
@@ -76,6 +79,7 @@ final class PipelineCommand extends JobCommand {
     keys.put("run-id", runId);
     keys.put("augment.copies", augment);
     keys.put("tta", tta);
+    keys.put("fine-tune.blocks", fineTune);
   }
 
   @Override
@@ -157,8 +161,7 @@ final class PipelineCommand extends JobCommand {
     t0 = System.nanoTime();
     bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration());
     Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
-    Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.head().history()));
-    Stages.writeTrials(spark, out, trained);
+    Stages.writeTrainingFiles(spark, out, trained);
     seconds.put("save", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();

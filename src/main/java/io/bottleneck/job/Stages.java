@@ -7,8 +7,10 @@ import static org.apache.spark.sql.functions.when;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.features.Augmentation;
+import io.bottleneck.features.Bases;
 import io.bottleneck.features.Featurizer;
 import io.bottleneck.features.ImageView;
+import io.bottleneck.features.TunableTail;
 import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.ingest.LabelSource;
@@ -22,7 +24,9 @@ import io.bottleneck.train.ClassWeights;
 import io.bottleneck.train.EpochStats;
 import io.bottleneck.train.HeadConfig;
 import io.bottleneck.train.HeadSearch;
+import io.bottleneck.train.FineTuning;
 import io.bottleneck.train.HeadTrainer;
+import io.bottleneck.train.ScratchCnn;
 import io.bottleneck.train.SearchSpace;
 import io.bottleneck.train.TrainedHead;
 import java.io.IOException;
@@ -96,7 +100,13 @@ final class Stages {
 
   static TrainingFeatures featurizeForTraining(
       SparkSession spark, Dataset<Row> images, JobConfig cfg, String cacheRoot) {
-    Featurizer.Result original = featurize(spark, images, cfg.base, cfg, cacheRoot);
+    return featurizeForTraining(spark, images, cfg.base, cfg, cacheRoot);
+  }
+
+  /** As above, with {@code baseSpec} instead of the configured base. */
+  static TrainingFeatures featurizeForTraining(
+      SparkSession spark, Dataset<Row> images, String baseSpec, JobConfig cfg, String cacheRoot) {
+    Featurizer.Result original = featurize(spark, images, baseSpec, cfg, cacheRoot);
     Dataset<Row> rows = original.featured().withColumn(Columns.VIEW, lit("original"));
     List<Featurizer.Result> augmented = new ArrayList<>();
     Augmentation augmentation = cfg.augmentation;
@@ -106,7 +116,7 @@ final class Stages {
       try {
         for (int copy = 1; copy <= augmentation.copies(); copy++) {
           ImageView view = ImageView.augmented(augmentation, copy);
-          Featurizer.Result result = featurize(spark, train, cfg.base, cfg, cacheRoot, view);
+          Featurizer.Result result = featurize(spark, train, baseSpec, cfg, cacheRoot, view);
           augmented.add(result);
           rows = rows.unionByName(result.featured().withColumn(Columns.VIEW, lit(view.toString())));
         }
@@ -236,7 +246,9 @@ final class Stages {
    * A trained head as a bundle, with its validation metrics when there are validation rows and
    * the search's trials when one ran (search.trials &gt; 0; else null).
    */
-  record Trained(ModelBundle bundle, TrainedHead head, ClassificationMetrics metrics, HeadSearch.Result search) {}
+  record Trained(
+      ModelBundle bundle, TrainedHead head, ClassificationMetrics metrics, HeadSearch.Result search,
+      TrainedHead fineTuned) {}
 
   /**
    * Trains the head on featurized rows: split = train rows train, split = validation rows
@@ -266,6 +278,10 @@ final class Stages {
       search = headSearch(cfg).fit(sc, train, validation, classes.size(), headConfig);
       trained = search.bestHead();
       headConfig = search.bestConfig();
+    } else if (Bases.pixelSize(baseId) > 0) {
+      int size = Bases.pixelSize(baseId);
+      trained = HeadTrainer.fit(sc, train, validation, classes.size(), headConfig,
+          (in, n, config, lossWeights) -> ScratchCnn.network(size, cfg.scratchFilters, n, config, lossWeights));
     } else {
       trained = HeadTrainer.fit(sc, train, validation, classes.size(), headConfig);
     }
@@ -283,21 +299,110 @@ final class Stages {
       // strategy, trials_run, best_trial, best_params, best_val_loss and every trial.
       training.put("search", search.toMap());
     }
+    if (Bases.pixelSize(baseId) > 0) {
+      training.put("scratch_filters", cfg.scratchFilters);
+    }
     training.putAll(provenance);
+    if (cfg.fineTuneBlocks > 0) {
+      if (!hasSplit) {
+        throw new IllegalArgumentException("Fine-tuning needs validation rows: column " + Columns.SPLIT + " is missing");
+      }
+      return fineTuneAndEvaluate(spark, featured, baseId, classes, trained, headConfig, training, cfg, cacheRoot);
+    }
     ModelBundle bundle =
         ModelBundle.create(baseId, preprocessingId, featureSize, classes, trained.network(), training, null);
     ClassificationMetrics metrics = null;
     if (validation != null && !validation.isEmpty()) {
-      Dataset<Row> rows = validation.drop(Columns.LABEL_INDEX);
-      if (Schemas.hasColumn(rows.schema(), Columns.VIEW)) {
-        rows = rows.where(col(Columns.VIEW).equalTo("original")).drop(Columns.VIEW);
-      }
-      try (TtaFeatures tta = withTta(spark, rows, baseId, cfg, cacheRoot)) {
-        metrics = evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns());
-      }
+      metrics = evaluateValidation(spark, validation, bundle, cfg, cacheRoot);
       bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
     }
-    return new Trained(bundle, trained, metrics, search);
+    return new Trained(bundle, trained, metrics, search, null);
+  }
+
+  /** Validation metrics of a bundle on the original views, with test-time augmentation if set. */
+  private static ClassificationMetrics evaluateValidation(
+      SparkSession spark, Dataset<Row> validation, ModelBundle bundle, JobConfig cfg, String cacheRoot) {
+    Dataset<Row> rows = validation.drop(Columns.LABEL_INDEX);
+    if (Schemas.hasColumn(rows.schema(), Columns.VIEW)) {
+      rows = rows.where(col(Columns.VIEW).equalTo("original")).drop(Columns.VIEW);
+    }
+    try (TtaFeatures tta = withTta(spark, rows, bundle.baseId(), cfg, cacheRoot)) {
+      return evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns());
+    }
+  }
+
+  /**
+   * The second stage of the Keras recipe: the base's last {@code fine-tune.blocks} blocks,
+   * initialised with their pretrained weights, and the trained {@code head}, trained together at
+   * {@code fine-tune.learning-rate} on what the frozen rest of the base computes for the same
+   * images (and their augmented views), featurized through the cache. The bundle's base is the
+   * frozen part ({@code <base>@tail<k>}); its network holds the tuned blocks and the head.
+   */
+  private static Trained fineTuneAndEvaluate(
+      SparkSession spark, Dataset<Row> featured, String baseId, List<String> classes, TrainedHead head,
+      HeadConfig headConfig, Map<String, Object> training, JobConfig cfg, String cacheRoot) {
+    String frozenId = TunableTail.frozenPartId(baseId, cfg.fineTuneBlocks);
+    TunableTail tail = TunableTail.of(frozenId);
+    Dataset<Row> images = featured.drop(Columns.FEATURES);
+    if (Schemas.hasColumn(images.schema(), Columns.VIEW)) {
+      images = images.where(col(Columns.VIEW).equalTo("original")).drop(Columns.VIEW);
+    }
+    LOG.info("fine-tune: training the last {} block(s) of {} with the head, on the output of {}",
+        cfg.fineTuneBlocks, baseId, frozenId);
+    try (TrainingFeatures frozen = featurizeForTraining(spark, images, frozenId, cfg, cacheRoot)) {
+      Dataset<Row> indexed = withLabelIndex(frozen.rows(), classes).persist();
+      try {
+        Dataset<Row> train = indexed.where(col(Columns.SPLIT).equalTo("train"));
+        Dataset<Row> validation =
+            indexed.where(col(Columns.SPLIT).equalTo("validation").and(col(Columns.VIEW).equalTo("original")));
+        HeadConfig tuneConfig =
+            headConfig.toBuilder()
+                .epochs(cfg.fineTuneEpochs)
+                .learningRate(cfg.fineTuneLearningRate)
+                .optimizer(cfg.fineTuneOptimizer)
+                .minLearningRate(Math.min(headConfig.minLearningRate(), cfg.fineTuneLearningRate))
+                .build();
+        TrainedHead tuned =
+            HeadTrainer.fit(
+                JavaSparkContext.fromSparkContext(spark.sparkContext()), train, validation, classes.size(), tuneConfig,
+                (in, n, config, lossWeights) -> FineTuning.network(tail, head.network(), config));
+        Map<String, Object> fineTune = new LinkedHashMap<>();
+        fineTune.put("blocks", cfg.fineTuneBlocks);
+        fineTune.put("base", baseId);
+        fineTune.put("frozen_part", frozenId);
+        fineTune.put("config", tuneConfig);
+        fineTune.put("epochs_run", tuned.history().size());
+        fineTune.put("best_epoch", tuned.bestEpoch());
+        fineTune.put("stopped_early", tuned.stoppedEarly());
+        fineTune.put("head_stage_best_val_loss", bestValidationLoss(head));
+        fineTune.put("best_val_loss", bestValidationLoss(tuned));
+        training.put("fine_tune", fineTune);
+        ModelBundle bundle =
+            ModelBundle.create(
+                frozenId, frozen.original().preprocessingId(), tail.inputLength(), classes, tuned.network(), training, null);
+        ClassificationMetrics metrics = evaluateValidation(spark, validation, bundle, cfg, cacheRoot);
+        bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
+        return new Trained(bundle, head, metrics, null, tuned);
+      } finally {
+        indexed.unpersist();
+      }
+    }
+  }
+
+  private static double bestValidationLoss(TrainedHead head) {
+    return head.history().isEmpty() ? Double.NaN : head.history().get(head.bestEpoch()).validationLoss();
+  }
+
+  /**
+   * history.csv (the head's epochs), fine_tune_history.csv when fine-tuning ran, and the
+   * search's trials when one ran.
+   */
+  static void writeTrainingFiles(SparkSession spark, String dir, Trained trained) throws IOException {
+    writeText(spark, HadoopFiles.child(dir, "history.csv"), historyCsv(trained.head().history()));
+    if (trained.fineTuned() != null) {
+      writeText(spark, HadoopFiles.child(dir, "fine_tune_history.csv"), historyCsv(trained.fineTuned().history()));
+    }
+    writeTrials(spark, dir, trained);
   }
 
   /** trials.csv and trials.json in {@code dir} when a search ran; nothing otherwise. */

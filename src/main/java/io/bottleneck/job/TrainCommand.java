@@ -32,12 +32,24 @@ final class TrainCommand extends JobCommand {
   @Option(names = "--seed", description = "Training seed (key: split.seed).")
   Long seed;
 
+  @Option(names = "--fine-tune", paramLabel = "BLOCKS", description = "Unfreeze and train the base's last blocks after the head, 0 = off (key: fine-tune.blocks).")
+  Integer fineTune;
+
+  @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation of the validation metrics (key: tta).")
+  String tta;
+
+  @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root, for fine-tuning and TTA (key: featurize.cache).")
+  String cache;
+
   @Override
   void options(Map<String, Object> keys) {
     keys.put("input", input);
     keys.put("output", output);
     keys.put("train.epochs", epochs);
     keys.put("split.seed", seed);
+    keys.put("fine-tune.blocks", fineTune);
+    keys.put("tta", tta);
+    keys.put("featurize.cache", cache);
   }
 
   @Override
@@ -66,8 +78,7 @@ final class TrainCommand extends JobCommand {
     if (!bundle.metrics().isEmpty()) {
       Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), Json.pretty(bundle.metrics()));
     }
-    Stages.writeText(spark, HadoopFiles.child(out, "history.csv"), Stages.historyCsv(trained.head().history()));
-    Stages.writeTrials(spark, out, trained);
+    Stages.writeTrainingFiles(spark, out, trained);
     System.out.println("model: " + out + " (" + bundle.modelId() + ")");
     System.out.println(trained.metrics() == null ? "{}" : trained.metrics().summaryJson());
     return Main.OK;

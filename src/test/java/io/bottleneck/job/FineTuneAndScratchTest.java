@@ -1,0 +1,175 @@
+package io.bottleneck.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.bottleneck.config.ConfigError;
+import io.bottleneck.config.ConfigLoader;
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.Bases;
+import io.bottleneck.features.TunableTail;
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.HeadScorer;
+import io.bottleneck.split.StratifiedSplit;
+import io.bottleneck.testing.LocalSpark;
+import io.bottleneck.testing.SyntheticImages;
+import io.bottleneck.train.FineTuning;
+import io.bottleneck.train.EpochStats;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Fine-tuning the base's last block with the head, and the CNN trained from scratch. */
+@ExtendWith(LocalSpark.class)
+class FineTuneAndScratchTest {
+  @TempDir Path tmp;
+
+  private JobConfig config(String... sets) {
+    List<String> all = new ArrayList<>(List.of(
+        "bottleneck.featurize.cache=" + tmp.resolve("cache").toUri(),
+        "bottleneck.split.test-size=0.25"));
+    all.addAll(List.of(sets));
+    return ConfigLoader.load(null, all, new HashMap<>());
+  }
+
+  private Dataset<Row> split(SparkSession spark, Path images, JobConfig cfg, String labelFrom) {
+    return StratifiedSplit.split(Stages.ingest(spark, images.toString(), labelFrom).images(), cfg.testSize, cfg.seed);
+  }
+
+  private Path catsAndDogs(int perClass) throws Exception {
+    Path dir = tmp.resolve("cats-dogs");
+    Files.createDirectories(dir);
+    for (String cls : List.of("cat", "dog")) {
+      try (Stream<Path> files = Files.list(Path.of("data/sample/train"))) {
+        for (Path f : files.filter(p -> p.getFileName().toString().startsWith(cls + ".")).sorted().limit(perClass).toList()) {
+          Files.copy(f, dir.resolve(f.getFileName()));
+        }
+      }
+    }
+    return dir;
+  }
+
+  @Test
+  void fineTuningTrainsTheLastBlockAndTheHeadOnTheFrozenPartsCachedOutput(SparkSession spark) throws Exception {
+    JobConfig cfg = config("train.epochs=3", "fine-tune.blocks=1", "fine-tune.epochs=2", "fine-tune.learning-rate=0.001");
+    Dataset<Row> split = split(spark, catsAndDogs(10), cfg, "filename");
+    String cache = Stages.featureCache(spark, cfg);
+    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+      Dataset<Row> featured = features.rows().persist();
+      Stages.Trained trained = Stages.trainAndEvaluate(
+          spark, featured, cfg.base, features.original().preprocessingId(), 256, cfg, cache, Map.of());
+      ModelBundle bundle = trained.bundle();
+      assertThat(bundle.baseId()).isEqualTo("mobilenet_v1_0.25@tail1");
+      assertThat(bundle.featureSize()).isEqualTo(7 * 7 * 256);
+      assertThat(trained.fineTuned()).isNotNull();
+      assertThat(trained.fineTuned().history()).hasSizeBetween(1, 2);
+      assertThat(trained.head().history()).hasSizeBetween(1, 3);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> fineTune = (Map<String, Object>) bundle.training().get("fine_tune");
+      assertThat(fineTune).containsEntry("blocks", 1).containsEntry("frozen_part", "mobilenet_v1_0.25@tail1");
+      assertThat(trained.metrics().summaryJson()).contains("\"n\":" + featured.where(col(Columns.SPLIT).equalTo("validation")).count());
+
+      // the tuned network is exactly the unfrozen block + the head: nothing of the frozen part
+      MultiLayerNetwork tuned = bundle.head();
+      TunableTail tail = TunableTail.of(bundle.baseId());
+      MultiLayerNetwork head = trained.head().network();
+      assertThat(tuned.getnLayers()).isEqualTo(tail.layerCount() + head.getnLayers());
+      assertThat(tuned.getLayer(0).conf().getLayer()).isInstanceOf(DepthwiseConvolution2D.class);
+      assertThat(tuned.getLayer(1).conf().getLayer()).isInstanceOf(ConvolutionLayer.class);
+      // before training, the fine-tuning network composes to the head on the base's features;
+      // training moved the unfrozen block's weights and the head's
+      MultiLayerNetwork start = FineTuning.network(tail, head, headConfig(cfg));
+      for (int layer : new int[] {0, 1}) {
+        INDArray before = start.getLayer(layer).params();
+        INDArray after = tuned.getLayer(layer).params();
+        assertThat(after.shape()).isEqualTo(before.shape());
+        assertThat(after.sub(before).amaxNumber().doubleValue()).as("layer %d moved", layer).isGreaterThan(1e-6);
+      }
+      Dataset<Row> validation = featured.where(col(Columns.SPLIT).equalTo("validation").and(col(Columns.VIEW).equalTo("original")));
+      Map<String, List<Double>> viaHead = probabilities(HeadScorer.score(validation.drop(Columns.VIEW), head, bundle.classes(), 8));
+      try (var frozen = Stages.featurize(spark, validation.drop(Columns.FEATURES, Columns.VIEW), bundle.baseId(), cfg, cache)) {
+        assertThat(frozen.computed()).as("the frozen part's output comes from the cache").isZero();
+        Map<String, List<Double>> viaStart = probabilities(HeadScorer.score(frozen.featured(), start, bundle.classes(), 8));
+        assertThat(viaStart.keySet()).isEqualTo(viaHead.keySet());
+        viaStart.forEach((path, p) -> assertThat(p.get(0)).isCloseTo(viaHead.get(path).get(0), org.assertj.core.data.Offset.offset(1e-4)));
+        // the saved bundle scores the same after a round trip
+        String dir = tmp.resolve("bundle").toUri().toString();
+        bundle.save(dir, new Configuration());
+        ModelBundle loaded = ModelBundle.load(dir, new Configuration());
+        Map<String, List<Double>> a = probabilities(HeadScorer.score(frozen.featured(), tuned, bundle.classes(), 8));
+        Map<String, List<Double>> b = probabilities(HeadScorer.score(frozen.featured(), loaded.head(), loaded.classes(), 3));
+        a.forEach((path, p) -> assertThat(b.get(path).get(0)).isCloseTo(p.get(0), org.assertj.core.data.Offset.offset(1e-6)));
+      }
+      featured.unpersist();
+    }
+  }
+
+  private static io.bottleneck.train.HeadConfig headConfig(JobConfig cfg) {
+    return Stages.headConfig(cfg).toBuilder().learningRate(cfg.fineTuneLearningRate).build();
+  }
+
+  private static Map<String, List<Double>> probabilities(Dataset<Row> scored) {
+    return scored.select(Columns.PATH, Columns.PROBABILITIES).collectAsList().stream()
+        .collect(Collectors.toMap(r -> r.getString(0), r -> r.<Double>getList(1)));
+  }
+
+  @Test
+  void aCnnFromScratchLearnsThreeShapeClassesFromRawPixels(SparkSession spark) throws Exception {
+    Path shapes = tmp.resolve("shapes");
+    SyntheticImages.writeFolders(shapes, 3, 12, 42);
+    JobConfig cfg = config("base=pixels32", "scratch.filters=[8, 16]", "train.epochs=12", "train.hidden-units=[32]",
+        "train.dropout=0.2", "train.learning-rate=0.01", "train.early-stopping.patience=0", "train.batch-size=8",
+        "train.averaging-frequency=1");
+    Dataset<Row> split = split(spark, shapes, cfg, "dir");
+    String cache = Stages.featureCache(spark, cfg);
+    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+      assertThat(features.original().featureSize()).isEqualTo(3 * 32 * 32);
+      Dataset<Row> featured = features.rows().persist();
+      Stages.Trained trained = Stages.trainAndEvaluate(
+          spark, featured, cfg.base, features.original().preprocessingId(), 3 * 32 * 32, cfg, cache, Map.of());
+      assertThat(trained.bundle().baseId()).isEqualTo("pixels32");
+      assertThat(trained.bundle().classes()).containsExactly("circle", "square", "triangle");
+      assertThat(trained.bundle().head().getLayer(0).conf().getLayer()).isInstanceOf(ConvolutionLayer.class);
+      assertThat(trained.bundle().training()).containsEntry("scratch_filters", List.of(8, 16));
+      List<EpochStats> history = trained.head().history();
+      assertThat(history).hasSize(12);
+      // it learns: the training loss falls well below chance (ln 3 = 1.10) and below its start
+      EpochStats last = history.get(history.size() - 1);
+      assertThat(last.trainLoss()).isLessThan(0.8 * history.get(0).trainLoss()).isLessThan(Math.log(3));
+      // 27 training images, 12 short epochs: well above chance (1/3), far from done
+      assertThat(last.trainAccuracy()).isGreaterThan(0.45);
+      featured.unpersist();
+    }
+  }
+
+  @Test
+  void fineTuningAndScratchRejectWhatTheyCannotDoBeforeSparkStarts() {
+    assertThatThrownBy(() -> config("base=squeezenet_1.1", "fine-tune.blocks=1"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("bottleneck.fine-tune.blocks");
+    assertThatThrownBy(() -> config("fine-tune.blocks=3")).isInstanceOf(ConfigError.class);
+    assertThatThrownBy(() -> config("base=pixels32", "search.trials=2"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("bottleneck.search.trials");
+    assertThatThrownBy(() -> config("base=pixels8")).isInstanceOf(ConfigError.class).hasMessageContaining("bottleneck.base");
+    assertThat(Bases.pixelSize("pixels64")).isEqualTo(64);
+  }
+}
