@@ -165,9 +165,11 @@ public final class Bases {
     int tail = tailBlocks(id);
     if (tail > 0) {
       KerasWeights weights = KerasWeights.read(h5Bytes);
-      return engine.equals(ENGINE_TENSORFLOW)
-          ? TfMobileNetBase.withoutTail(weights, tail)
-          : MobileNetV1Base.withoutTail(weights, tail);
+      boolean tensorflow = engine.equals(ENGINE_TENSORFLOW);
+      if (baseOf(id).equals(SqueezeNetBase.ID)) {
+        return tensorflow ? TfSqueezeNetBase.withoutTail(weights, tail) : SqueezeNetBase.withoutTail(weights, tail);
+      }
+      return tensorflow ? TfMobileNetBase.withoutTail(weights, tail) : MobileNetV1Base.withoutTail(weights, tail);
     }
     Function<KerasWeights, ImageBase> builder = BUILDERS.get(engine).get(id);
     return builder.apply(KerasWeights.read(h5Bytes));
@@ -211,11 +213,11 @@ public final class Bases {
     }
     int tail = tailBlocks(id);
     if (tail > 0) {
-      if (!baseOf(id).equals(MobileNetV1Base.ID)) {
-        throw new IllegalArgumentException("Base '" + baseOf(id) + "' cannot be fine-tuned ('" + id
-            + "'); fine-tuning supports " + MobileNetV1Base.ID);
+      if (baseOf(id).equals(SqueezeNetBase.ID)) {
+        SqueezeNetBase.checkTail(tail);
+      } else {
+        MobileNetV1Base.checkTail(tail);
       }
-      MobileNetV1Base.checkTail(tail);
     }
     return id;
   }

@@ -81,6 +81,22 @@ abstract class GraphImageBase implements ImageBase {
     }
   }
 
+  /**
+   * The activations of layer {@code layer} for an NCHW batch, flattened per image in NCHW order:
+   * the output of a base without its last blocks (see {@link Bases#TAIL}).
+   */
+  float[][] activationsOf(String layer, float[] nchw, int n) {
+    int s = preprocessing.size();
+    try (INDArray input = Nd4j.create(nchw, new long[] {n, 3, s, s}, 'c')) {
+      INDArray activation = graph.feedForward(new INDArray[] {input}, false, false).get(layer);
+      if (activation == null || activation.length() != (long) n * featureSize) {
+        throw new IllegalStateException("Layer " + layer + " gives " + (activation == null ? "nothing" : activation.shapeInfoToString())
+            + ", expected " + n + " x " + featureSize + " values");
+      }
+      return activation.reshape('c', n, featureSize).toFloatMatrix();
+    }
+  }
+
   Preprocessing preprocessing() {
     return preprocessing;
   }

@@ -11,8 +11,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Keras Applications MobileNet v1, alpha 0.25, 224x224, ImageNet weights, without the top,
@@ -111,16 +109,9 @@ public final class MobileNetV1Base extends GraphImageBase {
 
   @Override
   public float[][] forward(float[] nchw, int n) {
-    if (tailBlocks == 0) {
-      return super.forward(nchw, n);
-    }
-    int s = INPUT_SIZE;
-    String layer = "conv_pw_" + (13 - tailBlocks) + "_relu";
-    try (INDArray input = Nd4j.create(nchw, new long[] {n, 3, s, s}, 'c')) {
-      INDArray activation = graph().feedForward(new INDArray[] {input}, false, false).get(layer);
-      return activation.reshape('c', n, featureSize()).toFloatMatrix();
-    }
+    return tailBlocks == 0 ? super.forward(nchw, n) : activationsOf("conv_pw_" + (13 - tailBlocks) + "_relu", nchw, n);
   }
+
 
   /** Builds the network and copies in the pretrained weights, verifying that all match. */
   static MobileNetV1Base fromWeights(KerasWeights weights) {

@@ -38,9 +38,53 @@ public final class SqueezeNetBase extends GraphImageBase {
       {2, 16, 64}, {3, 16, 64}, {4, 32, 128}, {5, 32, 128},
       {6, 48, 192}, {7, 48, 192}, {8, 64, 256}, {9, 64, 256}};
 
+  /** Fire9's expand convolutions: what a fine-tuned SqueezeNet trains (its squeeze stays frozen). */
+  static final int MAX_TAIL_BLOCKS = 1;
+  /** Channels, height and width entering fire9's expand convolutions (its squeeze output). */
+  static final int[] TAIL_INPUT_SHAPE = {64, 13, 13};
+
+  /** 0, or 1: this instance stops at fire9's squeeze output (see {@link #idWithTail}). */
+  private final int tailBlocks;
+
   private SqueezeNetBase(ComputationGraph graph) {
-    super(ID, graph, Preprocessing.caffe(INPUT_SIZE), FEATURES);
+    this(graph, 0);
   }
+
+  private SqueezeNetBase(ComputationGraph graph, int tailBlocks) {
+    super(idWithTail(tailBlocks), graph, Preprocessing.caffe(INPUT_SIZE), featureSize(tailBlocks));
+    this.tailBlocks = tailBlocks;
+  }
+
+  /**
+   * {@code ID@tail1}: SqueezeNet up to fire9's squeeze layer, whose output (13x13x64, flattened
+   * NCHW) feeds the expand convolutions a fine-tuned model trains. The base id itself for 0.
+   */
+  static String idWithTail(int tailBlocks) {
+    return tailBlocks == 0 ? ID : ID + Bases.TAIL + tailBlocks;
+  }
+
+  static void checkTail(int tailBlocks) {
+    if (tailBlocks != MAX_TAIL_BLOCKS) {
+      throw new IllegalArgumentException(
+          "SqueezeNet can leave out its last 1 block (fire9's expand convolutions), not " + tailBlocks);
+    }
+  }
+
+  static int featureSize(int tailBlocks) {
+    return tailBlocks == 0 ? FEATURES : TAIL_INPUT_SHAPE[0] * TAIL_INPUT_SHAPE[1] * TAIL_INPUT_SHAPE[2];
+  }
+
+  /** {@link #fromWeights} without fire9's expand convolutions. */
+  static SqueezeNetBase withoutTail(KerasWeights weights, int tailBlocks) {
+    checkTail(tailBlocks);
+    return new SqueezeNetBase(fromWeights(weights).graph(), tailBlocks);
+  }
+
+  @Override
+  public float[][] forward(float[] nchw, int n) {
+    return tailBlocks == 0 ? super.forward(nchw, n) : activationsOf("fire9/squeeze1x1", nchw, n);
+  }
+
 
   /** Builds the network and copies in the pretrained weights, verifying that all match. */
   static SqueezeNetBase fromWeights(KerasWeights weights) {

@@ -21,23 +21,33 @@ final class TfSqueezeNetBase extends TfGraphBase {
       {2, 16, 64}, {3, 16, 64}, {4, 32, 128}, {5, 32, 128},
       {6, 48, 192}, {7, 48, 192}, {8, 64, 256}, {9, 64, 256}};
 
-  private TfSqueezeNetBase(KerasWeights weights) {
-    super(SqueezeNetBase.ID, Preprocessing.caffe(SqueezeNetBase.INPUT_SIZE),
-        SqueezeNetBase.FEATURES, (tf, input) -> build(tf, input, weights));
+  private TfSqueezeNetBase(KerasWeights weights, int tailBlocks) {
+    super(SqueezeNetBase.idWithTail(tailBlocks), Preprocessing.caffe(SqueezeNetBase.INPUT_SIZE),
+        SqueezeNetBase.featureSize(tailBlocks), (tf, input) -> build(tf, input, weights, tailBlocks));
   }
 
   /** Builds the graph from the weights, verifying that every tensor is used exactly. */
   static TfSqueezeNetBase fromWeights(KerasWeights weights) {
-    return new TfSqueezeNetBase(weights);
+    return new TfSqueezeNetBase(weights, 0);
   }
 
-  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w) {
+  /** Up to fire9's squeeze output, flattened NCHW (see {@link SqueezeNetBase#idWithTail}). */
+  static TfSqueezeNetBase withoutTail(KerasWeights weights, int tailBlocks) {
+    SqueezeNetBase.checkTail(tailBlocks);
+    return new TfSqueezeNetBase(weights, tailBlocks);
+  }
+
+  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int tailBlocks) {
     Operand<TFloat32> x = conv(tf, w, "conv1", input, 3, 3, 64, 2, "VALID");
+    Operand<TFloat32> cut = null;
     x = maxPool(tf, x);
     int channels = 64;
     for (int[] fire : FIRES) {
       String f = "fire" + fire[0] + "/";
       Operand<TFloat32> s = conv(tf, w, f + "squeeze1x1", x, 1, channels, fire[1], 1, "VALID");
+      if (fire[0] == 9) {
+        cut = s;
+      }
       Operand<TFloat32> e1 = conv(tf, w, f + "expand1x1", s, 1, fire[1], fire[2], 1, "VALID");
       Operand<TFloat32> e3 = conv(tf, w, f + "expand3x3", s, 3, fire[1], fire[2], 1, "SAME");
       x = tf.concat(List.of(e1, e3), tf.constant(3));
@@ -47,7 +57,12 @@ final class TfSqueezeNetBase extends TfGraphBase {
       }
     }
     w.verifyAllTaken(SqueezeNetBase.PARAMS);
-    return globalAveragePool(tf, x);
+    if (tailBlocks == 0) {
+      return globalAveragePool(tf, x);
+    }
+    // NHWC -> NCHW, flattened: the layout DL4J's convolutional-flat input expects
+    Operand<TFloat32> nchw = tf.linalg.transpose(cut, tf.constant(new int[] {0, 3, 1, 2}));
+    return tf.reshape(nchw, tf.constant(new int[] {-1, SqueezeNetBase.featureSize(tailBlocks)}));
   }
 
   /** Conv2D with bias + ReLU. */

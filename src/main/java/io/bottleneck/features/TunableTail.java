@@ -25,39 +25,49 @@ import org.nd4j.linalg.factory.Nd4j;
  * BatchNormalization and ReLU6. Each BatchNormalization is folded into its convolution's
  * weights and bias ({@link FoldedBatchNorm}), as Keras' fine-tuning guide keeps BN layers in
  * inference mode: the statistics stay those of ImageNet and the folded affine map trains with
- * the kernel. With the pretrained values copied in, the layers compute exactly what the frozen
- * base computes (within float rounding; checked by TunableTailTest).
+ * the kernel. For SqueezeNet 1.1 the tail is fire9's two expand convolutions (1x1 and 3x3, 256
+ * channels each, concatenated), its squeeze layer staying frozen; a layer list cannot branch, so
+ * both are one 3x3 convolution with 512 outputs whose first 256 kernels hold the 1x1 weights at
+ * their centre and zeros around it (the zeros may train: a superset of the original block).
+ * With the pretrained values copied in, the layers compute exactly what the frozen base
+ * computes (within float rounding; checked by TunableTailTest).
  */
 public final class TunableTail {
   private final String baseId;
   private final int blocks;
   private final int[] inputShape;
 
+  private final boolean squeezeNet;
+
   private TunableTail(String baseId, int blocks) {
     this.baseId = baseId;
     this.blocks = blocks;
-    this.inputShape = MobileNetV1Base.tailInputShape(blocks);
+    this.squeezeNet = Bases.baseOf(baseId).equals(SqueezeNetBase.ID);
+    this.inputShape = squeezeNet ? SqueezeNetBase.TAIL_INPUT_SHAPE : MobileNetV1Base.tailInputShape(blocks);
   }
 
   /** The tail left out of base id {@code tailBaseId} ({@code <base>@tail<k>}). */
   public static TunableTail of(String tailBaseId) {
     int blocks = Bases.tailBlocks(tailBaseId);
-    if (blocks == 0 || !Bases.baseOf(tailBaseId).equals(MobileNetV1Base.ID)) {
+    if (blocks == 0) {
       throw new IllegalArgumentException(
-          "'" + tailBaseId + "' names no trainable tail; expected " + MobileNetV1Base.ID + Bases.TAIL + "<blocks>");
+          "'" + tailBaseId + "' names no trainable tail; expected <base>" + Bases.TAIL + "<blocks>");
     }
-    MobileNetV1Base.checkTail(blocks);
-    return new TunableTail(tailBaseId, blocks);
+    return new TunableTail(frozenPartId(Bases.baseOf(tailBaseId), blocks), blocks);
   }
 
-  /** The id of the frozen part that feeds this tail, {@code <base>@tail<k>}. */
+  /** The id of the frozen part that feeds a tail of {@code blocks}, {@code <base>@tail<k>}. */
   public static String frozenPartId(String baseId, int blocks) {
-    if (!baseId.equals(MobileNetV1Base.ID)) {
-      throw new IllegalArgumentException(
-          "Fine-tuning supports base " + MobileNetV1Base.ID + ", not '" + baseId + "'");
+    if (baseId.equals(MobileNetV1Base.ID)) {
+      MobileNetV1Base.checkTail(blocks);
+      return MobileNetV1Base.idWithTail(blocks);
     }
-    MobileNetV1Base.checkTail(blocks);
-    return MobileNetV1Base.idWithTail(blocks);
+    if (baseId.equals(SqueezeNetBase.ID)) {
+      SqueezeNetBase.checkTail(blocks);
+      return SqueezeNetBase.idWithTail(blocks);
+    }
+    throw new IllegalArgumentException("Fine-tuning supports base " + MobileNetV1Base.ID + " (1 or 2 blocks) or "
+        + SqueezeNetBase.ID + " (1), not '" + baseId + "'");
   }
 
   public String baseId() {
@@ -79,17 +89,34 @@ public final class TunableTail {
 
   /** Length of the pooled output: the base's usual feature size. */
   public int outputLength() {
-    return MobileNetV1Base.FEATURES;
+    return squeezeNet ? SqueezeNetBase.FEATURES : MobileNetV1Base.FEATURES;
   }
 
   /** Number of DL4J layers {@link #layers()} returns. */
   public int layerCount() {
-    return 2 * blocks + 1;
+    return squeezeNet ? 2 : 2 * blocks + 1;
   }
 
-  /** Depthwise + pointwise convolution (ReLU6, with bias) per block, then average pooling. */
+  /**
+   * MobileNet: depthwise + pointwise convolution (ReLU6, with bias) per block; SqueezeNet: the
+   * merged expand convolution (ReLU); then average pooling.
+   */
   public List<Layer> layers() {
     List<Layer> layers = new ArrayList<>();
+    if (squeezeNet) {
+      layers.add(
+          new ConvolutionLayer.Builder(3, 3)
+              .stride(1, 1)
+              .nIn(inputShape[0])
+              .nOut(SqueezeNetBase.FEATURES)
+              .convolutionMode(ConvolutionMode.Same)
+              .hasBias(true)
+              .activation(Activation.RELU)
+              .name("fire9/expand")
+              .build());
+      layers.add(new GlobalPoolingLayer.Builder(PoolingType.AVG).name("avg_pool").build());
+      return layers;
+    }
     for (int b = firstBlock(); b <= 13; b++) {
       int in = channels(b - 1);
       layers.add(
@@ -123,6 +150,10 @@ public final class TunableTail {
    * {@code 0 .. 2 * blocks - 1} of {@code net}, which must start with {@link #layers()}.
    */
   public void copyPretrained(MultiLayerNetwork net) {
+    if (squeezeNet) {
+      copySqueezeNetExpand(net);
+      return;
+    }
     KerasWeights weights = KerasWeights.read(Bases.weights(MobileNetV1Base.ID));
     int layer = 0;
     for (int b = firstBlock(); b <= 13; b++) {
@@ -142,6 +173,36 @@ public final class TunableTail {
       INDArray kernel = Nd4j.create(pointwise.kernel(), new long[] {1, 1, in, out}, 'c').permute(3, 2, 0, 1);
       set(net, layer++, kernel, pointwise.bias());
     }
+  }
+
+  /**
+   * Fire9's expand1x1 ([1,1,64,256]) and expand3x3 ([3,3,64,256]) as one DL4J kernel
+   * [512,64,3,3]: outputs 0..255 the 1x1 weights at the centre, 256..511 the 3x3 weights, in
+   * the order of the base's concatenation.
+   */
+  private void copySqueezeNetExpand(MultiLayerNetwork net) {
+    KerasWeights weights = KerasWeights.read(Bases.weights(SqueezeNetBase.ID));
+    KerasWeights.Conv e1 = weights.takeConv("fire9/expand1x1");
+    KerasWeights.Conv e3 = weights.takeConv("fire9/expand3x3");
+    int in = inputShape[0];
+    int half = SqueezeNetBase.FEATURES / 2;
+    float[] k1 = KerasWeights.values(e1.kernel()); // [1,1,in,half]
+    float[] k3 = KerasWeights.values(e3.kernel()); // [3,3,in,half]
+    float[] merged = new float[2 * half * in * 9]; // [out,in,3,3]
+    for (int o = 0; o < half; o++) {
+      for (int i = 0; i < in; i++) {
+        merged[((o * in + i) * 3 + 1) * 3 + 1] = k1[i * half + o];
+        for (int y = 0; y < 3; y++) {
+          for (int x = 0; x < 3; x++) {
+            merged[(((half + o) * in + i) * 3 + y) * 3 + x] = k3[((y * 3 + x) * in + i) * half + o];
+          }
+        }
+      }
+    }
+    float[] bias = new float[2 * half];
+    System.arraycopy(KerasWeights.values(e1.bias()), 0, bias, 0, half);
+    System.arraycopy(KerasWeights.values(e3.bias()), 0, bias, half, half);
+    set(net, 0, Nd4j.create(merged, new long[] {2 * half, in, 3, 3}, 'c'), bias);
   }
 
   private static void set(MultiLayerNetwork net, int layer, INDArray kernel, float[] bias) {

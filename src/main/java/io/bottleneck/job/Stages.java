@@ -262,7 +262,7 @@ final class Stages {
     Dataset<Row> trainRows = hasSplit ? featured.where(col(Columns.SPLIT).equalTo("train")) : featured;
     List<String> classes = classes(trainRows);
     Dataset<Row> indexed = withLabelIndex(featured, classes);
-    Dataset<Row> train = hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("train")) : indexed;
+    Dataset<Row> train = inStableOrder(hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("train")) : indexed);
     Dataset<Row> validation = hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("validation")) : null;
     HeadConfig headConfig = headConfig(cfg);
     ClassWeights weights = headConfig.classWeights();
@@ -352,7 +352,7 @@ final class Stages {
     try (TrainingFeatures frozen = featurizeForTraining(spark, images, frozenId, cfg, cacheRoot)) {
       Dataset<Row> indexed = withLabelIndex(frozen.rows(), classes).persist();
       try {
-        Dataset<Row> train = indexed.where(col(Columns.SPLIT).equalTo("train"));
+        Dataset<Row> train = inStableOrder(indexed.where(col(Columns.SPLIT).equalTo("train")));
         Dataset<Row> validation =
             indexed.where(col(Columns.SPLIT).equalTo("validation").and(col(Columns.VIEW).equalTo("original")));
         HeadConfig tuneConfig =
@@ -387,6 +387,22 @@ final class Stages {
         indexed.unpersist();
       }
     }
+  }
+
+  /**
+   * Training rows sorted by content hash (then view and path, where present): the trainer
+   * numbers rows in input order and shuffles by those numbers, and the order a join or union
+   * yields differs between a cold and a warm feature cache. Sorted, the same seed trains the
+   * same model either way.
+   */
+  static Dataset<Row> inStableOrder(Dataset<Row> rows) {
+    List<Column> keys = new ArrayList<>();
+    for (String name : List.of(Columns.CONTENT_HASH, Columns.VIEW, Columns.PATH)) {
+      if (Schemas.hasColumn(rows.schema(), name)) {
+        keys.add(col(name));
+      }
+    }
+    return keys.isEmpty() ? rows : rows.orderBy(keys.toArray(new Column[0]));
   }
 
   private static double bestValidationLoss(TrainedHead head) {

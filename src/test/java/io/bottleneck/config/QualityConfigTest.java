@@ -37,6 +37,16 @@ class QualityConfigTest {
   }
 
   @Test
+  void theShippedQualityProfileLoadsAndFineTunesSqueezeNetWithTta() {
+    JobConfig cfg = ConfigLoader.load(new java.io.File("conf/quality.conf"), List.of(), Map.of());
+    assertThat(cfg.base).isEqualTo("squeezenet_1.1");
+    assertThat(cfg.fineTuneBlocks).isEqualTo(1);
+    assertThat(cfg.fineTuneLearningRate).isEqualTo(0.001);
+    assertThat(cfg.fineTuneEpochs).isEqualTo(8);
+    assertThat(cfg.tta).isEqualTo("flip");
+  }
+
+  @Test
   void badValuesNameTheKey() {
     assertThatThrownBy(() -> ConfigLoader.load(null, List.of("augment.zoom=1.5"), Map.of()))
         .isInstanceOf(ConfigError.class)

@@ -24,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -55,17 +54,9 @@ class FineTuneAndScratchTest {
   }
 
   private Path catsAndDogs(int perClass) throws Exception {
-    Path dir = tmp.resolve("cats-dogs");
-    Files.createDirectories(dir);
-    for (String cls : List.of("cat", "dog")) {
-      try (Stream<Path> files = Files.list(Path.of("data/sample/train"))) {
-        for (Path f : files.filter(p -> p.getFileName().toString().startsWith(cls + ".")).sorted().limit(perClass).toList()) {
-          Files.copy(f, dir.resolve(f.getFileName()));
-        }
-      }
-    }
-    return dir;
+    return io.bottleneck.testing.Samples.catsAndDogs(tmp.resolve("cats-dogs"), perClass);
   }
+
 
   @Test
   void fineTuningTrainsTheLastBlockAndTheHeadOnTheFrozenPartsCachedOutput(SparkSession spark) throws Exception {
@@ -162,9 +153,13 @@ class FineTuneAndScratchTest {
 
   @Test
   void fineTuningAndScratchRejectWhatTheyCannotDoBeforeSparkStarts() {
-    assertThatThrownBy(() -> config("base=squeezenet_1.1", "fine-tune.blocks=1"))
+    assertThatThrownBy(() -> config("base=squeezenet_1.1", "fine-tune.blocks=2"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("bottleneck.fine-tune.blocks");
+    assertThatThrownBy(() -> config("base=mobilenet_v1_0.25+squeezenet_1.1", "fine-tune.blocks=1"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("bottleneck.fine-tune.blocks");
+    assertThat(config("base=squeezenet_1.1", "fine-tune.blocks=1").fineTuneBlocks).isEqualTo(1);
     assertThatThrownBy(() -> config("fine-tune.blocks=3")).isInstanceOf(ConfigError.class);
     assertThatThrownBy(() -> config("base=pixels32", "search.trials=2"))
         .isInstanceOf(ConfigError.class)
