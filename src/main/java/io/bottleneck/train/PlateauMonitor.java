@@ -40,7 +40,8 @@ final class PlateauMonitor {
     }
     epochsSinceImprovement++;
     epochsSinceLrChange++;
-    boolean stop = epochsSinceImprovement >= stopPatience;
+    // patience 0 turns early stopping off (as documented), it does not stop at the first miss
+    boolean stop = stopPatience > 0 && epochsSinceImprovement >= stopPatience;
     if (epochsSinceLrChange >= lrPatience && learningRate > minLearningRate) {
       learningRate = Math.max(learningRate * lrFactor, minLearningRate);
       epochsSinceLrChange = 0;

@@ -125,9 +125,9 @@ class FineTuneAndScratchTest {
   @Test
   void aCnnFromScratchLearnsThreeShapeClassesFromRawPixels(SparkSession spark) throws Exception {
     Path shapes = tmp.resolve("shapes");
-    SyntheticImages.writeFolders(shapes, 3, 12, 42);
-    JobConfig cfg = config("base=pixels32", "scratch.filters=[8, 16]", "train.epochs=12", "train.hidden-units=[32]",
-        "train.dropout=0.2", "train.learning-rate=0.01", "train.early-stopping.patience=0", "train.batch-size=8",
+    SyntheticImages.writeFolders(shapes, 3, 20, 42);
+    JobConfig cfg = config("base=pixels32", "scratch.filters=[8, 16]", "train.epochs=15", "train.hidden-units=[32]",
+        "train.dropout=0.2", "train.learning-rate=0.01", "train.early-stopping.patience=0", "train.reduce-lr.patience=100", "train.batch-size=4",
         "train.averaging-frequency=1");
     Dataset<Row> split = split(spark, shapes, cfg, "dir");
     String cache = Stages.featureCache(spark, cfg);
@@ -141,12 +141,16 @@ class FineTuneAndScratchTest {
       assertThat(trained.bundle().head().getLayer(0).conf().getLayer()).isInstanceOf(ConvolutionLayer.class);
       assertThat(trained.bundle().training()).containsEntry("scratch_filters", List.of(8, 16));
       List<EpochStats> history = trained.head().history();
-      assertThat(history).hasSize(12);
+      assertThat(history).hasSize(15);
       // it learns: the training loss falls well below chance (ln 3 = 1.10) and below its start
       EpochStats last = history.get(history.size() - 1);
-      assertThat(last.trainLoss()).isLessThan(0.8 * history.get(0).trainLoss()).isLessThan(Math.log(3));
-      // 27 training images, 12 short epochs: well above chance (1/3), far from done
-      assertThat(last.trainAccuracy()).isGreaterThan(0.45);
+      double lowest = history.stream().mapToDouble(EpochStats::trainLoss).min().orElseThrow();
+      double best = history.stream().mapToDouble(EpochStats::trainAccuracy).max().orElseThrow();
+      // it learns, slowly: 45 training images, 15 short epochs, well above chance (1/3, ln 3)
+      assertThat(lowest).isLessThan(history.get(0).trainLoss() - 0.2);
+      assertThat(last.trainLoss()).isLessThan(Math.log(3));
+      assertThat(best).isGreaterThanOrEqualTo(0.55);
+      assertThat(last.trainAccuracy()).isGreaterThanOrEqualTo(0.5);
       featured.unpersist();
     }
   }

@@ -29,14 +29,23 @@ class PlateauMonitorTest {
   }
 
   @Test
-  void patienceZeroStopsAtTheFirstNonImprovementAndNaNNeverImproves() {
-    HeadConfig c = HeadConfig.defaults().withEarlyStopping(0, 0, true);
+  void patienceOneStopsAtTheFirstNonImprovementAndNaNNeverImproves() {
+    HeadConfig c = HeadConfig.defaults().withEarlyStopping(1, 0, true);
     PlateauMonitor m = new PlateauMonitor(c);
     assertThat(m.onEpochEnd(0, Double.NaN).stop()).isTrue();
     assertThat(m.bestEpoch()).isEqualTo(-1);
     assertThat(m.onEpochEnd(1, 0.3).improved()).isTrue();
     assertThat(m.bestEpoch()).isEqualTo(1);
     assertThat(m.onEpochEnd(2, 0.3).stop()).isTrue();
+  }
+
+  @Test
+  void patienceZeroTurnsEarlyStoppingOffAsDocumented() {
+    HeadConfig c = HeadConfig.defaults().withEarlyStopping(0, 0, true).withReduceLr(100, 0.5, 0);
+    List<PlateauMonitor.Decision> d = run(c, 1.0, 1.1, 1.2, Double.NaN, 1.3, 0.9);
+    assertThat(d).extracting(PlateauMonitor.Decision::stop).containsOnly(false);
+    assertThat(d).extracting(PlateauMonitor.Decision::improved)
+        .containsExactly(true, false, false, false, false, true);
   }
 
   @Test
