@@ -54,11 +54,6 @@ public record Augmentation(
     }
   }
 
-  /** No augmentation. */
-  public static Augmentation none() {
-    return new Augmentation(0, 0, 0, 0, 0, false, 0);
-  }
-
   public boolean enabled() {
     return copies > 0;
   }

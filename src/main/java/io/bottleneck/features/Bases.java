@@ -108,14 +108,6 @@ public final class Bases {
     return ids;
   }
 
-  /**
-   * The pseudo-base whose features are the pixels themselves at {@code size x size} (for a CNN
-   * trained from scratch): {@code pixels<size>}.
-   */
-  public static String pixels(int size) {
-    return check(PixelsBase.PREFIX + size);
-  }
-
   /** The size of a {@code pixels<size>} pseudo-base id, or -1 for any other id. */
   public static int pixelSize(String id) {
     return PixelsBase.sizeOf(id);

@@ -74,10 +74,6 @@ public final class TunableTail {
     return baseId;
   }
 
-  public int blocks() {
-    return blocks;
-  }
-
   /** The input: the frozen part's activation, flattened NCHW. */
   public InputType inputType() {
     return InputType.convolutionalFlat(inputShape[1], inputShape[2], inputShape[0]);
