@@ -40,7 +40,8 @@ abstract class RemoteStoragePipeline {
   static final int VALIDATION_IMAGES = 16; // test-size 0.2 of 80
   static final int PREDICT_IMAGES = 12;
 
-  @TempDir Path work;
+  /** The jobs' working directory (static: set before the subclasses' @BeforeAll methods run). */
+  @TempDir static Path work;
   /** Every launcher run of this class, for checks over all of their output. */
   final List<Launcher.Result> runs = new ArrayList<>();
 
