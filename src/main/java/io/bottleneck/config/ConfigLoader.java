@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Builds the one {@link JobConfig} of a job. Fixed precedence, later wins:
@@ -24,12 +25,21 @@ import java.util.TreeSet;
  * </ol>
  *
  * Keys absent from the defaults are rejected, except under {@code bottleneck.spark}, which
- * passes Spark settings through.
+ * passes Spark settings through. Credentials are never accepted from {@code --set} (see
+ * {@link #CREDENTIAL_KEY}): a command line ends up in shell history, process listings and
+ * job-submission logs.
  */
 public final class ConfigLoader {
   static final String ROOT = "bottleneck";
   static final String DEFAULTS_RESOURCE = "io/bottleneck/config/bottleneck.conf";
   private static final String SPARK_PREFIX = ROOT + ".spark";
+
+  /**
+   * A --set key that names a credential: Spark's own redaction rule ({@code
+   * spark.redaction.regex}), so fs.s3a.access.key, fs.s3a.secret.key, fs.s3a.session.token and
+   * any *.password are caught whatever prefix they come with.
+   */
+  static final Pattern CREDENTIAL_KEY = Pattern.compile("(?i)secret|password|token|access[.]key");
 
   private ConfigLoader() {}
 
@@ -64,6 +74,7 @@ public final class ConfigLoader {
       layers.add(fromFile);
     }
     for (String set : sets) {
+      rejectCredential(set);
       int eq = set.indexOf('=');
       if (eq <= 0) {
         throw new ConfigError("--set expects key=value but was: " + set);
@@ -92,6 +103,20 @@ public final class ConfigLoader {
       throw new ConfigError(e.getMessage(), e);
     }
     return JobConfig.from(merged);
+  }
+
+  /**
+   * Refuses a --set whose key names a credential. The message names only the key (everything
+   * before '=', ':' or a space), never the value.
+   */
+  private static void rejectCredential(String set) {
+    String key = set.split("[=:\\s]", 2)[0].trim();
+    if (CREDENTIAL_KEY.matcher(key).find()) {
+      throw new ConfigError(
+          "--set " + key + ": credentials are not accepted on the command line (keys matching "
+              + CREDENTIAL_KEY.pattern() + "); put them in the --conf file, e.g. as ${?ENV_VAR}, or in the"
+              + " environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY for s3a://)");
+    }
   }
 
   /** Parses one --set value as HOCON so lists and numbers keep their types. */

@@ -19,6 +19,16 @@ final class Sessions {
    *     configured when the session has none
    */
   static SparkSession create(JobConfig cfg, String appName, boolean catalog) {
+    SparkConf conf = sparkConf(cfg, appName);
+    SparkSession.Builder builder = SparkSession.builder().config(conf);
+    if (catalog) {
+      configureEmbeddedCatalog(conf, cfg, builder);
+    }
+    return builder.getOrCreate();
+  }
+
+  /** The session's settings: spark-submit's, then {@code bottleneck.spark}, then the job's defaults. */
+  static SparkConf sparkConf(JobConfig cfg, String appName) {
     SparkConf conf = new SparkConf();
     for (Map.Entry<String, String> e : cfg.spark.entrySet()) {
       conf.setIfMissing(e.getKey(), e.getValue());
@@ -27,11 +37,18 @@ final class Sessions {
     conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     conf.setIfMissing("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
-    SparkSession.Builder builder = SparkSession.builder().config(conf);
-    if (catalog) {
-      configureEmbeddedCatalog(conf, cfg, builder);
+    if (isLocalMaster(conf.get("spark.master", ""))) {
+      // Local mode has one executor, so locality buys nothing, and delay scheduling can stall
+      // it: on hdfs:// the blocks' host (127.0.0.1) is not the executor's (localhost), a task
+      // preferring it waits for a coarser locality level, and the local backend makes no new
+      // resource offer after the last running task ends: the stage never finishes.
+      conf.setIfMissing("spark.locality.wait", "0s");
     }
-    return builder.getOrCreate();
+    return conf;
+  }
+
+  private static boolean isLocalMaster(String master) {
+    return master.equals("local") || master.startsWith("local[");
   }
 
   private static void configureEmbeddedCatalog(SparkConf conf, JobConfig cfg, SparkSession.Builder builder) {

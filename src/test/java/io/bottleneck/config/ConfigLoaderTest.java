@@ -186,6 +186,52 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void credentialsOnTheCommandLineAreRejectedWithoutEchoingThem() {
+    String secret = "wJalrXUtnFEMI-K7MDENG";
+    for (String set :
+        List.of(
+            "spark.hadoop.fs.s3a.secret.key=" + secret,
+            "spark.hadoop.fs.s3a.access.key=" + secret,
+            "spark.hadoop.fs.s3a.session.token=" + secret,
+            "spark.hadoop.fs.s3a.bucket.images.secret.key=" + secret,
+            "predict.jdbc.password=" + secret,
+            "bottleneck.predict.jdbc.PASSWORD = " + secret,
+            "spark.hadoop.fs.azure.sas.token:" + secret)) {
+      String key = set.split("[=:\\s]", 2)[0];
+      assertThatThrownBy(() -> load(null, List.of(set), Map.of()))
+          .as(set)
+          .isInstanceOf(ConfigError.class)
+          .hasMessageStartingWith("--set " + key + ": credentials are not accepted on the command line")
+          .hasMessageContaining("--conf file")
+          .hasMessageContaining("AWS_SECRET_ACCESS_KEY")
+          .hasMessageNotContaining(secret);
+    }
+  }
+
+  @Test
+  void credentialsFromTheConfFileAndItsEnvironmentSubstitutionsAreAccepted() throws IOException {
+    File conf = tmp.resolve("s3.conf").toFile();
+    Files.writeString(
+        conf.toPath(),
+        "bottleneck.spark {\n"
+            + "  \"spark.hadoop.fs.s3a.access.key\" = from-file\n"
+            + "  \"spark.hadoop.fs.s3a.secret.key\" = ${?BOTTLENECK_TEST_UNSET_VARIABLE}\n"
+            + "}\n");
+    // settings that only look similar stay settable: provider classes, endpoints
+    JobConfig cfg =
+        load(
+            conf,
+            List.of(
+                "spark.hadoop.fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+                "spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:9000"),
+            Map.of());
+    assertThat(cfg.spark)
+        .containsEntry("spark.hadoop.fs.s3a.access.key", "from-file")
+        .doesNotContainKey("spark.hadoop.fs.s3a.secret.key") // unset variable: the key is left out
+        .containsEntry("spark.hadoop.fs.s3a.endpoint", "http://127.0.0.1:9000");
+  }
+
+  @Test
   void theShippedLocalProfileLoads() {
     JobConfig cfg = load(new File("conf/local.conf"), List.of(), Map.of());
     assertThat(cfg.featurizeBatchSize).isEqualTo(16);
