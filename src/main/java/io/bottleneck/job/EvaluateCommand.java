@@ -71,6 +71,7 @@ final class EvaluateCommand extends JobCommand {
     if (!cfg.output.isEmpty()) {
       String out = Stages.qualify(spark, cfg.output);
       Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
+      Reports.writeExamples(spark, out, metrics);
       Map<String, Object> facts = new LinkedHashMap<>();
       facts.put("model", Stages.qualify(spark, cfg.model));
       facts.put("model_id", bundle.modelId());

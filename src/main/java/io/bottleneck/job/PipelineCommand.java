@@ -9,6 +9,7 @@ import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.PredictionWriter;
 import io.bottleneck.report.RunReport;
 import io.bottleneck.split.StratifiedSplit;
 import java.util.LinkedHashMap;
@@ -18,6 +19,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -192,7 +194,18 @@ final class PipelineCommand extends JobCommand {
     if (!cfg.predictInput.isEmpty()) {
       Predictions.Outcome predicted =
           Predictions.run(spark, cfg, bundle, cfg.predictInput, HadoopFiles.child(out, "predictions"), cfg.predictTable, cache);
-      summary.put("predict", Map.of("predicted", predicted.predicted(), "rejected", predicted.rejected(), "table", cfg.predictTable));
+      Map<String, Object> predict = new LinkedHashMap<>();
+      predict.put("predicted", predicted.predicted());
+      predict.put("rejected", predicted.rejected());
+      predict.put("table", cfg.predictTable);
+      String files = predicted.output();
+      Dataset<Row> written =
+          cfg.predictFormat.equals("csv")
+              ? spark.read().option("header", "true").option("inferSchema", "true").csv(files)
+              : spark.read().parquet(files);
+      predict.putAll(Reports.predictionSummary(
+          written.where(functions.col(PredictionWriter.RUN_ID).cast("string").equalTo(cfg.runId)), bundle.classes()));
+      summary.put("predict", predict);
       seconds.put("predict", lap(t0));
     }
     seconds.put("total", lap(start));
@@ -234,10 +247,16 @@ final class PipelineCommand extends JobCommand {
     Map<String, Object> performance = new LinkedHashMap<>();
     performance.put("stage seconds", summary.get("seconds"));
     performance.put("featurize", summary.get("featurize"));
-    if (summary.containsKey("predict")) {
-      performance.put("predict", summary.get("predict"));
-    }
     report.facts("Stages, timings and feature cache", performance);
+    if (summary.get("predict") instanceof Map<?, ?> predict) {
+      Map<String, Object> predictions = new LinkedHashMap<>();
+      predictions.put("images predicted", predict.get("predicted"));
+      predictions.put("rejected", predict.get("rejected"));
+      predictions.put("table", predict.get("table"));
+      predictions.put("by predicted label", predict.get("by_label"));
+      predictions.put("confidence histogram (10 bins from 0 to 1)", predict.get("confidence_histogram"));
+      report.facts("Predictions", predictions);
+    }
     return report;
   }
 

@@ -5,6 +5,7 @@ import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.ingest.DataQuality;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.predict.PredictionWriter;
 import io.bottleneck.report.RunReport;
 import io.bottleneck.train.HeadSearch;
 import java.util.ArrayList;
@@ -90,6 +91,66 @@ final class Reports {
     if (metrics != null) {
       report.evaluation(heading, metrics, images(spark), cfg.reportExamples);
     }
+  }
+
+  /**
+   * examples.csv: every evaluated image with its true and predicted label, the confidence and
+   * each class's probability, for notebooks and spreadsheets (no Parquet reader needed).
+   */
+  static String examplesCsv(ClassificationMetrics metrics) {
+    List<String> classes = metrics.classNames();
+    StringBuilder b = new StringBuilder("path,label,predicted,confidence,correct");
+    classes.forEach(c -> b.append(',').append(csv(PredictionWriter.probabilityColumn(c))));
+    b.append('\n');
+    for (ClassificationMetrics.Example e : metrics.examples()) {
+      b.append(csv(e.path())).append(',').append(csv(classes.get(e.trueIndex()))).append(',')
+          .append(csv(classes.get(e.predictedIndex()))).append(',').append(number(e.confidence())).append(',').append(e.correct());
+      for (double p : e.probabilities()) {
+        b.append(',').append(number(p));
+      }
+      b.append('\n');
+    }
+    return b.toString();
+  }
+
+  /** Writes examples.csv into {@code dir} when there are metrics. */
+  static void writeExamples(SparkSession spark, String dir, ClassificationMetrics metrics) throws java.io.IOException {
+    if (metrics != null) {
+      Stages.writeText(spark, HadoopFiles.child(dir, "examples.csv"), examplesCsv(metrics));
+    }
+  }
+
+  /**
+   * Of one run's predictions: rows per predicted label and a 10-bin histogram of the predicted
+   * class's probability (bin i counts [i/10, (i+1)/10)), for summary.json, the report and notebooks.
+   */
+  static Map<String, Object> predictionSummary(Dataset<Row> predictions, List<String> classes) {
+    Map<String, Long> byLabel = new TreeMap<>();
+    for (Row r : predictions.groupBy(PredictionWriter.PREDICTED_LABEL).count().collectAsList()) {
+      byLabel.put(r.getString(0), r.getLong(1));
+    }
+    StringBuilder greatest = new StringBuilder("greatest(");
+    for (int i = 0; i < classes.size(); i++) {
+      greatest.append(i == 0 ? "" : ", ").append('`').append(PredictionWriter.probabilityColumn(classes.get(i))).append('`');
+    }
+    greatest.append(')');
+    long[] histogram = new long[10];
+    for (Row r : predictions.selectExpr("least(9, cast(floor(" + greatest + " * 10) as int)) as bin").groupBy("bin").count().collectAsList()) {
+      histogram[r.getInt(0)] = r.getLong(1);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("by_label", byLabel);
+    m.put("confidence_histogram", histogram);
+    return m;
+  }
+
+  private static String csv(String field) {
+    return field.contains(",") || field.contains("\"") || field.contains("\n")
+        ? '"' + field.replace("\"", "\"\"") + '"' : field;
+  }
+
+  private static String number(double v) {
+    return String.format(java.util.Locale.ROOT, "%.6g", v);
   }
 
   /** Rejected files per reason (small: one row per distinct reason). */

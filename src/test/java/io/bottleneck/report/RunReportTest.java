@@ -102,6 +102,29 @@ class RunReportTest {
   }
 
   @Test
+  void chromiumRendersEveryImageWithoutAnyRequest(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    ClassificationMetrics metrics = metrics();
+    RunReport report = new RunReport("Run r2")
+        .training("Learning curves: head", history(), 7, true)
+        .evaluation("Validation", metrics, path -> Files.readAllBytes(Path.of(path)), 4);
+    Path page = dir.resolve("index.html");
+    Files.writeString(page, report.html());
+    assertThat(io.bottleneck.testing.ReportPages.assertRendersOffline(page, 6, 8)).isEqualTo(14);
+  }
+
+  @Test
+  void theBrowserCheckCatchesAPageThatReachesOut(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    String good = new RunReport("r").training("t", history(), 7, false).html();
+    Path page = dir.resolve("index.html");
+    // the same page without its policy, plus one remote image: what the check exists to catch
+    Files.writeString(page, good.replaceFirst("<meta http-equiv=\"Content-Security-Policy\"[^>]*>", "")
+        .replace("</body>", "<img class=\"plot\" alt=\"remote\" src=\"http://127.0.0.1:9/plot.png\"></body>"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.bottleneck.testing.ReportPages.assertRendersOffline(page, 3, 0))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("http://127.0.0.1:9/plot.png");
+  }
+
+  @Test
   void thePageLoadsNothingFromOutside() throws IOException {
     String html = new RunReport("r").training("t", history(), 7, false)
         .evaluation("Validation", metrics(), path -> Files.readAllBytes(Path.of(path)), 3).html();
