@@ -59,7 +59,6 @@ public final class Notebooks {
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
     pb.environment().putAll(env);
-    pb.environment().put("MPLBACKEND", "Agg");
     pb.environment().put("PYDEVD_DISABLE_FILE_VALIDATION", "1");
     Process p = pb.start();
     if (!p.waitFor(10, TimeUnit.MINUTES)) {
