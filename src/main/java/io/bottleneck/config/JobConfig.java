@@ -106,6 +106,13 @@ public final class JobConfig implements Serializable {
   public final String benchWorkDir;
   public final long benchSeed;
 
+  /** Drop duplicate images (content hash) before splitting. */
+  public final boolean dedupe;
+  public final double maxImbalanceRatio;
+  public final boolean reportEnabled;
+  /** Thumbnails per example grid in the report. */
+  public final int reportExamples;
+
   private JobConfig(Config c) {
     input = string(c, "input");
     labelFrom = string(c, "label-from");
@@ -296,6 +303,14 @@ public final class JobConfig implements Serializable {
       throw invalid("bench.work-dir", "\"\"", "a local directory");
     }
     benchSeed = c.getLong(key("bench.seed"));
+
+    dedupe = bool(c, "quality.dedupe");
+    maxImbalanceRatio = number(c, "quality.max-imbalance-ratio");
+    if (!(maxImbalanceRatio >= 1.0)) {
+      throw invalid("quality.max-imbalance-ratio", maxImbalanceRatio, "a ratio >= 1");
+    }
+    reportEnabled = bool(c, "report.enabled");
+    reportExamples = atLeast(c, "report.examples", 0);
   }
 
   /** Reads and validates a merged configuration; any problem is a {@link ConfigError}. */

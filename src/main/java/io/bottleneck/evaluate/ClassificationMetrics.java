@@ -5,6 +5,7 @@ import io.bottleneck.io.Json;
 import io.bottleneck.io.Schemas;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,32 @@ public final class ClassificationMetrics {
   /** Precision, recall, F1 and support of one class. */
   public record ClassMetrics(String name, double precision, double recall, double f1, long support) {}
 
+  /**
+   * One scored example as the metrics saw it: its path (empty when the scored set had none),
+   * true class index and probabilities in class order.
+   */
+  public record Example(String path, int trueIndex, double[] probabilities) {
+    /** The first argmax, as the metrics count it. */
+    public int predictedIndex() {
+      int best = 0;
+      for (int c = 1; c < probabilities.length; c++) {
+        if (probabilities[c] > probabilities[best]) {
+          best = c;
+        }
+      }
+      return best;
+    }
+
+    /** Probability of the predicted class. */
+    public double confidence() {
+      return probabilities[predictedIndex()];
+    }
+
+    public boolean correct() {
+      return predictedIndex() == trueIndex;
+    }
+  }
+
   private final List<String> classNames;
   private final long n;
   private final double accuracy;
@@ -35,6 +62,7 @@ public final class ClassificationMetrics {
   private final List<ClassMetrics> perClass;
   private final long[][] confusion;
   private final Double auc;
+  private final List<Example> examples;
 
   private ClassificationMetrics(
       List<String> classNames,
@@ -43,7 +71,8 @@ public final class ClassificationMetrics {
       double loss,
       List<ClassMetrics> perClass,
       long[][] confusion,
-      Double auc) {
+      Double auc,
+      List<Example> examples) {
     this.classNames = classNames;
     this.n = n;
     this.accuracy = accuracy;
@@ -51,6 +80,7 @@ public final class ClassificationMetrics {
     this.perClass = perClass;
     this.confusion = confusion;
     this.auc = auc;
+    this.examples = examples;
   }
 
   /** Cross-entropy of one example given the probability its true class received. */
@@ -64,6 +94,12 @@ public final class ClassificationMetrics {
    */
   public static ClassificationMetrics compute(
       List<String> classNames, int[] trueIndex, double[][] probabilities) {
+    return compute(classNames, trueIndex, probabilities, null);
+  }
+
+  /** As above, remembering each example's path ({@code paths} may be null: no paths). */
+  public static ClassificationMetrics compute(
+      List<String> classNames, int[] trueIndex, double[][] probabilities, String[] paths) {
     List<String> names = checkClassNames(classNames);
     int k = names.size();
     if (trueIndex == null || probabilities == null) {
@@ -78,6 +114,10 @@ public final class ClassificationMetrics {
     if (n == 0) {
       throw new IllegalArgumentException("Cannot compute metrics of an empty set.");
     }
+    if (paths != null && paths.length != n) {
+      throw new IllegalArgumentException("paths has " + paths.length + " entries but there are " + n + " examples");
+    }
+    List<Example> examples = new ArrayList<>(n);
     long[][] confusion = new long[k][k];
     double lossSum = 0;
     long correct = 0;
@@ -108,6 +148,7 @@ public final class ClassificationMetrics {
         correct++;
       }
       lossSum += logLoss(p[y]);
+      examples.add(new Example(paths == null || paths[i] == null ? "" : paths[i], y, p.clone()));
     }
 
     List<ClassMetrics> perClass = new ArrayList<>(k);
@@ -135,18 +176,26 @@ public final class ClassificationMetrics {
         lossSum / n,
         List.copyOf(perClass),
         confusion,
-        areaUnderRoc(trueIndex, probabilities, k));
+        areaUnderRoc(trueIndex, probabilities, k),
+        Collections.unmodifiableList(examples));
   }
 
   /**
    * Metrics of a scored set: requires {@code label_index} (int) and {@code probabilities}
-   * (array&lt;double&gt;, in {@code classNames} order) and collects just those two columns.
+   * (array&lt;double&gt;, in {@code classNames} order) and collects just those two columns, and
+   * {@code path} when the set has one (the report shows examples by path).
    */
   public static ClassificationMetrics fromPredictions(Dataset<Row> scored, List<String> classNames) {
     Schemas.requireColumn(scored.schema(), Columns.LABEL_INDEX, DataTypes.IntegerType);
     Schemas.requireColumn(
         scored.schema(), Columns.PROBABILITIES, DataTypes.createArrayType(DataTypes.DoubleType));
-    List<Row> rows = scored.select(Columns.LABEL_INDEX, Columns.PROBABILITIES).collectAsList();
+    boolean hasPath = Schemas.hasColumn(scored.schema(), Columns.PATH);
+    List<Row> rows =
+        (hasPath
+                ? scored.select(Columns.LABEL_INDEX, Columns.PROBABILITIES, Columns.PATH)
+                : scored.select(Columns.LABEL_INDEX, Columns.PROBABILITIES))
+            .collectAsList();
+    String[] paths = hasPath ? new String[rows.size()] : null;
     int[] trueIndex = new int[rows.size()];
     double[][] probabilities = new double[rows.size()][];
     for (int i = 0; i < rows.size(); i++) {
@@ -171,8 +220,11 @@ public final class ClassificationMetrics {
         values[c] = v;
       }
       probabilities[i] = values;
+      if (hasPath) {
+        paths[i] = row.getString(2);
+      }
     }
-    return compute(classNames, trueIndex, probabilities);
+    return compute(classNames, trueIndex, probabilities, paths);
   }
 
   private static List<String> checkClassNames(List<String> classNames) {
@@ -282,6 +334,11 @@ public final class ClassificationMetrics {
       copy[i] = confusion[i].clone();
     }
     return copy;
+  }
+
+  /** Every example, in input order (what ROC and calibration curves and the report draw from). */
+  public List<Example> examples() {
+    return examples;
   }
 
   /** Everything, pretty-printed. */

@@ -6,6 +6,8 @@ import io.bottleneck.features.Featurizer;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.report.RunReport;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -67,7 +69,29 @@ final class EvaluateCommand extends JobCommand {
       metrics = Stages.evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns());
     }
     if (!cfg.output.isEmpty()) {
-      Stages.writeText(spark, HadoopFiles.child(Stages.qualify(spark, cfg.output), "metrics.json"), metrics.toJson());
+      String out = Stages.qualify(spark, cfg.output);
+      Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
+      Reports.writeExamples(spark, out, metrics);
+      Map<String, Object> facts = new LinkedHashMap<>();
+      facts.put("model", Stages.qualify(spark, cfg.model));
+      facts.put("model_id", bundle.modelId());
+      facts.put("base", bundle.baseId());
+      facts.put("input", Stages.qualify(spark, cfg.input));
+      facts.put("label_from", cfg.labelFrom);
+      facts.put("tta", cfg.tta);
+      facts.put("versions", Reports.versions(spark));
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("listed", ingested.listed());
+      data.put("accepted", ingested.accepted());
+      data.put("rejected", ingested.rejected());
+      Map<String, Long> rejectReasons = ingested.rejected() > 0 ? Reports.rejectReasons(ingested.rejects()) : Map.of();
+      ClassificationMetrics evaluated = metrics;
+      Reports.write(spark, cfg, out, () -> {
+        RunReport report = new RunReport("Bottleneck evaluation of " + bundle.modelId()).facts("Run", facts);
+        Reports.addData(report, data, rejectReasons, null);
+        Reports.addEvaluation(spark, cfg, report, "Evaluation", evaluated);
+        return report;
+      });
     }
     System.out.println(metrics.summaryJson());
     return Main.OK;

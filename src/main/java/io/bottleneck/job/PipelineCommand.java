@@ -3,18 +3,23 @@ package io.bottleneck.job;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.features.Featurizer;
+import io.bottleneck.ingest.DataQuality;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.PredictionWriter;
+import io.bottleneck.report.RunReport;
 import io.bottleneck.split.StratifiedSplit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -66,6 +71,9 @@ final class PipelineCommand extends JobCommand {
   @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier (key: run-id).")
   String runId;
 
+  @Option(names = "--dedupe", description = "Drop duplicate images (same content) before splitting (key: quality.dedupe).")
+  boolean dedupe;
+
   @Override
   void options(Map<String, Object> keys) {
     keys.put("input", input);
@@ -80,6 +88,7 @@ final class PipelineCommand extends JobCommand {
     keys.put("augment.copies", augment);
     keys.put("tta", tta);
     keys.put("fine-tune.blocks", fineTune);
+    keys.put("quality.dedupe", dedupe ? Boolean.TRUE : null);
   }
 
   @Override
@@ -112,11 +121,23 @@ final class PipelineCommand extends JobCommand {
 
     IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
     ingested.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
-    summary.put("ingest", Map.of("listed", ingested.listed(), "accepted", ingested.accepted(), "rejected", ingested.rejected()));
+    Map<String, Object> ingestCounts = new LinkedHashMap<>();
+    ingestCounts.put("listed", ingested.listed());
+    ingestCounts.put("accepted", ingested.accepted());
+    ingestCounts.put("rejected", ingested.rejected());
+    Dataset<Row> accepted = ingested.images();
+    if (cfg.dedupe) {
+      accepted = DataQuality.dropDuplicates(accepted).persist();
+      long kept = accepted.count();
+      ingestCounts.put("duplicates_dropped", ingested.accepted() - kept);
+      LOG.info("ingest: --dedupe dropped {} duplicate file(s), {} images remain", ingested.accepted() - kept, kept);
+    }
+    summary.put("ingest", ingestCounts);
+    Map<String, Long> rejectReasons = ingested.rejected() > 0 ? Reports.rejectReasons(ingested.rejects()) : Map.of();
     seconds.put("ingest", lap(t0));
     t0 = System.nanoTime();
 
-    Dataset<Row> split = StratifiedSplit.split(ingested.images(), cfg.testSize, cfg.seed);
+    Dataset<Row> split = StratifiedSplit.split(accepted, cfg.testSize, cfg.seed);
     split.write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "split"));
     split = spark.read().parquet(HadoopFiles.child(out, "split"));
     Map<String, Long> splitCounts = new LinkedHashMap<>();
@@ -124,6 +145,9 @@ final class PipelineCommand extends JobCommand {
       splitCounts.put(r.getString(0), r.getLong(1));
     }
     summary.put("split", splitCounts);
+    DataQuality quality = DataQuality.of(split, Reports.QUALITY_EXAMPLES);
+    quality.warnings(cfg.maxImbalanceRatio).forEach(w -> LOG.warn("data quality: {}", w));
+    summary.put("quality", quality.toMap());
     seconds.put("split", lap(t0));
     t0 = System.nanoTime();
 
@@ -170,7 +194,18 @@ final class PipelineCommand extends JobCommand {
     if (!cfg.predictInput.isEmpty()) {
       Predictions.Outcome predicted =
           Predictions.run(spark, cfg, bundle, cfg.predictInput, HadoopFiles.child(out, "predictions"), cfg.predictTable, cache);
-      summary.put("predict", Map.of("predicted", predicted.predicted(), "rejected", predicted.rejected(), "table", cfg.predictTable));
+      Map<String, Object> predict = new LinkedHashMap<>();
+      predict.put("predicted", predicted.predicted());
+      predict.put("rejected", predicted.rejected());
+      predict.put("table", cfg.predictTable);
+      String files = predicted.output();
+      Dataset<Row> written =
+          cfg.predictFormat.equals("csv")
+              ? spark.read().option("header", "true").option("inferSchema", "true").csv(files)
+              : spark.read().parquet(files);
+      predict.putAll(Reports.predictionSummary(
+          written.where(functions.col(PredictionWriter.RUN_ID).cast("string").equalTo(cfg.runId)), bundle.classes()));
+      summary.put("predict", predict);
       seconds.put("predict", lap(t0));
     }
     seconds.put("total", lap(start));
@@ -178,11 +213,51 @@ final class PipelineCommand extends JobCommand {
     summary.put("seconds", seconds);
     summary.put("metrics", Json.parseObject(metrics.summaryJson(), "metrics"));
     Stages.writeText(spark, HadoopFiles.child(out, "summary.json"), Json.pretty(summary));
+    Reports.write(spark, cfg, out, () -> report(spark, cfg, summary, rejectReasons, quality, trained));
     LOG.info("pipeline: finished in {} s; stage seconds {}", seconds.get("total"), seconds);
 
     System.out.println("run directory: " + out);
     System.out.println(metrics.summaryJson());
     return Main.OK;
+  }
+
+  private static RunReport report(
+      SparkSession spark, JobConfig cfg, Map<String, Object> summary, Map<String, Long> rejectReasons,
+      DataQuality quality, Stages.Trained trained) {
+    RunReport report = new RunReport("Bottleneck pipeline run " + cfg.runId);
+    Map<String, Object> facts = new LinkedHashMap<>();
+    for (String k : List.of("run_id", "model_id", "input", "output", "base", "augment_copies", "tta")) {
+      facts.put(k, summary.get(k));
+    }
+    facts.put("label_from", cfg.labelFrom);
+    facts.put("test_size", cfg.testSize);
+    facts.put("seed", cfg.seed);
+    facts.put("fine_tune_blocks", cfg.fineTuneBlocks);
+    facts.put("dedupe", cfg.dedupe);
+    facts.put("head", trained.bundle().training().get("head"));
+    facts.put("versions", Reports.versions(spark));
+    report.facts("Run", facts);
+    report.warnings(quality.warnings(cfg.maxImbalanceRatio));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> ingest = new LinkedHashMap<>((Map<String, Object>) summary.get("ingest"));
+    ingest.put("split", summary.get("split"));
+    Reports.addData(report, ingest, rejectReasons, quality);
+    Reports.addTraining(report, trained);
+    Reports.addEvaluation(spark, cfg, report, "Validation", trained.metrics());
+    Map<String, Object> performance = new LinkedHashMap<>();
+    performance.put("stage seconds", summary.get("seconds"));
+    performance.put("featurize", summary.get("featurize"));
+    report.facts("Stages, timings and feature cache", performance);
+    if (summary.get("predict") instanceof Map<?, ?> predict) {
+      Map<String, Object> predictions = new LinkedHashMap<>();
+      predictions.put("images predicted", predict.get("predicted"));
+      predictions.put("rejected", predict.get("rejected"));
+      predictions.put("table", predict.get("table"));
+      predictions.put("by predicted label", predict.get("by_label"));
+      predictions.put("confidence histogram (10 bins from 0 to 1)", predict.get("confidence_histogram"));
+      report.facts("Predictions", predictions);
+    }
+    return report;
   }
 
   static double lap(long t0) {

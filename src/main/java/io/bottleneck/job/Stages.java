@@ -410,8 +410,8 @@ final class Stages {
   }
 
   /**
-   * history.csv (the head's epochs), fine_tune_history.csv when fine-tuning ran, and the
-   * search's trials when one ran.
+   * history.csv (the head's epochs), fine_tune_history.csv when fine-tuning ran, the search's
+   * trials when one ran, and examples.csv (the validation images scored) when there are metrics.
    */
   static void writeTrainingFiles(SparkSession spark, String dir, Trained trained) throws IOException {
     writeText(spark, HadoopFiles.child(dir, "history.csv"), historyCsv(trained.head().history()));
@@ -419,6 +419,7 @@ final class Stages {
       writeText(spark, HadoopFiles.child(dir, "fine_tune_history.csv"), historyCsv(trained.fineTuned().history()));
     }
     writeTrials(spark, dir, trained);
+    Reports.writeExamples(spark, dir, trained.metrics());
   }
 
   /** trials.csv and trials.json in {@code dir} when a search ran; nothing otherwise. */

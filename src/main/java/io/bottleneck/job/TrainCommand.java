@@ -4,6 +4,8 @@ import io.bottleneck.config.JobConfig;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.report.RunReport;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -79,6 +81,20 @@ final class TrainCommand extends JobCommand {
       Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), Json.pretty(bundle.metrics()));
     }
     Stages.writeTrainingFiles(spark, out, trained);
+    Reports.write(spark, cfg, out, () -> {
+      Map<String, Object> facts = new LinkedHashMap<>();
+      facts.put("model_id", bundle.modelId());
+      facts.put("input", in);
+      facts.put("output", out);
+      facts.put("base", bundle.baseId());
+      facts.put("seed", cfg.seed);
+      facts.put("head", bundle.training().get("head"));
+      facts.put("versions", Reports.versions(spark));
+      RunReport report = new RunReport("Bottleneck training run " + bundle.modelId()).facts("Run", facts);
+      Reports.addTraining(report, trained);
+      Reports.addEvaluation(spark, cfg, report, "Validation", trained.metrics());
+      return report;
+    });
     System.out.println("model: " + out + " (" + bundle.modelId() + ")");
     System.out.println(trained.metrics() == null ? "{}" : trained.metrics().summaryJson());
     return Main.OK;

@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bottleneck.testing.LocalSpark;
+import io.bottleneck.testing.Notebooks;
+import io.bottleneck.testing.ReportPages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -127,6 +130,17 @@ class PipelineIT {
     assertThat(run.at("/ingest/accepted").asLong()).isEqualTo(80);
     assertThat(run.at("/ingest/rejected").asLong()).isEqualTo(2);
     assertThat(run.at("/featurize/computed").asLong()).isEqualTo(80);
+    assertThat(run.at("/quality/duplicate_groups").asLong()).isZero();
+    assertThat(run.at("/quality/leaked_images").asLong()).isZero();
+    assertThat(run.at("/quality/class_counts/train/cat").asLong()).isEqualTo(32);
+    assertThat(run.at("/quality/class_counts/validation/dog").asLong()).isEqualTo(8);
+
+    // the report: learning curves (3), confusion matrix, ROC, calibration; thumbnails of the
+    // validation images (at least the correct ones: 8 or more of 16), all rendered offline
+    Path report = runDir.resolve("report/index.html");
+    assertThat(report).isNotEmptyFile();
+    assertThat(Files.readString(report)).contains("Rejected files", "not an image", "Class balance", "Duplicates and leakage");
+    ReportPages.assertRendersOffline(report, 6, 8);
 
     SparkSession spark = LocalSpark.session();
     List<Row> rejects = spark.read().parquet(runDir.resolve("rejects").toString()).orderBy("path").collectAsList();
@@ -136,17 +150,26 @@ class PipelineIT {
     assertThat(rejects.get(1).<String>getAs("reason")).contains("not an image");
   }
 
+  /** The sample's images twice over for two of them (copies under new names), for --dedupe. */
   @Test
   @Order(3)
   void secondRunReusesTheFeatureCacheAndPredicts() throws Exception {
+    Path dupes = Files.createDirectories(work.resolve("dupes"));
+    copyAll(Launcher.sample("train").toPath(), dupes);
+    Files.copy(dupes.resolve("cat.5.jpg"), dupes.resolve("cat.5-copy.jpg"));
+    Files.copy(dupes.resolve("dog.7.jpg"), dupes.resolve("dog.7b.jpg"));
     Launcher.Result r =
         Launcher.run(
-            work, "pipeline", "--output", "second", "--run-id", "r2", "--epochs", "5",
+            work, "pipeline", "--input", "dupes", "--dedupe", "--output", "second", "--run-id", "r2", "--epochs", "5",
             "--predict-input", "data/sample/predict");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stderr()).contains("all 80 distinct images found in the cache");
+    assertThat(r.stderr()).contains("all 80 distinct images found in the cache", "--dedupe dropped 2 duplicate file(s)");
     JsonNode run = JSON.readTree(work.resolve("second/summary.json").toFile());
     assertThat(run.at("/featurize/computed").asLong()).isZero();
+    assertThat(run.at("/ingest/listed").asLong()).isEqualTo(82);
+    assertThat(run.at("/ingest/duplicates_dropped").asLong()).isEqualTo(2);
+    assertThat(run.at("/quality/duplicate_groups").asLong()).isZero();
+    assertThat(run.at("/split/train").asLong() + run.at("/split/validation").asLong()).isEqualTo(80);
     assertThat(run.at("/predict/predicted").asLong()).isEqualTo(12);
     Dataset<Row> predictions = LocalSpark.session().read().parquet(work.resolve("second/predictions").toString());
     assertThat(predictions.columns())
@@ -276,5 +299,27 @@ class PipelineIT {
     assertThat(metrics.at("/per_class/noise/recall").asDouble()).isEqualTo(1.0);
     JsonNode bundle = JSON.readTree(work.resolve("three/run/model/bundle.json").toFile());
     assertThat(bundle.get("classes").toString()).isEqualTo("[\"cat\",\"dog\",\"noise\"]");
+  }
+
+  /**
+   * The notebooks run against this suite's runs as CI runs them: explore the second run (it
+   * predicted: curves, confusion matrix, predictions plots), compare the three-class run
+   * with it. nbconvert exits non-zero when a cell fails.
+   */
+  @Test
+  @Order(8)
+  void notebooksExecuteAgainstTheRunsOfThisSuite() throws Exception {
+    Path notebooks = Launcher.ROOT.resolve("notebooks");
+    Notebooks.Executed explore = Notebooks.execute(notebooks.resolve("explore_run.ipynb"),
+        Map.of("BOTTLENECK_RUN_DIR", work.resolve("second").toString()), work.resolve("notebooks-out"));
+    assertThat(explore.exitCode()).as(explore.log()).isZero();
+    assertThat(explore.errors()).isZero();
+    assertThat(explore.images()).as("plots in explore_run").isGreaterThanOrEqualTo(3);
+    Notebooks.Executed compare = Notebooks.execute(notebooks.resolve("compare_runs.ipynb"),
+        Map.of("BOTTLENECK_RUN_DIRS", work.resolve("second") + java.io.File.pathSeparator + work.resolve("three/run")),
+        work.resolve("notebooks-out"));
+    assertThat(compare.exitCode()).as(compare.log()).isZero();
+    assertThat(compare.images()).as("plots in compare_runs").isEqualTo(2);
+    assertThat(compare.notebook().toString()).contains("second");
   }
 }

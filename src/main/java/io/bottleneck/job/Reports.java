@@ -1,0 +1,204 @@
+package io.bottleneck.job;
+
+import io.bottleneck.config.JobConfig;
+import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.ingest.DataQuality;
+import io.bottleneck.io.Columns;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.predict.PredictionWriter;
+import io.bottleneck.report.RunReport;
+import io.bottleneck.train.HeadSearch;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Builds and writes report/index.html for pipeline, train and evaluate. */
+final class Reports {
+  private static final Logger LOG = LoggerFactory.getLogger(Reports.class);
+  static final int QUALITY_EXAMPLES = 5;
+
+  private Reports() {}
+
+  /**
+   * Writes {@code runDir}/report/index.html unless report.enabled is off and returns its URI
+   * ("" when none). The model and metrics are already saved when this runs, so a report that
+   * fails to build is logged as an error, not a failed job.
+   */
+  static String write(SparkSession spark, JobConfig cfg, String runDir, Supplier<RunReport> report) {
+    if (!cfg.reportEnabled) {
+      return "";
+    }
+    String uri = HadoopFiles.child(HadoopFiles.child(runDir, "report"), "index.html");
+    try {
+      RunReport built = report.get();
+      Stages.writeText(spark, uri, built.html());
+      LOG.info("report: {} ({} plots, {} thumbnails)", uri, built.plotCount(), built.thumbnailCount());
+      return uri;
+    } catch (Exception e) {
+      LOG.error("report: could not write {}", uri, e);
+      return "";
+    }
+  }
+
+  /** Reads images for thumbnails through the job's Hadoop configuration (any file system). */
+  static RunReport.ImageSource images(SparkSession spark) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    return path -> HadoopFiles.readBytes(path, conf);
+  }
+
+  /** Software versions, for the run facts. */
+  static Map<String, Object> versions(SparkSession spark) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("bottleneck", Main.class.getPackage().getImplementationVersion() == null
+        ? "0.1.0" : Main.class.getPackage().getImplementationVersion());
+    v.put("spark", spark.version());
+    v.put("java", System.getProperty("java.version"));
+    return v;
+  }
+
+  /** Head (and fine-tuning) learning curves, and the search's trials when one ran. */
+  static void addTraining(RunReport report, Stages.Trained trained) {
+    report.training("Learning curves: head", trained.head().history(), trained.head().bestEpoch(), trained.head().stoppedEarly());
+    if (trained.fineTuned() != null) {
+      report.training("Learning curves: fine-tuning", trained.fineTuned().history(), trained.fineTuned().bestEpoch(),
+          trained.fineTuned().stoppedEarly());
+    }
+    HeadSearch.Result search = trained.search();
+    if (search != null) {
+      List<Map<String, Object>> trials = new ArrayList<>();
+      search.trials().forEach(t -> trials.add(t.toMap()));
+      List<String> header = new ArrayList<>(trials.get(0).keySet());
+      List<List<?>> rows = new ArrayList<>();
+      for (Map<String, Object> t : trials) {
+        rows.add(new ArrayList<>(t.values()));
+      }
+      report.table("Hyper-parameter search", "Trial " + search.best() + " won (lowest val_loss).", header, rows);
+    }
+  }
+
+  /** The evaluation section with thumbnails, when there are metrics. */
+  static void addEvaluation(SparkSession spark, JobConfig cfg, RunReport report, String heading, ClassificationMetrics metrics) {
+    if (metrics != null) {
+      report.evaluation(heading, metrics, images(spark), cfg.reportExamples);
+    }
+  }
+
+  /**
+   * examples.csv: every evaluated image with its true and predicted label, the confidence and
+   * each class's probability, for notebooks and spreadsheets (no Parquet reader needed).
+   */
+  static String examplesCsv(ClassificationMetrics metrics) {
+    List<String> classes = metrics.classNames();
+    StringBuilder b = new StringBuilder("path,label,predicted,confidence,correct");
+    classes.forEach(c -> b.append(',').append(csv(PredictionWriter.probabilityColumn(c))));
+    b.append('\n');
+    for (ClassificationMetrics.Example e : metrics.examples()) {
+      b.append(csv(e.path())).append(',').append(csv(classes.get(e.trueIndex()))).append(',')
+          .append(csv(classes.get(e.predictedIndex()))).append(',').append(number(e.confidence())).append(',').append(e.correct());
+      for (double p : e.probabilities()) {
+        b.append(',').append(number(p));
+      }
+      b.append('\n');
+    }
+    return b.toString();
+  }
+
+  /** Writes examples.csv into {@code dir} when there are metrics. */
+  static void writeExamples(SparkSession spark, String dir, ClassificationMetrics metrics) throws java.io.IOException {
+    if (metrics != null) {
+      Stages.writeText(spark, HadoopFiles.child(dir, "examples.csv"), examplesCsv(metrics));
+    }
+  }
+
+  /**
+   * Of one run's predictions: rows per predicted label and a 10-bin histogram of the predicted
+   * class's probability (bin i counts [i/10, (i+1)/10)), for summary.json, the report and notebooks.
+   */
+  static Map<String, Object> predictionSummary(Dataset<Row> predictions, List<String> classes) {
+    Map<String, Long> byLabel = new TreeMap<>();
+    for (Row r : predictions.groupBy(PredictionWriter.PREDICTED_LABEL).count().collectAsList()) {
+      byLabel.put(r.getString(0), r.getLong(1));
+    }
+    StringBuilder greatest = new StringBuilder("greatest(");
+    for (int i = 0; i < classes.size(); i++) {
+      greatest.append(i == 0 ? "" : ", ").append('`').append(PredictionWriter.probabilityColumn(classes.get(i))).append('`');
+    }
+    greatest.append(')');
+    long[] histogram = new long[10];
+    for (Row r : predictions.selectExpr("least(9, cast(floor(" + greatest + " * 10) as int)) as bin").groupBy("bin").count().collectAsList()) {
+      histogram[r.getInt(0)] = r.getLong(1);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("by_label", byLabel);
+    m.put("confidence_histogram", histogram);
+    return m;
+  }
+
+  private static String csv(String field) {
+    return field.contains(",") || field.contains("\"") || field.contains("\n")
+        ? '"' + field.replace("\"", "\"\"") + '"' : field;
+  }
+
+  private static String number(double v) {
+    return String.format(java.util.Locale.ROOT, "%.6g", v);
+  }
+
+  /** Rejected files per reason (small: one row per distinct reason). */
+  static Map<String, Long> rejectReasons(Dataset<Row> rejects) {
+    Map<String, Long> reasons = new TreeMap<>();
+    for (Row r : rejects.groupBy(Columns.REASON).count().collectAsList()) {
+      reasons.put(r.getString(0), r.getLong(1));
+    }
+    return reasons;
+  }
+
+  /** Data sections: files listed/accepted/rejected with reasons, class balance per split, duplicates and leakage. */
+  static void addData(RunReport report, Map<String, Object> ingest, Map<String, Long> rejectReasons, DataQuality quality) {
+    report.facts("Data", ingest);
+    if (!rejectReasons.isEmpty()) {
+      List<List<?>> rows = new ArrayList<>();
+      rejectReasons.forEach((reason, n) -> rows.add(List.of(reason, n)));
+      report.table("Rejected files", "Files that did not decode; every one is in the rejects dataset with its path.",
+          List.of("reason", "files"), rows);
+    }
+    if (quality == null) {
+      return;
+    }
+    TreeSet<String> labels = new TreeSet<>();
+    quality.classCounts().values().forEach(m -> labels.addAll(m.keySet()));
+    List<String> header = new ArrayList<>();
+    header.add("split");
+    header.addAll(labels);
+    List<List<?>> rows = new ArrayList<>();
+    quality.classCounts().forEach((split, counts) -> {
+      List<Object> row = new ArrayList<>();
+      row.add(split);
+      labels.forEach(l -> row.add(counts.getOrDefault(l, 0L)));
+      rows.add(row);
+    });
+    report.table("Class balance", String.format(java.util.Locale.ROOT, "Largest / smallest training class: %.2f.",
+        quality.imbalanceRatio()), header, rows);
+    Map<String, Object> dq = new LinkedHashMap<>();
+    dq.put("duplicate groups (same content hash)", quality.duplicateGroups());
+    dq.put("duplicate files beyond the first", quality.duplicateFiles());
+    dq.put("images under more than one label", quality.conflictingLabels());
+    dq.put("images in more than one split (leakage)", quality.leakedImages());
+    if (!quality.duplicateExamples().isEmpty()) {
+      dq.put("duplicate examples", quality.duplicateExamples());
+    }
+    if (!quality.leakageExamples().isEmpty()) {
+      dq.put("leakage examples", quality.leakageExamples());
+    }
+    report.facts("Duplicates and leakage", dq);
+  }
+}
