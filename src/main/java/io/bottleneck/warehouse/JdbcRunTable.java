@@ -51,7 +51,7 @@ public final class JdbcRunTable {
       try (Connection connection = connect(target)) {
         swapIn(connection, target.table(), staging, columnsDdl, columns, runId);
       }
-    } catch (SQLException | RuntimeException e) {
+    } catch (Exception e) { // Spark's job failures are checked SparkExceptions thrown from Scala
       dropStaging(target, staging, e);
       throw e;
     }
@@ -81,7 +81,7 @@ public final class JdbcRunTable {
       s.execute("DROP TABLE " + staging);
       connection.commit();
       LOG.info("JDBC table {}: run {} had {} rows, now {}", table, runId, deleted, inserted);
-    } catch (SQLException | RuntimeException e) {
+    } catch (Exception e) {
       connection.rollback();
       throw e;
     }

@@ -44,8 +44,9 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   /** Creates and starts a cluster in {@code dir} (which must not exist yet). */
-  public static PostgresServer start(Path dir, String password) throws IOException, InterruptedException {
+  public static PostgresServer start(Path cluster, String password) throws IOException, InterruptedException {
     Path bin = findBinaries();
+    Path dir = cluster.toAbsolutePath();
     boolean asRoot = "root".equals(System.getProperty("user.name"));
     Files.createDirectories(dir);
     Path dataDir = dir.resolve("data");
