@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs submit/bottleneck as a user would, capturing exit code, stdout and stderr. */
@@ -33,18 +34,21 @@ final class Launcher {
   private Launcher() {}
 
   static Result run(Path workDir, String... args) throws IOException, InterruptedException {
+    return run(workDir, Map.of(), args);
+  }
+
+  /** With these variables added to the environment (e.g. credentials a user exports). */
+  static Result run(Path workDir, Map<String, String> environment, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ROOT.resolve("submit/bottleneck").toString());
     command.addAll(List.of(args));
     Path out = Files.createTempFile("bottleneck-out", ".txt");
     Path err = Files.createTempFile("bottleneck-err", ".txt");
     long t0 = System.nanoTime();
-    Process p =
-        new ProcessBuilder(command)
-            .directory(workDir.toFile())
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+    ProcessBuilder builder =
+        new ProcessBuilder(command).directory(workDir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     if (!p.waitFor(15, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("bottleneck " + String.join(" ", args) + " did not finish in 15 minutes");
