@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.testing.LocalSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -103,6 +105,31 @@ class CatalogTablesTest {
     assertThat(count("run_id = 'r1' AND model_id = 'new'")).isEqualTo(40);
     assertThat(count("run_id = 'r1' AND model_id = 'old'")).isZero();
     assertThat(count("run_id = 'r2'")).isEqualTo(2);
+  }
+
+  /**
+   * A job killed while writing leaves its files where Spark staged them, under the table's
+   * hidden .spark-staging-<job> directory: no reader sees them, and the next write is unaffected.
+   */
+  @Test
+  void filesOfAKilledWriteStayInvisible() throws Exception {
+    CatalogTables.replaceRunPartition(spark, rows(spark, 3, "m"), TABLE, new RunPartition(DAY1, "r1"));
+    Path location = Path.of(java.net.URI.create(
+        spark.sql("DESCRIBE FORMATTED " + TABLE).where("col_name = 'Location'").first().getString(1)));
+    Path partition = location.resolve("run_date=2026-11-20/run_id=r1");
+    Path killed = Files.createDirectories(location.resolve(".spark-staging-killed/run_date=2026-11-21/run_id=r9"));
+    try (Stream<Path> files = Files.list(partition)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".parquet")).toList()) {
+        Files.copy(f, killed.resolve(f.getFileName()));
+      }
+    }
+    spark.catalog().refreshTable(TABLE);
+    assertThat(spark.table(TABLE).count()).isEqualTo(3);
+    assertThat(count("run_id = 'r9'")).isZero();
+
+    CatalogTables.replaceRunPartition(spark, rows(spark, 2, "m"), TABLE, new RunPartition(DAY2, "r9"));
+    assertThat(count("run_id = 'r9'")).isEqualTo(2);
+    assertThat(count("run_id = 'r1'")).isEqualTo(3);
   }
 
   @Test
