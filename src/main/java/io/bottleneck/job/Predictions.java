@@ -29,7 +29,7 @@ final class Predictions {
 
   /**
    * @param output directory for files (partitioned by run_id), or empty for none
-   * @param table catalog table, or empty for none; the JDBC table too when cfg has a JDBC URL
+   * @param table catalog table, or empty for none (the JDBC target, if any, comes from cfg's predict.jdbc.*)
    */
   static Outcome run(
       SparkSession spark, JobConfig cfg, ModelBundle bundle, String input, String output, String table, String featureCache)
