@@ -12,9 +12,11 @@ import io.bottleneck.train.ClassWeights;
 import io.bottleneck.train.HeadConfig;
 import io.bottleneck.train.HeadSearch;
 import java.io.Serializable;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -33,6 +35,12 @@ public final class JobConfig implements Serializable {
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final List<String> SEARCH_STRATEGIES =
       Arrays.stream(HeadSearch.Strategy.values()).map(HeadSearch.Strategy::toString).toList();
+  private static final Pattern TABLE_NAME =
+      Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+  private static final Pattern ISO_DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
+  /** Where the JDBC user and password come from when the configuration leaves them empty. */
+  public static final String JDBC_USER_ENV = "BOTTLENECK_JDBC_USER";
+  public static final String JDBC_PASSWORD_ENV = "BOTTLENECK_JDBC_PASSWORD";
   private static final Pattern LABEL_FROM =
       Pattern.compile("dir|filename|none|manifest:.+");
 
@@ -41,6 +49,8 @@ public final class JobConfig implements Serializable {
   /** Empty when not set; the job decides (runs/&lt;run-id&gt; for the pipeline). */
   public final String output;
   public final String runId;
+  /** The run's date (run-date, default today in UTC): with runId, the tables' partition. */
+  public final LocalDate runDate;
   public final String predictInput;
   public final String model;
   public final String base;
@@ -95,6 +105,14 @@ public final class JobConfig implements Serializable {
   public final String predictFormat;
   public final String predictTable;
   public final int predictBatchSize;
+  /** Empty: no JDBC write. */
+  public final String jdbcUrl;
+  public final String jdbcTable;
+  public final String jdbcUser;
+  /** Never logged or printed; transient so it never travels in a serialized configuration. */
+  public final transient String jdbcPassword;
+  /** Empty: no metrics table. */
+  public final String metricsTable;
 
   public final String warehouseDir;
   public final String metastoreDir;
@@ -127,6 +145,7 @@ public final class JobConfig implements Serializable {
       throw invalid("run-id", id, "letters, digits, '.', '_' or '-' (at most 128), not starting with a symbol");
     }
     runId = id;
+    runDate = runDate(c, "run-date");
     predictInput = string(c, "predict-input");
     model = string(c, "model");
     base = string(c, "base");
@@ -267,11 +286,20 @@ public final class JobConfig implements Serializable {
     if (!predictFormat.equals("parquet") && !predictFormat.equals("csv")) {
       throw invalid("predict.format", predictFormat, "parquet or csv");
     }
-    predictTable = string(c, "predict.table");
-    if (!predictTable.isEmpty() && !predictTable.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?")) {
-      throw invalid("predict.table", predictTable, "a table name such as predictions or db.predictions");
-    }
+    predictTable = tableName(c, "predict.table", "predictions");
     predictBatchSize = positive(c, "predict.batch-size");
+    jdbcUrl = string(c, "predict.jdbc.url");
+    if (!jdbcUrl.isEmpty() && !jdbcUrl.startsWith("jdbc:")) {
+      throw invalid("predict.jdbc.url", jdbcUrl, "a JDBC URL such as jdbc:postgresql://host:5432/db");
+    }
+    String jdbcTableName = tableName(c, "predict.jdbc.table", "predictions");
+    if (jdbcTableName.isEmpty()) {
+      jdbcTableName = predictTable.isEmpty() ? "predictions" : predictTable.substring(predictTable.indexOf('.') + 1);
+    }
+    jdbcTable = jdbcTableName;
+    jdbcUser = orEnvironment(string(c, "predict.jdbc.user"), JDBC_USER_ENV);
+    jdbcPassword = orEnvironment(string(c, "predict.jdbc.password"), JDBC_PASSWORD_ENV);
+    metricsTable = tableName(c, "metrics.table", "metrics");
 
     warehouseDir = string(c, "catalog.warehouse-dir");
     metastoreDir = string(c, "catalog.metastore-dir");
@@ -333,6 +361,39 @@ public final class JobConfig implements Serializable {
 
   private static String string(Config c, String k) {
     return c.getIsNull(key(k)) ? "" : c.getString(key(k)).trim();
+  }
+
+  /** A catalog or database table name, optionally qualified by one database/schema; or empty. */
+  private static String tableName(Config c, String k, String example) {
+    String name = string(c, k);
+    if (!name.isEmpty() && !TABLE_NAME.matcher(name).matches()) {
+      throw invalid(k, name, "a table name such as " + example + " or db." + example);
+    }
+    return name;
+  }
+
+  private static LocalDate runDate(Config c, String k) {
+    String value = string(c, k);
+    if (value.isEmpty()) {
+      return LocalDate.now(ZoneOffset.UTC);
+    }
+    String expectation = "a date YYYY-MM-DD such as 2026-11-23 (empty: today in UTC)";
+    if (!ISO_DATE.matcher(value).matches()) {
+      throw invalid(k, value, expectation);
+    }
+    try {
+      return LocalDate.parse(value);
+    } catch (DateTimeParseException e) { // a well-formed but impossible date such as 2026-02-30
+      throw invalid(k, value, expectation);
+    }
+  }
+
+  private static String orEnvironment(String configured, String variable) {
+    if (!configured.isEmpty()) {
+      return configured;
+    }
+    String fromEnvironment = System.getenv(variable);
+    return fromEnvironment == null ? "" : fromEnvironment;
   }
 
   private static double number(Config c, String k) {

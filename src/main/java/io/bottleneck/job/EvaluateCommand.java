@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Evaluates a model bundle on labeled images (featurizing what the cache lacks). Writes",
-      "metrics.json to --output and prints the summary as one JSON line, last on stdout."
+      "metrics.json to --output and/or the run's row of the catalog table --metrics-table, and",
+      "prints the summary as one JSON line, last on stdout."
     })
 final class EvaluateCommand extends JobCommand {
   @Option(names = "--model", paramLabel = "DIR", description = "Model bundle (key: model).")
@@ -32,6 +33,15 @@ final class EvaluateCommand extends JobCommand {
 
   @Option(names = "--output", paramLabel = "DIR", description = "Where metrics.json goes (key: output).")
   String output;
+
+  @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier, the metrics table partition (key: run-id).")
+  String runId;
+
+  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Run date, the table partition with the run id; default today in UTC (key: run-date).")
+  String runDate;
+
+  @Option(names = "--metrics-table", paramLabel = "NAME", description = "Catalog table for the run's metrics, e.g. db.metrics (key: metrics.table).")
+  String metricsTable;
 
   @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
   String tta;
@@ -47,6 +57,9 @@ final class EvaluateCommand extends JobCommand {
     keys.put("output", output);
     keys.put("featurize.cache", cache);
     keys.put("tta", tta);
+    keys.put("run-id", runId);
+    keys.put("run-date", runDate);
+    keys.put("metrics.table", metricsTable);
   }
 
   @Override
@@ -56,6 +69,11 @@ final class EvaluateCommand extends JobCommand {
     if (cfg.labelFrom.equals("none")) {
       throw new io.bottleneck.config.ConfigError("--label-from none: evaluate needs labels");
     }
+  }
+
+  @Override
+  boolean needsCatalog(JobConfig cfg) {
+    return !cfg.metricsTable.isEmpty();
   }
 
   @Override
@@ -93,6 +111,7 @@ final class EvaluateCommand extends JobCommand {
         return report;
       });
     }
+    Warehouse.writeMetrics(spark, cfg, metrics, bundle.modelId(), name(), Stages.qualify(spark, cfg.input));
     System.out.println(metrics.summaryJson());
     return Main.OK;
   }

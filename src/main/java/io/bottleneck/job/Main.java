@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       EvaluateCommand.class,
       PredictCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      SqlCommand.class
     })
 public final class Main implements Runnable {
   public static final int OK = 0;

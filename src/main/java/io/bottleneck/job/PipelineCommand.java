@@ -74,6 +74,18 @@ final class PipelineCommand extends JobCommand {
   @Option(names = "--dedupe", description = "Drop duplicate images (same content) before splitting (key: quality.dedupe).")
   boolean dedupe;
 
+  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Run date, the table partition with the run id; default today in UTC (key: run-date).")
+  String runDate;
+
+  @Option(names = "--table", paramLabel = "NAME", description = "Catalog table for the predictions of --predict-input (key: predict.table).")
+  String table;
+
+  @Option(names = "--jdbc-url", paramLabel = "URL", description = "Also write the predictions to this JDBC database, user and password from the config file or BOTTLENECK_JDBC_USER/BOTTLENECK_JDBC_PASSWORD (key: predict.jdbc.url).")
+  String jdbcUrl;
+
+  @Option(names = "--metrics-table", paramLabel = "NAME", description = "Catalog table for the run's metrics, e.g. db.metrics (key: metrics.table).")
+  String metricsTable;
+
   @Override
   void options(Map<String, Object> keys) {
     keys.put("input", input);
@@ -85,6 +97,10 @@ final class PipelineCommand extends JobCommand {
     keys.put("train.epochs", epochs);
     keys.put("predict-input", predictInput);
     keys.put("run-id", runId);
+    keys.put("run-date", runDate);
+    keys.put("predict.table", table);
+    keys.put("predict.jdbc.url", jdbcUrl);
+    keys.put("metrics.table", metricsTable);
     keys.put("augment.copies", augment);
     keys.put("tta", tta);
     keys.put("fine-tune.blocks", fineTune);
@@ -97,11 +113,12 @@ final class PipelineCommand extends JobCommand {
     if (cfg.labelFrom.equals("none")) {
       throw new io.bottleneck.config.ConfigError("--label-from none: the pipeline trains, so it needs labels");
     }
+    Warehouse.requireJdbcWithPredictions(cfg, !cfg.predictInput.isEmpty());
   }
 
   @Override
   boolean needsCatalog(JobConfig cfg) {
-    return !cfg.predictInput.isEmpty() && !cfg.predictTable.isEmpty();
+    return (!cfg.predictInput.isEmpty() && !cfg.predictTable.isEmpty()) || !cfg.metricsTable.isEmpty();
   }
 
   @Override
@@ -111,6 +128,7 @@ final class PipelineCommand extends JobCommand {
     Map<String, Object> seconds = new LinkedHashMap<>();
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("run_id", cfg.runId);
+    summary.put("run_date", cfg.runDate.toString());
     summary.put("output", out);
     summary.put("input", Stages.qualify(spark, cfg.input));
     summary.put("base", cfg.base);
@@ -186,6 +204,7 @@ final class PipelineCommand extends JobCommand {
     bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration());
     Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
     Stages.writeTrainingFiles(spark, out, trained);
+    Warehouse.writeMetrics(spark, cfg, metrics, bundle.modelId(), name(), (String) summary.get("input"));
     seconds.put("save", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();

@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
     description = {
       "Predicts unlabeled images with a model bundle: one row per image (path, predicted_label,",
       "prob_<class>..., model_id, predicted_at, run_id) to files under --output (partition",
-      "run_id=<id>) and/or the catalog table --table. Re-running a run id replaces its rows."
+      "run_id=<id>), the catalog table --table (partition run_date, run_id) and/or the JDBC",
+      "table of --jdbc-url. Re-running a run id replaces its rows."
     })
 final class PredictCommand extends JobCommand {
   @Option(names = "--model", paramLabel = "DIR", description = "Model bundle (key: model).")
@@ -37,6 +38,12 @@ final class PredictCommand extends JobCommand {
   @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier (key: run-id).")
   String runId;
 
+  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Run date, the table partition with the run id; default today in UTC (key: run-date).")
+  String runDate;
+
+  @Option(names = "--jdbc-url", paramLabel = "URL", description = "Also write the predictions to this JDBC database, user and password from the config file or BOTTLENECK_JDBC_USER/BOTTLENECK_JDBC_PASSWORD (key: predict.jdbc.url).")
+  String jdbcUrl;
+
   @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
   String tta;
 
@@ -51,6 +58,8 @@ final class PredictCommand extends JobCommand {
     keys.put("output", output);
     keys.put("predict.format", format);
     keys.put("run-id", runId);
+    keys.put("run-date", runDate);
+    keys.put("predict.jdbc.url", jdbcUrl);
     keys.put("featurize.cache", cache);
     keys.put("tta", tta);
   }
@@ -59,8 +68,10 @@ final class PredictCommand extends JobCommand {
   void validate(JobConfig cfg) {
     require(cfg.model, "--model", "model");
     require(cfg.input, "--input", "input");
-    if (cfg.output.isEmpty() && cfg.predictTable.isEmpty()) {
-      throw new ConfigError("predict needs --output or --table (keys bottleneck.output, bottleneck.predict.table)");
+    if (cfg.output.isEmpty() && cfg.predictTable.isEmpty() && cfg.jdbcUrl.isEmpty()) {
+      throw new ConfigError(
+          "predict needs --output, --table or --jdbc-url (keys bottleneck.output, bottleneck.predict.table,"
+              + " bottleneck.predict.jdbc.url)");
     }
   }
 
@@ -76,6 +87,7 @@ final class PredictCommand extends JobCommand {
     Predictions.Outcome outcome = Predictions.run(spark, cfg, bundle, cfg.input, cfg.output, cfg.predictTable, cacheRoot);
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("run_id", cfg.runId);
+    report.put("run_date", cfg.runDate.toString());
     report.put("model_id", bundle.modelId());
     report.put("predicted", outcome.predicted());
     report.put("rejected", outcome.rejected());
@@ -84,6 +96,9 @@ final class PredictCommand extends JobCommand {
     }
     if (!outcome.table().isEmpty()) {
       report.put("table", outcome.table());
+    }
+    if (!cfg.jdbcUrl.isEmpty()) {
+      report.put("jdbc_table", cfg.jdbcTable);
     }
     System.out.println(Json.oneLine(report));
     return Main.OK;

@@ -7,6 +7,9 @@ import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.predict.HeadScorer;
 import io.bottleneck.predict.PredictionWriter;
+import io.bottleneck.warehouse.CatalogTables;
+import io.bottleneck.warehouse.JdbcRunTable;
+import io.bottleneck.warehouse.RunPartition;
 import java.sql.Timestamp;
 import java.time.Instant;
 import org.apache.spark.sql.Dataset;
@@ -26,7 +29,7 @@ final class Predictions {
 
   /**
    * @param output directory for files (partitioned by run_id), or empty for none
-   * @param table catalog table, or empty for none
+   * @param table catalog table, or empty for none (the JDBC target, if any, comes from cfg's predict.jdbc.*)
    */
   static Outcome run(
       SparkSession spark, JobConfig cfg, ModelBundle bundle, String input, String output, String table, String featureCache)
@@ -56,8 +59,12 @@ final class Predictions {
             .parquet(HadoopFiles.child(HadoopFiles.child(qualifiedOutput, "_rejects"), "run_id=" + cfg.runId));
       }
     }
+    RunPartition partition = new RunPartition(cfg.runDate, cfg.runId);
     if (!table.isEmpty()) {
-      PredictionWriter.writeTable(spark, rows, table);
+      CatalogTables.replaceRunPartition(spark, rows, table, partition);
+    }
+    if (!cfg.jdbcUrl.isEmpty()) {
+      JdbcRunTable.replaceRun(partition.appendTo(rows), Warehouse.jdbcTarget(cfg), cfg.runId);
     }
     rows.unpersist();
     tta.close();

@@ -8,6 +8,8 @@ import org.apache.spark.sql.SparkSession;
 
 /** The one place that builds a SparkSession. */
 final class Sessions {
+  private static final String CATALOG_IMPLEMENTATION = "spark.sql.catalogImplementation";
+
   private Sessions() {}
 
   /**
@@ -55,12 +57,15 @@ final class Sessions {
     if (!conf.contains("spark.sql.warehouse.dir")) {
       builder.config("spark.sql.warehouse.dir", new File(cfg.warehouseDir).getAbsolutePath());
     }
-    if (!hiveOnClasspath()) {
-      return; // in-memory catalog: tables live in the warehouse directory but not across jobs
+    // spark.sql.catalogImplementation=in-memory (given by the user) or no Hive classes: tables
+    // live in the warehouse directory but the catalog forgets them when the job ends
+    if (!conf.get(CATALOG_IMPLEMENTATION, "hive").equals("hive") || !hiveOnClasspath()) {
+      return;
     }
     builder.enableHiveSupport();
     String urlKey = "spark.hadoop.javax.jdo.option.ConnectionURL";
-    if (!conf.contains(urlKey)) {
+    // a metastore of the user's (a database URL, or a metastore service) replaces the embedded one
+    if (!conf.contains(urlKey) && !conf.contains("spark.hadoop.hive.metastore.uris")) {
       File metastore = new File(cfg.metastoreDir).getAbsoluteFile();
       System.setProperty("derby.system.home", metastore.getParent());
       builder.config(urlKey, "jdbc:derby:;databaseName=" + metastore.getPath() + ";create=true");

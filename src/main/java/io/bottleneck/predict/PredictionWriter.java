@@ -17,13 +17,13 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * Prediction rows in their published shape, written re-runnably: a run's rows live in the
- * partition {@code run_id=<id>}, and writing the same run again replaces exactly that
- * partition (dynamic partition overwrite), so re-runs never duplicate rows.
+ * Prediction rows in their published shape, written to files re-runnably: a run's rows live in
+ * the directory {@code run_id=<id>}, and writing the same run again replaces exactly that
+ * directory (dynamic partition overwrite), so re-runs never duplicate rows. Catalog and JDBC
+ * tables: {@link io.bottleneck.warehouse.CatalogTables}, {@link io.bottleneck.warehouse.JdbcRunTable}.
  */
 public final class PredictionWriter {
   public static final String PREDICTED_LABEL = "predicted_label";
@@ -90,30 +90,5 @@ public final class PredictionWriter {
         .partitionBy(RUN_ID)
         .format(format)
         .save(outputUri);
-  }
-
-  /**
-   * Writes to a catalog table partitioned by run_id, creating it on first use; a re-run of the
-   * same run id replaces only its own partition.
-   */
-  public static void writeTable(SparkSession spark, Dataset<Row> rows, String table) {
-    if (spark.catalog().tableExists(table)) {
-      String[] tableColumns = spark.table(table).columns();
-      List<String> expected = List.of(rows.columns());
-      if (!expected.equals(List.of(tableColumns))) {
-        throw new IllegalArgumentException(
-            "Table " + table + " has columns " + List.of(tableColumns) + " but these predictions have "
-                + expected + "; write to a new table (the model's classes differ)");
-      }
-      String previous = spark.conf().get("spark.sql.sources.partitionOverwriteMode");
-      spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
-      try {
-        rows.write().mode(SaveMode.Overwrite).insertInto(table);
-      } finally {
-        spark.conf().set("spark.sql.sources.partitionOverwriteMode", previous);
-      }
-    } else {
-      rows.write().format("parquet").partitionBy(RUN_ID).saveAsTable(table);
-    }
   }
 }

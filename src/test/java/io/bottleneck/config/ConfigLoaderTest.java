@@ -244,4 +244,37 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigError.class)
         .hasMessageStartingWith("--conf: file not found: ");
   }
+
+  @Test
+  void runDateDefaultsToTodayInUtcAndMustBeARealDate() {
+    java.time.LocalDate before = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+    JobConfig cfg = load(null, List.of(), Map.of());
+    java.time.LocalDate after = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+    assertThat(cfg.runDate).isBetween(before, after);
+    assertThat(load(null, List.of(), Map.of("run-date", "2026-11-20")).runDate).hasToString("2026-11-20");
+    for (String bad : List.of("2026-02-30", "20261120", "2026-1-5", "yesterday")) {
+      assertThatThrownBy(() -> load(null, List.of(), Map.of("run-date", bad)))
+          .isInstanceOf(ConfigError.class)
+          .hasMessage("Cannot set bottleneck.run-date to " + bad
+              + ": the value must be a date YYYY-MM-DD such as 2026-11-23 (empty: today in UTC)");
+    }
+  }
+
+  @Test
+  void jdbcTableDefaultsToTheCatalogTableNameAndTheUrlMustBeJdbc() throws IOException {
+    assertThat(load(null, List.of(), Map.of()).jdbcTable).isEqualTo("predictions");
+    assertThat(load(null, List.of(), Map.of("predict.table", "lake.scored")).jdbcTable).isEqualTo("scored");
+    assertThat(load(null, List.of("predict.jdbc.table=analytics.preds"), Map.of()).jdbcTable).isEqualTo("analytics.preds");
+    assertThatThrownBy(() -> load(null, List.of(), Map.of("predict.jdbc.url", "postgresql://h/db")))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageStartingWith("Cannot set bottleneck.predict.jdbc.url to postgresql://h/db: the value must be a JDBC URL");
+    assertThatThrownBy(() -> load(null, List.of(), Map.of("metrics.table", "a.b.c")))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage("Cannot set bottleneck.metrics.table to a.b.c: the value must be a table name such as metrics or db.metrics");
+    File conf = tmp.resolve("db.conf").toFile();
+    Files.writeString(conf.toPath(), "bottleneck.predict.jdbc { user = app, password = \"s3cret\" }\n");
+    JobConfig cfg = load(conf, List.of(), Map.of());
+    assertThat(cfg.jdbcUser).isEqualTo("app");
+    assertThat(cfg.jdbcPassword).isEqualTo("s3cret");
+  }
 }

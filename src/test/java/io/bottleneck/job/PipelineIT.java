@@ -78,7 +78,7 @@ class PipelineIT {
 
     Launcher.Result noTarget = Launcher.run(work, "predict", "--model", "m", "--input", "x");
     assertThat(noTarget.exitCode()).isEqualTo(2);
-    assertThat(noTarget.stderr()).contains("predict needs --output or --table");
+    assertThat(noTarget.stderr()).contains("predict needs --output, --table or --jdbc-url");
 
     // a run-time failure, not a usage error: exit 1 with a message that says what to do
     Path tiny = Files.createDirectories(work.resolve("tiny"));

@@ -73,18 +73,6 @@ class PredictionWriterTest {
   }
 
   @Test
-  void catalogTableIsCreatedThenOverwrittenPerRun(SparkSession spark) {
-    spark.sql("DROP TABLE IF EXISTS writer_test_predictions");
-    PredictionWriter.writeTable(spark, published(spark, 4, "r1"), "writer_test_predictions");
-    PredictionWriter.writeTable(spark, published(spark, 4, "r1"), "writer_test_predictions");
-    PredictionWriter.writeTable(spark, published(spark, 2, "r2"), "writer_test_predictions");
-    Dataset<Row> table = spark.table("writer_test_predictions");
-    assertThat(table.where("run_id = 'r1'").count()).isEqualTo(4);
-    assertThat(table.where("run_id = 'r2'").count()).isEqualTo(2);
-    spark.sql("DROP TABLE writer_test_predictions");
-  }
-
-  @Test
   void classesThatCollideAsColumnNamesAreRejected(SparkSession spark) {
     assertThatThrownBy(
             () -> PredictionWriter.publishedRows(scored(spark, 2), List.of("a b", "a-b"), "m", "r", new Timestamp(0)))

@@ -1,0 +1,187 @@
+package io.bottleneck.warehouse;
+
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A run's rows written to a JDBC table, idempotent per run id: the executors write the rows to
+ * a fresh staging table (Spark JDBC, in parallel), then the driver, in ONE transaction, creates
+ * the target if missing, deletes the run's earlier rows, copies the staging rows in and drops the
+ * staging table. Readers see the run's old rows or its new rows, never both or a part; a failure
+ * before the commit leaves the target as it was (and the staging table is dropped).
+ */
+public final class JdbcRunTable {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcRunTable.class);
+
+  private JdbcRunTable() {}
+
+  /** Replaces the rows of run {@code runId} in the target table with {@code rows}. */
+  public static void replaceRun(Dataset<Row> rows, JdbcTarget target, String runId) throws SQLException {
+    StructType schema = rows.schema();
+    List<String> columns = List.of(rows.columns());
+    if (!columns.contains(RunPartition.RUN_ID)) {
+      throw new IllegalArgumentException("Rows for " + target.table() + " need a run_id column; they have " + columns);
+    }
+    String columnsDdl = columnsDdl(schema); // checks the types before any work
+    String staging = stagingName(target.table());
+    try {
+      rows.write().mode(SaveMode.ErrorIfExists).jdbc(target.url(), staging, target.connectionProperties());
+      try (Connection connection = connect(target)) {
+        swapIn(connection, target.table(), staging, columnsDdl, columns, runId);
+      }
+    } catch (Exception e) { // Spark's job failures are checked SparkExceptions thrown from Scala
+      dropStaging(target, staging, e);
+      throw e;
+    }
+    LOG.info("Replaced run {} in JDBC table {}", runId, target.table()); // not the URL: it may hold credentials
+  }
+
+  private static void swapIn(
+      Connection connection, String table, String staging, String columnsDdl, List<String> columns, String runId)
+      throws SQLException {
+    connection.setAutoCommit(false);
+    try (Statement s = connection.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS " + table + " (" + columnsDdl + ")");
+      s.execute("CREATE INDEX IF NOT EXISTS " + indexName(table) + " ON " + table + " (" + RunPartition.RUN_ID + ")");
+      requireColumns(connection, table, columns);
+      if (isPostgres(connection)) {
+        // serializes writers of this table, so two jobs writing one run id cannot both insert
+        s.execute("LOCK TABLE " + table + " IN SHARE ROW EXCLUSIVE MODE");
+      }
+      int deleted;
+      try (PreparedStatement delete =
+          connection.prepareStatement("DELETE FROM " + table + " WHERE " + RunPartition.RUN_ID + " = ?")) {
+        delete.setString(1, runId);
+        deleted = delete.executeUpdate();
+      }
+      String list = String.join(", ", columns);
+      int inserted = s.executeUpdate("INSERT INTO " + table + " (" + list + ") SELECT " + list + " FROM " + staging);
+      s.execute("DROP TABLE " + staging);
+      connection.commit();
+      LOG.info("JDBC table {}: run {} had {} rows, now {}", table, runId, deleted, inserted);
+    } catch (Exception e) {
+      connection.rollback();
+      throw e;
+    }
+  }
+
+  /** Explicit column types, so the table does not depend on a dialect's defaults. */
+  static String columnsDdl(StructType schema) {
+    List<String> columns = new ArrayList<>();
+    for (StructField f : schema.fields()) {
+      columns.add(f.name() + " " + sqlType(f) + (f.name().equals(RunPartition.RUN_ID) ? " NOT NULL" : ""));
+    }
+    return String.join(", ", columns);
+  }
+
+  private static String sqlType(StructField f) {
+    DataType t = f.dataType();
+    if (t.equals(DataTypes.StringType)) {
+      return "TEXT";
+    } else if (t.equals(DataTypes.DoubleType)) {
+      return "DOUBLE PRECISION";
+    } else if (t.equals(DataTypes.LongType)) {
+      return "BIGINT";
+    } else if (t.equals(DataTypes.IntegerType)) {
+      return "INTEGER";
+    } else if (t.equals(DataTypes.TimestampType)) {
+      return "TIMESTAMP WITH TIME ZONE";
+    } else if (t.equals(DataTypes.DateType)) {
+      return "DATE";
+    }
+    throw new IllegalArgumentException(
+        "Column " + f.name() + " has type " + t.catalogString()
+            + ", which the JDBC table writer does not map (string, double, bigint, int, timestamp, date)");
+  }
+
+  private static void requireColumns(Connection connection, String table, List<String> columns) throws SQLException {
+    Set<String> existing = new HashSet<>();
+    List<String> ordered = new ArrayList<>();
+    try (Statement s = connection.createStatement();
+        ResultSet r = s.executeQuery("SELECT * FROM " + table + " WHERE 1 = 0")) {
+      ResultSetMetaData meta = r.getMetaData();
+      for (int i = 1; i <= meta.getColumnCount(); i++) {
+        existing.add(meta.getColumnName(i).toLowerCase(Locale.ROOT));
+        ordered.add(meta.getColumnName(i));
+      }
+    }
+    if (!existing.equals(new HashSet<>(columns))) {
+      throw new IllegalStateException(
+          "JDBC table " + table + " has columns " + ordered + " but these rows have " + columns
+              + "; write to a new table (key bottleneck.predict.jdbc.table), e.g. the model's classes differ");
+    }
+  }
+
+  /** Next to the target (same schema), unique per write so concurrent jobs never share one. */
+  static String stagingName(String table) {
+    String suffix = "_staging_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    int dot = table.indexOf('.');
+    String schema = dot < 0 ? "" : table.substring(0, dot + 1);
+    String name = table.substring(dot + 1);
+    // PostgreSQL truncates identifiers past 63 bytes
+    return schema + name.substring(0, Math.min(name.length(), 63 - suffix.length())) + suffix;
+  }
+
+  private static String indexName(String table) {
+    String name = table.substring(table.indexOf('.') + 1) + "_" + RunPartition.RUN_ID + "_idx";
+    return name.length() <= 63 ? name : name.substring(name.length() - 63);
+  }
+
+  private static boolean isPostgres(Connection connection) throws SQLException {
+    return connection.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("postgres");
+  }
+
+  /**
+   * Through the driver on the job's class path that takes the URL: DriverManager only sees
+   * drivers of its caller's class loader, which under spark-submit is not the job jar's.
+   */
+  static Connection connect(JdbcTarget target) throws SQLException {
+    Driver driver = driverFor(target.url());
+    Connection connection = driver.connect(target.url(), target.connectionProperties());
+    if (connection == null) {
+      throw new SQLException("The JDBC driver " + driver.getClass().getName() + " does not take the URL of " + target.table());
+    }
+    return connection;
+  }
+
+  private static Driver driverFor(String url) throws SQLException {
+    for (Driver driver : ServiceLoader.load(Driver.class, JdbcRunTable.class.getClassLoader())) {
+      if (driver.acceptsURL(url)) {
+        return driver;
+      }
+    }
+    return DriverManager.getDriver(url);
+  }
+
+  /** After a failure: the staging table must not stay behind; a failure to drop it joins the first one. */
+  private static void dropStaging(JdbcTarget target, String staging, Exception cause) {
+    try (Connection connection = connect(target);
+        Statement s = connection.createStatement()) {
+      s.execute("DROP TABLE IF EXISTS " + staging);
+    } catch (SQLException | RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+}
