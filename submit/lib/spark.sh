@@ -50,11 +50,18 @@ bottleneck_spark_class() {
   SPARK_HOME="$(bottleneck_spark_home)"
   export SPARK_HOME
   export SPARK_SCALA_VERSION=2.12 SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
-  local cmd=() arg
-  # NUL-separated, as in spark-class, so arguments keep any character; the last item is the
-  # launcher's exit status.
-  while IFS= read -d '' -r arg; do
-    cmd+=("$arg")
+  local cmd=() arg delim=$'\n' started=false
+  # The protocol of spark-class: lines of messages, a line holding one NUL, then the command's
+  # arguments separated by NULs (so they keep any character), then the launcher's exit status.
+  while IFS= read -d "$delim" -r arg; do
+    if [ "$started" = true ]; then
+      cmd+=("$arg")
+    elif [ -z "$arg" ]; then  # the NUL line (bash reads it as empty)
+      delim=''
+      started=true
+    else
+      echo "$arg" >&2
+    fi
   done < <("$bottleneck_java" -Xmx128m -cp "$SPARK_HOME/jars/*" org.apache.spark.launcher.Main "$@"; printf '%d\0' $?)
   local status="${cmd[${#cmd[@]}-1]}"
   unset 'cmd[${#cmd[@]}-1]'
