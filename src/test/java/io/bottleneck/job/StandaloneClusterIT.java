@@ -164,7 +164,8 @@ class StandaloneClusterIT {
         new Launcher.Result(driver.exitValue(), Files.readString(stdoutOf(stderr)), err, (System.nanoTime() - t0) / 1e9);
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertSummary(JSON.readTree(r.lastLine()));
-    // the lost tasks ran again elsewhere: every image was featurized once in the end
+    // the executor was lost mid-job, its tasks ran again elsewhere: every image featurized once
+    assertThat(err).containsPattern("Lost executor \\d+ on 127\\.0\\.0\\.1: worker lost");
     assertThat(err).contains("featurize: computed 80 distinct images");
     assertSamePredictions(predictions(work.resolve("workerkill/run/predictions"), "w1"));
     System.out.printf("worker kill: %.1f s%n", r.seconds());
@@ -313,7 +314,10 @@ class StandaloneClusterIT {
     return lines;
   }
 
-  /** Each worker's executors of app logged finished featurize partitions; 80 images in all. */
+  /**
+   * Each worker's executors of app logged finished featurize partitions; 92 images in all: the
+   * 80 labeled ones and the 12 to predict, each featurized once.
+   */
   private void assertFeaturizedOnBothWorkers(String app) throws IOException {
     long images = 0;
     for (Path workerDir : workerDirs()) {
@@ -322,7 +326,7 @@ class StandaloneClusterIT {
       assertThat(done).as("featurize partitions finished by the executors of " + workerDir).isNotEmpty();
       images += done.stream().mapToLong(l -> Long.parseLong(l.replaceAll(".*: (\\d+) images$", "$1"))).sum();
     }
-    assertThat(images).as("images featurized by the executors of both workers").isEqualTo(80);
+    assertThat(images).as("images featurized by the executors of both workers").isEqualTo(80 + PREDICT_IMAGES);
   }
 
   // --- outputs
