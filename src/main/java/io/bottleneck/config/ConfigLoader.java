@@ -58,6 +58,14 @@ public final class ConfigLoader {
    * @param options the command's options, as key to value (already named by config key)
    */
   public static JobConfig load(File confFile, List<String> sets, Map<String, Object> options) {
+    return JobConfig.from(resolve(confFile, sets, options));
+  }
+
+  /**
+   * The merged and resolved configuration {@link #load} reads its {@link JobConfig} from (what
+   * {@code --dry-run} prints); same arguments, same errors for files and unknown keys.
+   */
+  public static Config resolve(File confFile, List<String> sets, Map<String, Object> options) {
     Config defaults = defaults();
     List<Config> layers = new ArrayList<>();
     if (confFile != null) {
@@ -102,7 +110,7 @@ public final class ConfigLoader {
     } catch (ConfigException e) {
       throw new ConfigError(e.getMessage(), e);
     }
-    return JobConfig.from(merged);
+    return merged;
   }
 
   /**

@@ -15,7 +15,11 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs on an executor: reads each image file by path and pushes fixed-size mini-batches of
@@ -28,6 +32,7 @@ import org.apache.spark.util.LongAccumulator;
  */
 final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(FeaturizePartition.class);
   private final String baseId;
   private final String engine;
   private final Broadcast<byte[]> weights;
@@ -61,6 +66,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
       private final Set<String> seen = new HashSet<>();
       private int next;
       private ImageBase base;
+      private int featurized;
 
       @Override
       public boolean hasNext() {
@@ -75,6 +81,9 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
         if (out.isEmpty() && base != null) {
           BasePool.giveBack(base);
           base = null;
+          // On the executor's log: where each partition ran (the cluster tests check that
+          // featurization ran on every worker) and how much it did.
+          LOG.info("featurize partition {} (attempt {}) on executor {}: {} images", partitionId(), attempt(), executorId(), featurized);
         }
         return next < out.size();
       }
@@ -105,15 +114,32 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
           return;
         }
         if (base == null) {
+          LOG.info("featurize partition {} (attempt {}) started on executor {}", partitionId(), attempt(), executorId());
           base = BasePool.borrow(baseId, engine, weights);
         }
         float[][] features = featurize(base, files, paths, view, hashes);
+        featurized += features.length;
         done.add(features.length);
         for (int i = 0; i < features.length; i++) {
           out.add(RowFactory.create(hashes.get(i), features[i]));
         }
       }
     };
+  }
+
+  private static int partitionId() {
+    TaskContext task = TaskContext.get();
+    return task == null ? -1 : task.partitionId();
+  }
+
+  private static int attempt() {
+    TaskContext task = TaskContext.get();
+    return task == null ? 0 : task.attemptNumber();
+  }
+
+  private static String executorId() {
+    SparkEnv env = SparkEnv.get();
+    return env == null ? "none" : env.executorId();
   }
 
   private static byte[] read(String path, Configuration conf) {

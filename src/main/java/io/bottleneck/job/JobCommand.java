@@ -1,8 +1,11 @@
 package io.bottleneck.job;
 
+import com.typesafe.config.Config;
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.ConfigLoader;
+import io.bottleneck.config.EffectiveConfig;
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.io.Json;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +29,13 @@ abstract class JobCommand implements Callable<Integer> {
       description = "Override one configuration key (repeatable), e.g. --set train.dropout=0.3.")
   List<String> sets = new ArrayList<>();
 
+  @Option(
+      names = "--dry-run",
+      description =
+          "Load and validate the configuration as a run would, print it as one JSON line"
+              + " (credentials masked) and exit 0 without starting Spark; configuration errors exit 2.")
+  boolean dryRun;
+
   /** The command's options as configuration keys (without the bottleneck. prefix). */
   abstract void options(Map<String, Object> keys);
 
@@ -46,8 +56,18 @@ abstract class JobCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, Object> keys = new LinkedHashMap<>();
     options(keys);
-    JobConfig cfg = ConfigLoader.load(confFile, sets, keys);
+    Config resolved = ConfigLoader.resolve(confFile, sets, keys);
+    JobConfig cfg = JobConfig.from(resolved);
     validate(cfg);
+    if (dryRun) {
+      Map<String, Object> report = new LinkedHashMap<>();
+      report.put("command", name());
+      report.put("dry_run", true);
+      report.put("catalog", needsCatalog(cfg));
+      report.put("config", EffectiveConfig.redacted(resolved));
+      System.out.println(Json.oneLine(report));
+      return Main.OK;
+    }
     SparkSession spark = Sessions.create(cfg, "bottleneck " + name(), needsCatalog(cfg));
     try {
       return run(spark, cfg);

@@ -1,0 +1,96 @@
+package io.bottleneck.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@code --dry-run}: configuration loaded and validated as for a real run, printed, no Spark. */
+class MainDryRunTest {
+  private static InProcessMain.Outcome run(String... args) {
+    return InProcessMain.run(args);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> section(Map<String, Object> config, String name) {
+    return (Map<String, Object>) config.get(name);
+  }
+
+  @Test
+  void printsTheEffectiveConfigurationAsOneJsonLineWithoutStartingSpark() {
+    long t0 = System.nanoTime();
+    InProcessMain.Outcome o =
+        run("pipeline", "--dry-run", "--input", "/data/in", "--epochs", "3", "--run-id", "20261123",
+            "--set", "train.dropout=0.3", "--set", "spark.executor.memory=2g");
+    double seconds = (System.nanoTime() - t0) / 1e9;
+
+    assertThat(o.exitCode()).as(o.stderr()).isZero();
+    Map<String, Object> report = o.lastLineJson();
+    assertThat(report).containsEntry("command", "pipeline").containsEntry("dry_run", true);
+    Map<String, Object> config = section(report, "config");
+    assertThat(config).containsEntry("input", "/data/in").containsEntry("run-id", "20261123");
+    assertThat(section(config, "train")).containsEntry("epochs", 3).containsEntry("dropout", 0.3);
+    // untouched defaults are part of the effective configuration too
+    assertThat(section(config, "split")).containsEntry("seed", 42);
+    assertThat(section(config, "spark")).containsEntry("spark.executor.memory", "2g");
+    // no SparkSession was built: a session takes seconds and would stay registered
+    assertThat(org.apache.spark.sql.SparkSession.getActiveSession().isDefined()).isFalse();
+    assertThat(seconds).isLessThan(10);
+  }
+
+  @Test
+  void credentialValuesAreMaskedEverywhereInTheOutput() {
+    InProcessMain.Outcome o =
+        run("predict", "--dry-run", "--model", "runs/x/model", "--input", "data/sample/predict", "--table", "db.p",
+            "--set", "spark.hadoop.fs.s3a.access.key=AKIAEXAMPLE",
+            "--set", "spark.hadoop.fs.s3a.secret.key=s3cr3t-value",
+            "--set", "spark.hadoop.javax.jdo.option.ConnectionPassword=hunter2",
+            "--set", "spark.hadoop.fs.azure.sas.token=tok-123");
+
+    assertThat(o.exitCode()).as(o.stderr()).isZero();
+    assertThat(o.stdout()).doesNotContain("AKIAEXAMPLE", "s3cr3t-value", "hunter2", "tok-123");
+    Map<String, Object> spark = section(section(o.lastLineJson(), "config"), "spark");
+    assertThat(spark)
+        .containsEntry("spark.hadoop.fs.s3a.access.key", "***")
+        .containsEntry("spark.hadoop.fs.s3a.secret.key", "***")
+        .containsEntry("spark.hadoop.javax.jdo.option.ConnectionPassword", "***")
+        .containsEntry("spark.hadoop.fs.azure.sas.token", "***");
+  }
+
+  @Test
+  void everyJobCommandAcceptsDryRun() {
+    for (List<String> args :
+        List.of(
+            List.of("pipeline"),
+            List.of("ingest", "--input", "data/sample/train", "--output", "out/ingest"),
+            List.of("split", "--input", "out/ingest", "--output", "out/split"),
+            List.of("featurize", "--input", "out/split", "--output", "out/features"),
+            List.of("train", "--input", "out/features", "--output", "out/model"),
+            List.of("evaluate", "--model", "out/model", "--input", "out/features"),
+            List.of("predict", "--model", "out/model", "--input", "data/sample/predict", "--output", "out/p"),
+            List.of("bench"))) {
+      String[] withDryRun = java.util.stream.Stream.concat(args.stream(), java.util.stream.Stream.of("--dry-run")).toArray(String[]::new);
+      InProcessMain.Outcome o = run(withDryRun);
+      assertThat(o.exitCode()).as(args + ": " + o.stderr()).isZero();
+      assertThat(o.lastLineJson()).as(args.toString()).containsEntry("command", args.get(0));
+    }
+  }
+
+  @Test
+  void configurationErrorsStillExitTwo() {
+    InProcessMain.Outcome unknownKey = run("pipeline", "--dry-run", "--set", "train.epochz=3");
+    assertThat(unknownKey.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(unknownKey.stderr()).contains("Unknown configuration key bottleneck.train.epochz");
+    assertThat(unknownKey.stdout()).isEmpty();
+
+    InProcessMain.Outcome badRunId = run("pipeline", "--dry-run", "--run-id", "../escape");
+    assertThat(badRunId.exitCode()).isEqualTo(Main.USAGE);
+
+    InProcessMain.Outcome missingModel = run("predict", "--dry-run", "--input", "data/sample/predict", "--output", "out/p");
+    assertThat(missingModel.exitCode()).as(missingModel.stderr()).isEqualTo(Main.USAGE);
+
+    InProcessMain.Outcome unknownOption = run("pipeline", "--dry-run", "--no-such-option");
+    assertThat(unknownOption.exitCode()).isEqualTo(Main.USAGE);
+  }
+}
