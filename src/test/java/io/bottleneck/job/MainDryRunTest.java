@@ -40,13 +40,20 @@ class MainDryRunTest {
   }
 
   @Test
-  void credentialValuesAreMaskedEverywhereInTheOutput() {
+  void credentialValuesAreMaskedEverywhereInTheOutput(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    // credentials come from a --conf file (the command line refuses them, see ConfigLoaderTest)
+    java.nio.file.Path conf = dir.resolve("secrets.conf");
+    java.nio.file.Files.writeString(conf, String.join("\n",
+        "bottleneck.spark {",
+        "  \"spark.hadoop.fs.s3a.access.key\" = AKIAEXAMPLE",
+        "  \"spark.hadoop.fs.s3a.secret.key\" = s3cr3t-value",
+        "  \"spark.hadoop.javax.jdo.option.ConnectionPassword\" = hunter2",
+        "  \"spark.hadoop.fs.azure.sas.token\" = tok-123",
+        "}"));
     InProcessMain.Outcome o =
         run("predict", "--dry-run", "--model", "runs/x/model", "--input", "data/sample/predict", "--table", "db.p",
-            "--set", "spark.hadoop.fs.s3a.access.key=AKIAEXAMPLE",
-            "--set", "spark.hadoop.fs.s3a.secret.key=s3cr3t-value",
-            "--set", "spark.hadoop.javax.jdo.option.ConnectionPassword=hunter2",
-            "--set", "spark.hadoop.fs.azure.sas.token=tok-123");
+            "--conf", conf.toString());
 
     assertThat(o.exitCode()).as(o.stderr()).isZero();
     assertThat(o.stdout()).doesNotContain("AKIAEXAMPLE", "s3cr3t-value", "hunter2", "tok-123");
