@@ -315,8 +315,10 @@ class StandaloneClusterIT {
   }
 
   /**
-   * Each worker's executors of app logged finished featurize partitions; 92 images in all: the
-   * 80 labeled ones and the 12 to predict, each featurized once.
+   * Each worker's executors of app logged finished featurize partitions covering at least the 92
+   * images (the 80 labeled ones and the 12 to predict). At least, not exactly: Spark may run a
+   * partition twice (a cached block evicted from a 1 GB executor and recomputed, a retried task),
+   * which costs time but changes no output; measured once in CI: 97 (one 5-image partition twice).
    */
   private void assertFeaturizedOnBothWorkers(String app) throws IOException {
     long images = 0;
@@ -326,7 +328,7 @@ class StandaloneClusterIT {
       assertThat(done).as("featurize partitions finished by the executors of " + workerDir).isNotEmpty();
       images += done.stream().mapToLong(l -> Long.parseLong(l.replaceAll(".*: (\\d+) images$", "$1"))).sum();
     }
-    assertThat(images).as("images featurized by the executors of both workers").isEqualTo(80 + PREDICT_IMAGES);
+    assertThat(images).as("images featurized by the executors of both workers").isGreaterThanOrEqualTo(80 + PREDICT_IMAGES);
   }
 
   // --- outputs
