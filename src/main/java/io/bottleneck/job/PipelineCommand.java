@@ -9,7 +9,6 @@ import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
-import io.bottleneck.predict.PredictionWriter;
 import io.bottleneck.report.RunReport;
 import io.bottleneck.split.StratifiedSplit;
 import java.util.LinkedHashMap;
@@ -19,7 +18,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -217,13 +215,7 @@ final class PipelineCommand extends JobCommand {
       predict.put("predicted", predicted.predicted());
       predict.put("rejected", predicted.rejected());
       predict.put("table", cfg.predictTable);
-      String files = predicted.output();
-      Dataset<Row> written =
-          cfg.predictFormat.equals("csv")
-              ? spark.read().option("header", "true").option("inferSchema", "true").csv(files)
-              : spark.read().parquet(files);
-      predict.putAll(Reports.predictionSummary(
-          written.where(functions.col(PredictionWriter.RUN_ID).cast("string").equalTo(cfg.runId)), bundle.classes()));
+      predict.putAll(predicted.summary());
       summary.put("predict", predict);
       seconds.put("predict", lap(t0));
     }

@@ -12,6 +12,7 @@ import io.bottleneck.warehouse.JdbcRunTable;
 import io.bottleneck.warehouse.RunPartition;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -23,7 +24,12 @@ import org.slf4j.LoggerFactory;
 final class Predictions {
   private static final Logger LOG = LoggerFactory.getLogger(Predictions.class);
 
-  record Outcome(long predicted, long rejected, String output, String table, Featurizer.Result features) {}
+  /**
+   * @param summary rows per predicted label and the confidence histogram ({@link
+   *     Reports#predictionSummary}), computed on the rows as written
+   */
+  record Outcome(
+      long predicted, long rejected, String output, String table, Featurizer.Result features, Map<String, Object> summary) {}
 
   private Predictions() {}
 
@@ -66,10 +72,11 @@ final class Predictions {
     if (!cfg.jdbcUrl.isEmpty()) {
       JdbcRunTable.replaceRun(partition.appendTo(rows), Warehouse.jdbcTarget(cfg), cfg.runId);
     }
+    Map<String, Object> summary = Reports.predictionSummary(rows, bundle.classes());
     rows.unpersist();
     tta.close();
     features.close();
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
-    return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, features);
+    return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, features, summary);
   }
 }
