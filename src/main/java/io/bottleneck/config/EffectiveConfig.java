@@ -15,11 +15,11 @@ import java.util.regex.Pattern;
 public final class EffectiveConfig {
   public static final String MASK = "***";
   /**
-   * Matched against the whole key path, so Spark pass-through keys such as
-   * spark.hadoop.fs.s3a.access.key or a JDBC password are caught under any parent.
+   * Spellings masked beyond what the command line refuses ({@link ConfigLoader#CREDENTIAL_KEY}):
+   * masking a value that is no secret costs nothing. Both are searched in the whole key path, so
+   * Spark pass-through keys such as spark.hadoop.fs.s3a.access.key are caught under any parent.
    */
-  private static final Pattern CREDENTIAL =
-      Pattern.compile("(?i).*(password|passwd|secret|token|credential|access[._-]?key).*");
+  private static final Pattern MORE_CREDENTIALS = Pattern.compile("(?i)passwd|credential|access[_-]?key");
 
   private EffectiveConfig() {}
 
@@ -29,7 +29,7 @@ public final class EffectiveConfig {
   }
 
   static boolean isCredential(String keyPath) {
-    return CREDENTIAL.matcher(keyPath).matches();
+    return ConfigLoader.CREDENTIAL_KEY.matcher(keyPath).find() || MORE_CREDENTIALS.matcher(keyPath).find();
   }
 
   private static Map<String, Object> walk(ConfigObject object, String path) {
