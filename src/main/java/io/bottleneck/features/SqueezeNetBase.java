@@ -38,12 +38,16 @@ public final class SqueezeNetBase extends GraphImageBase {
       {2, 16, 64}, {3, 16, 64}, {4, 32, 128}, {5, 32, 128},
       {6, 48, 192}, {7, 48, 192}, {8, 64, 256}, {9, 64, 256}};
 
-  /** Fire9's expand convolutions: what a fine-tuned SqueezeNet trains (its squeeze stays frozen). */
-  static final int MAX_TAIL_BLOCKS = 1;
-  /** Channels, height and width entering fire9's expand convolutions (its squeeze output). */
+  /**
+   * What a fine-tuned SqueezeNet trains: 1 = fire9's expand convolutions; 2 = fire8's expand
+   * and all of fire9. The cut is always right after a squeeze layer, where the activation is
+   * smallest (13x13x64), so the cached frozen part stays small.
+   */
+  static final int MAX_TAIL_BLOCKS = 2;
+  /** Channels, height and width entering the tail: fire9's or fire8's squeeze output. */
   static final int[] TAIL_INPUT_SHAPE = {64, 13, 13};
 
-  /** 0, or 1: this instance stops at fire9's squeeze output (see {@link #idWithTail}). */
+  /** 0, 1 or 2: this instance stops at fire(10 - k)'s squeeze output (see {@link #idWithTail}). */
   private final int tailBlocks;
 
   private SqueezeNetBase(ComputationGraph graph) {
@@ -57,16 +61,17 @@ public final class SqueezeNetBase extends GraphImageBase {
 
   /**
    * {@code ID@tail1}: SqueezeNet up to fire9's squeeze layer, whose output (13x13x64, flattened
-   * NCHW) feeds the expand convolutions a fine-tuned model trains. The base id itself for 0.
+   * NCHW) feeds the expand convolutions a fine-tuned model trains; {@code ID@tail2}: up to
+   * fire8's squeeze layer (also 13x13x64). The base id itself for 0.
    */
   static String idWithTail(int tailBlocks) {
     return tailBlocks == 0 ? ID : ID + Bases.TAIL + tailBlocks;
   }
 
   static void checkTail(int tailBlocks) {
-    if (tailBlocks != MAX_TAIL_BLOCKS) {
-      throw new IllegalArgumentException(
-          "SqueezeNet can leave out its last 1 block (fire9's expand convolutions), not " + tailBlocks);
+    if (tailBlocks < 1 || tailBlocks > MAX_TAIL_BLOCKS) {
+      throw new IllegalArgumentException("SqueezeNet can leave out its last 1 block (fire9's expand convolutions) or 2"
+          + " (fire8's expand and fire9), not " + tailBlocks);
     }
   }
 
@@ -74,7 +79,7 @@ public final class SqueezeNetBase extends GraphImageBase {
     return tailBlocks == 0 ? FEATURES : TAIL_INPUT_SHAPE[0] * TAIL_INPUT_SHAPE[1] * TAIL_INPUT_SHAPE[2];
   }
 
-  /** {@link #fromWeights} without fire9's expand convolutions. */
+  /** {@link #fromWeights} without its tail of {@code tailBlocks} (see {@link #MAX_TAIL_BLOCKS}). */
   static SqueezeNetBase withoutTail(KerasWeights weights, int tailBlocks) {
     checkTail(tailBlocks);
     return new SqueezeNetBase(fromWeights(weights).graph(), tailBlocks);
@@ -82,9 +87,14 @@ public final class SqueezeNetBase extends GraphImageBase {
 
   @Override
   public float[][] forward(float[] nchw, int n) {
-    return tailBlocks == 0 ? super.forward(nchw, n) : activationsOf("fire9/squeeze1x1", nchw, n);
+    return tailBlocks == 0 ? super.forward(nchw, n) : activationsOf(cutLayer(tailBlocks), nchw, n);
   }
 
+
+  /** The last frozen layer of a base without a tail of {@code tailBlocks}. */
+  static String cutLayer(int tailBlocks) {
+    return "fire" + (10 - tailBlocks) + "/squeeze1x1";
+  }
 
   /** Builds the network and copies in the pretrained weights, verifying that all match. */
   static SqueezeNetBase fromWeights(KerasWeights weights) {

@@ -31,7 +31,7 @@ final class TfSqueezeNetBase extends TfGraphBase {
     return new TfSqueezeNetBase(weights, 0);
   }
 
-  /** Up to fire9's squeeze output, flattened NCHW (see {@link SqueezeNetBase#idWithTail}). */
+  /** Up to fire9's (1) or fire8's (2) squeeze output, flattened NCHW (see {@link SqueezeNetBase#idWithTail}). */
   static TfSqueezeNetBase withoutTail(KerasWeights weights, int tailBlocks) {
     SqueezeNetBase.checkTail(tailBlocks);
     return new TfSqueezeNetBase(weights, tailBlocks);
@@ -45,7 +45,7 @@ final class TfSqueezeNetBase extends TfGraphBase {
     for (int[] fire : FIRES) {
       String f = "fire" + fire[0] + "/";
       Operand<TFloat32> s = conv(tf, w, f + "squeeze1x1", x, 1, channels, fire[1], 1, "VALID");
-      if (fire[0] == 9) {
+      if (fire[0] == 10 - tailBlocks) {
         cut = s;
       }
       Operand<TFloat32> e1 = conv(tf, w, f + "expand1x1", s, 1, fire[1], fire[2], 1, "VALID");

@@ -25,9 +25,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * BatchNormalization and ReLU6. Each BatchNormalization is folded into its convolution's
  * weights and bias ({@link FoldedBatchNorm}), as Keras' fine-tuning guide keeps BN layers in
  * inference mode: the statistics stay those of ImageNet and the folded affine map trains with
- * the kernel. For SqueezeNet 1.1 the tail is fire9's two expand convolutions (1x1 and 3x3, 256
- * channels each, concatenated), its squeeze layer staying frozen; a layer list cannot branch, so
- * both are one 3x3 convolution with 512 outputs whose first 256 kernels hold the 1x1 weights at
+ * the kernel. For SqueezeNet 1.1 one block is fire9's two expand convolutions (1x1 and 3x3, 256
+ * channels each, concatenated), its squeeze layer staying frozen; two blocks are fire8's expand
+ * convolutions, fire9's squeeze and fire9's expand. A layer list cannot branch, so each expand
+ * pair is one 3x3 convolution with 512 outputs whose first 256 kernels hold the 1x1 weights at
  * their centre and zeros around it (the zeros may train: a superset of the original block).
  * With the pretrained values copied in, the layers compute exactly what the frozen base
  * computes (within float rounding; checked by TunableTailTest).
@@ -67,7 +68,7 @@ public final class TunableTail {
       return SqueezeNetBase.idWithTail(blocks);
     }
     throw new IllegalArgumentException("Fine-tuning supports base " + MobileNetV1Base.ID + " (1 or 2 blocks) or "
-        + SqueezeNetBase.ID + " (1), not '" + baseId + "'");
+        + SqueezeNetBase.ID + " (1 or 2), not '" + baseId + "'");
   }
 
   public String baseId() {
@@ -90,26 +91,31 @@ public final class TunableTail {
 
   /** Number of DL4J layers {@link #layers()} returns. */
   public int layerCount() {
-    return squeezeNet ? 2 : 2 * blocks + 1;
+    return squeezeNet ? 2 * blocks : 2 * blocks + 1;
   }
 
   /**
    * MobileNet: depthwise + pointwise convolution (ReLU6, with bias) per block; SqueezeNet: the
-   * merged expand convolution (ReLU); then average pooling.
+   * merged expand convolution (ReLU), preceded for two blocks by fire8's merged expand and
+   * fire9's squeeze (ReLU); then average pooling.
    */
   public List<Layer> layers() {
     List<Layer> layers = new ArrayList<>();
     if (squeezeNet) {
-      layers.add(
-          new ConvolutionLayer.Builder(3, 3)
-              .stride(1, 1)
-              .nIn(inputShape[0])
-              .nOut(SqueezeNetBase.FEATURES)
-              .convolutionMode(ConvolutionMode.Same)
-              .hasBias(true)
-              .activation(Activation.RELU)
-              .name("fire9/expand")
-              .build());
+      if (blocks == 2) {
+        layers.add(mergedExpand("fire8/expand"));
+        layers.add(
+            new ConvolutionLayer.Builder(1, 1)
+                .stride(1, 1)
+                .nIn(SqueezeNetBase.FEATURES)
+                .nOut(inputShape[0])
+                .convolutionMode(ConvolutionMode.Same)
+                .hasBias(true)
+                .activation(Activation.RELU)
+                .name("fire9/squeeze1x1")
+                .build());
+      }
+      layers.add(mergedExpand("fire9/expand"));
       layers.add(new GlobalPoolingLayer.Builder(PoolingType.AVG).name("avg_pool").build());
       return layers;
     }
@@ -141,13 +147,39 @@ public final class TunableTail {
     return layers;
   }
 
+  /** A fire module's expand 1x1 and 3x3 convolutions (squeeze output in, 512 out) as one 3x3. */
+  private ConvolutionLayer mergedExpand(String name) {
+    return new ConvolutionLayer.Builder(3, 3)
+        .stride(1, 1)
+        .nIn(inputShape[0])
+        .nOut(SqueezeNetBase.FEATURES)
+        .convolutionMode(ConvolutionMode.Same)
+        .hasBias(true)
+        .activation(Activation.RELU)
+        .name(name)
+        .build();
+  }
+
   /**
-   * Copies the pretrained (BatchNorm-folded) weights of the bundled base into layers
-   * {@code 0 .. 2 * blocks - 1} of {@code net}, which must start with {@link #layers()}.
+   * Copies the pretrained (BatchNorm-folded) weights of the bundled base into
+   * the trainable layers of {@code net} (all of {@link #layers()} but the pooling), which must
+   * start with {@link #layers()}.
    */
   public void copyPretrained(MultiLayerNetwork net) {
     if (squeezeNet) {
-      copySqueezeNetExpand(net);
+      KerasWeights weights = KerasWeights.read(Bases.weights(SqueezeNetBase.ID));
+      int layer = 0;
+      if (blocks == 2) {
+        copySqueezeNetExpand(net, layer++, weights, "fire8");
+        KerasWeights.Conv squeeze = weights.takeConv("fire9/squeeze1x1");
+        int in = SqueezeNetBase.FEATURES;
+        int out = inputShape[0];
+        // Keras [1,1,in,out] -> DL4J [out,in,1,1]
+        INDArray kernel =
+            Nd4j.create(KerasWeights.values(squeeze.kernel()), new long[] {1, 1, in, out}, 'c').permute(3, 2, 0, 1);
+        set(net, layer++, kernel, KerasWeights.values(squeeze.bias()));
+      }
+      copySqueezeNetExpand(net, layer, weights, "fire9");
       return;
     }
     KerasWeights weights = KerasWeights.read(Bases.weights(MobileNetV1Base.ID));
@@ -172,14 +204,13 @@ public final class TunableTail {
   }
 
   /**
-   * Fire9's expand1x1 ([1,1,64,256]) and expand3x3 ([3,3,64,256]) as one DL4J kernel
-   * [512,64,3,3]: outputs 0..255 the 1x1 weights at the centre, 256..511 the 3x3 weights, in
-   * the order of the base's concatenation.
+   * A fire module's expand1x1 ([1,1,64,256]) and expand3x3 ([3,3,64,256]) as one DL4J kernel
+   * [512,64,3,3] in layer {@code layer}: outputs 0..255 the 1x1 weights at the centre,
+   * 256..511 the 3x3 weights, in the order of the base's concatenation.
    */
-  private void copySqueezeNetExpand(MultiLayerNetwork net) {
-    KerasWeights weights = KerasWeights.read(Bases.weights(SqueezeNetBase.ID));
-    KerasWeights.Conv e1 = weights.takeConv("fire9/expand1x1");
-    KerasWeights.Conv e3 = weights.takeConv("fire9/expand3x3");
+  private void copySqueezeNetExpand(MultiLayerNetwork net, int layer, KerasWeights weights, String fire) {
+    KerasWeights.Conv e1 = weights.takeConv(fire + "/expand1x1");
+    KerasWeights.Conv e3 = weights.takeConv(fire + "/expand3x3");
     int in = inputShape[0];
     int half = SqueezeNetBase.FEATURES / 2;
     float[] k1 = KerasWeights.values(e1.kernel()); // [1,1,in,half]
@@ -198,7 +229,7 @@ public final class TunableTail {
     float[] bias = new float[2 * half];
     System.arraycopy(KerasWeights.values(e1.bias()), 0, bias, 0, half);
     System.arraycopy(KerasWeights.values(e3.bias()), 0, bias, half, half);
-    set(net, 0, Nd4j.create(merged, new long[] {2 * half, in, 3, 3}, 'c'), bias);
+    set(net, layer, Nd4j.create(merged, new long[] {2 * half, in, 3, 3}, 'c'), bias);
   }
 
   private static void set(MultiLayerNetwork net, int layer, INDArray kernel, float[] bias) {

@@ -157,13 +157,14 @@ class FineTuneAndScratchTest {
 
   @Test
   void fineTuningAndScratchRejectWhatTheyCannotDoBeforeSparkStarts() {
-    assertThatThrownBy(() -> config("base=squeezenet_1.1", "fine-tune.blocks=2"))
+    assertThatThrownBy(() -> config("base=squeezenet_1.1", "fine-tune.blocks=3"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("bottleneck.fine-tune.blocks");
     assertThatThrownBy(() -> config("base=mobilenet_v1_0.25+squeezenet_1.1", "fine-tune.blocks=1"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("bottleneck.fine-tune.blocks");
     assertThat(config("base=squeezenet_1.1", "fine-tune.blocks=1").fineTuneBlocks).isEqualTo(1);
+    assertThat(config("base=squeezenet_1.1", "fine-tune.blocks=2").fineTuneBlocks).isEqualTo(2);
     assertThatThrownBy(() -> config("fine-tune.blocks=3")).isInstanceOf(ConfigError.class);
     assertThatThrownBy(() -> config("base=pixels32", "search.trials=2"))
         .isInstanceOf(ConfigError.class)
