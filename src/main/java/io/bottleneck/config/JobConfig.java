@@ -127,9 +127,18 @@ public final class JobConfig implements Serializable {
   /** Drop duplicate images (content hash) before splitting. */
   public final boolean dedupe;
   public final double maxImbalanceRatio;
+  /** Compare held-out and training features for near-duplicates (pipeline, train). */
+  public final boolean nearDuplicates;
+  /** Cosine similarity at or above which two different files count as near-duplicates. */
+  public final double nearDuplicateSimilarity;
   public final boolean reportEnabled;
   /** Thumbnails per example grid in the report. */
   public final int reportExamples;
+  /**
+   * The whole resolved {@code bottleneck} tree, credentials masked ({@link EffectiveConfig}):
+   * what the run report and {@code --dry-run} show.
+   */
+  public final Map<String, Object> effective;
 
   private JobConfig(Config c) {
     input = string(c, "input");
@@ -236,7 +245,7 @@ public final class JobConfig implements Serializable {
       } catch (IllegalArgumentException e) {
         throw invalid("fine-tune.blocks", fineTuneBlocks,
             "0 with base " + base + " (fine-tuning supports mobilenet_v1_0.25 alone, 1 or 2 blocks,"
-                + " or squeezenet_1.1 alone, 1 block)");
+                + " or squeezenet_1.1 alone, 1 or 2 blocks)");
       }
     }
     scratchFilters = intList(c, "scratch.filters");
@@ -337,8 +346,14 @@ public final class JobConfig implements Serializable {
     if (!(maxImbalanceRatio >= 1.0)) {
       throw invalid("quality.max-imbalance-ratio", maxImbalanceRatio, "a ratio >= 1");
     }
+    nearDuplicates = bool(c, "quality.near-duplicates.enabled");
+    nearDuplicateSimilarity = number(c, "quality.near-duplicates.min-similarity");
+    if (!(nearDuplicateSimilarity > 0 && nearDuplicateSimilarity <= 1)) {
+      throw invalid("quality.near-duplicates.min-similarity", nearDuplicateSimilarity, "a cosine similarity in (0, 1]");
+    }
     reportEnabled = bool(c, "report.enabled");
     reportExamples = atLeast(c, "report.examples", 0);
+    effective = Collections.unmodifiableMap(EffectiveConfig.redacted(c));
   }
 
   /** Reads and validates a merged configuration; any problem is a {@link ConfigError}. */

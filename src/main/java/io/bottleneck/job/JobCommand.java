@@ -3,7 +3,6 @@ package io.bottleneck.job;
 import com.typesafe.config.Config;
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.ConfigLoader;
-import io.bottleneck.config.EffectiveConfig;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.io.Json;
 import java.io.File;
@@ -64,7 +63,7 @@ abstract class JobCommand implements Callable<Integer> {
       report.put("command", name());
       report.put("dry_run", true);
       report.put("catalog", needsCatalog(cfg));
-      report.put("config", EffectiveConfig.redacted(resolved));
+      report.put("config", cfg.effective);
       System.out.println(Json.oneLine(report));
       return Main.OK;
     }

@@ -3,6 +3,7 @@ package io.bottleneck.job;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.features.Featurizer;
+import io.bottleneck.features.NearDuplicates;
 import io.bottleneck.ingest.DataQuality;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.Columns;
@@ -11,6 +12,7 @@ import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.report.RunReport;
 import io.bottleneck.split.StratifiedSplit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -185,6 +187,15 @@ final class PipelineCommand extends JobCommand {
     seconds.put("featurize", lap(t0));
     t0 = System.nanoTime();
 
+    NearDuplicates near = Stages.nearDuplicates(featured, cfg);
+    if (near != null) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> qualitySummary = (Map<String, Object>) summary.get("quality");
+      qualitySummary.put("near_duplicates", near.toMap());
+      seconds.put("near_duplicates", lap(t0));
+      t0 = System.nanoTime();
+    }
+
     Map<String, Object> provenance = new LinkedHashMap<>();
     provenance.put("input", summary.get("input"));
     provenance.put("label_from", cfg.labelFrom);
@@ -224,7 +235,7 @@ final class PipelineCommand extends JobCommand {
     summary.put("seconds", seconds);
     summary.put("metrics", Json.parseObject(metrics.summaryJson(), "metrics"));
     Stages.writeText(spark, HadoopFiles.child(out, "summary.json"), Json.pretty(summary));
-    Reports.write(spark, cfg, out, () -> report(spark, cfg, summary, rejectReasons, quality, trained));
+    Reports.write(spark, cfg, out, () -> report(spark, cfg, summary, rejectReasons, quality, near, trained));
     LOG.info("pipeline: finished in {} s; stage seconds {}", seconds.get("total"), seconds);
 
     System.out.println("run directory: " + out);
@@ -234,7 +245,7 @@ final class PipelineCommand extends JobCommand {
 
   private static RunReport report(
       SparkSession spark, JobConfig cfg, Map<String, Object> summary, Map<String, Long> rejectReasons,
-      DataQuality quality, Stages.Trained trained) {
+      DataQuality quality, NearDuplicates near, Stages.Trained trained) {
     RunReport report = new RunReport("Bottleneck pipeline run " + cfg.runId);
     Map<String, Object> facts = new LinkedHashMap<>();
     for (String k : List.of("run_id", "model_id", "input", "output", "base", "augment_copies", "tta")) {
@@ -248,11 +259,16 @@ final class PipelineCommand extends JobCommand {
     facts.put("head", trained.bundle().training().get("head"));
     facts.put("versions", Reports.versions(spark));
     report.facts("Run", facts);
-    report.warnings(quality.warnings(cfg.maxImbalanceRatio));
+    List<String> warnings = new ArrayList<>(quality.warnings(cfg.maxImbalanceRatio));
+    if (near != null) {
+      warnings.addAll(near.warnings());
+    }
+    report.warnings(warnings);
     @SuppressWarnings("unchecked")
     Map<String, Object> ingest = new LinkedHashMap<>((Map<String, Object>) summary.get("ingest"));
     ingest.put("split", summary.get("split"));
     Reports.addData(report, ingest, rejectReasons, quality);
+    Reports.addNearDuplicates(spark, report, near);
     Reports.addTraining(report, trained);
     Reports.addEvaluation(spark, cfg, report, "Validation", trained.metrics());
     Map<String, Object> performance = new LinkedHashMap<>();

@@ -2,6 +2,7 @@ package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.features.NearDuplicates;
 import io.bottleneck.ingest.DataQuality;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
@@ -30,9 +31,10 @@ final class Reports {
   private Reports() {}
 
   /**
-   * Writes {@code runDir}/report/index.html unless report.enabled is off and returns its URI
-   * ("" when none). The model and metrics are already saved when this runs, so a report that
-   * fails to build is logged as an error, not a failed job.
+   * Writes {@code runDir}/report/index.html unless report.enabled is off, ending with the
+   * effective configuration, prints {@code report: URI} on stdout (before the command's
+   * closing JSON line) and returns the URI ("" when none). The model and metrics are already
+   * saved when this runs, so a report that fails to build is logged as an error, not a failed job.
    */
   static String write(SparkSession spark, JobConfig cfg, String runDir, Supplier<RunReport> report) {
     if (!cfg.reportEnabled) {
@@ -41,8 +43,10 @@ final class Reports {
     String uri = HadoopFiles.child(HadoopFiles.child(runDir, "report"), "index.html");
     try {
       RunReport built = report.get();
+      addConfiguration(built, cfg);
       Stages.writeText(spark, uri, built.html());
       LOG.info("report: {} ({} plots, {} thumbnails)", uri, built.plotCount(), built.thumbnailCount());
+      System.out.println("report: " + uri);
       return uri;
     } catch (Exception e) {
       LOG.error("report: could not write {}", uri, e);
@@ -151,6 +155,49 @@ final class Reports {
 
   private static String number(double v) {
     return String.format(java.util.Locale.ROOT, "%.6g", v);
+  }
+
+  /**
+   * The near-duplicate pairs across splits as a grid of image pairs (held-out image left), with
+   * the counts; nothing when the check did not run.
+   */
+  static void addNearDuplicates(SparkSession spark, RunReport report, NearDuplicates near) {
+    if (near == null) {
+      return;
+    }
+    List<RunReport.ImagePair> pairs = new ArrayList<>();
+    for (NearDuplicates.Pair p : near.examples()) {
+      pairs.add(new RunReport.ImagePair(p.heldOutPath(), p.trainPath(),
+          String.format(java.util.Locale.ROOT, "%s ~ train, cosine %.4f", p.heldOutSplit(), p.similarity())));
+    }
+    report.imagePairs("Near-duplicates across splits",
+        String.format(java.util.Locale.ROOT,
+            "%d held-out image(s) in %d pair(s) with a different training file whose features have cosine similarity >= %.2f "
+                + "(quality.near-duplicates.min-similarity); the most similar pairs, held-out image first.",
+            near.heldOutImages(), near.pairs(), near.minSimilarity()),
+        pairs, images(spark));
+  }
+
+  /** The whole effective configuration (credentials masked) as one key = value table. */
+  static void addConfiguration(RunReport report, JobConfig cfg) {
+    Map<String, Object> flat = new TreeMap<>();
+    flatten("bottleneck", cfg.effective, flat);
+    List<List<?>> rows = new ArrayList<>();
+    // numbers as written (0.001, not the report's 4 significant digits); lists as JSON
+    flat.forEach((k, v) -> rows.add(java.util.Arrays.asList(k, v instanceof List<?> ? v : String.valueOf(v))));
+    report.table("Configuration", "Every key of the resolved configuration (defaults, --conf file, --set, options); "
+        + "credential values are masked.", List.of("key", "value"), rows);
+  }
+
+  private static void flatten(String prefix, Map<?, ?> tree, Map<String, Object> out) {
+    tree.forEach((k, v) -> {
+      String key = prefix + "." + k;
+      if (v instanceof Map<?, ?> child) {
+        flatten(key, child, out);
+      } else {
+        out.put(key, v);
+      }
+    });
   }
 
   /** Rejected files per reason (small: one row per distinct reason). */

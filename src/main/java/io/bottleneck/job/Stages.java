@@ -9,6 +9,7 @@ import io.bottleneck.evaluate.ClassificationMetrics;
 import io.bottleneck.features.Augmentation;
 import io.bottleneck.features.Bases;
 import io.bottleneck.features.Featurizer;
+import io.bottleneck.features.NearDuplicates;
 import io.bottleneck.features.ImageView;
 import io.bottleneck.features.TunableTail;
 import io.bottleneck.ingest.ImageIngest;
@@ -162,6 +163,23 @@ final class Stages {
             .dropDuplicates(hash);
     Dataset<Row> rows = featured.join(flipped, featured.col(Columns.CONTENT_HASH).equalTo(flipped.col(hash))).drop(hash);
     return new TtaFeatures(rows, List.of(Columns.FEATURES_FLIP), flip);
+  }
+
+  /**
+   * Near-duplicates between the held-out and training rows of {@code featured} (see
+   * {@link NearDuplicates}), each finding logged as a warning; null when
+   * quality.near-duplicates.enabled is off or the rows have no split column.
+   */
+  static NearDuplicates nearDuplicates(Dataset<Row> featured, JobConfig cfg) {
+    if (!cfg.nearDuplicates || !Schemas.hasColumn(featured.schema(), Columns.SPLIT)) {
+      return null;
+    }
+    long t0 = System.nanoTime();
+    NearDuplicates near = NearDuplicates.find(featured, cfg.nearDuplicateSimilarity, Reports.QUALITY_EXAMPLES);
+    near.warnings().forEach(w -> LOG.warn("data quality: {}", w));
+    LOG.info("data quality: near-duplicates across splits: {} pair(s), {} held-out image(s) at cosine >= {} ({} s)",
+        near.pairs(), near.heldOutImages(), near.minSimilarity(), Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+    return near;
   }
 
   /** Class names in output order: the distinct labels, sorted (as Keras flow_from_directory). */

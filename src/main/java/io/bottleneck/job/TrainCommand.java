@@ -1,6 +1,7 @@
 package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.NearDuplicates;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
@@ -65,6 +66,7 @@ final class TrainCommand extends JobCommand {
     }
     Map<String, Object> featureMeta = Json.parseObject(HadoopFiles.readString(metaUri, conf), metaUri);
     Dataset<Row> featured = spark.read().parquet(in);
+    NearDuplicates near = Stages.nearDuplicates(featured, cfg);
     Stages.Trained trained =
         Stages.trainAndEvaluate(
             spark,
@@ -91,6 +93,10 @@ final class TrainCommand extends JobCommand {
       facts.put("head", bundle.training().get("head"));
       facts.put("versions", Reports.versions(spark));
       RunReport report = new RunReport("Bottleneck training run " + bundle.modelId()).facts("Run", facts);
+      if (near != null) {
+        report.warnings(near.warnings());
+      }
+      Reports.addNearDuplicates(spark, report, near);
       Reports.addTraining(report, trained);
       Reports.addEvaluation(spark, cfg, report, "Validation", trained.metrics());
       return report;

@@ -79,6 +79,32 @@ public final class RunReport {
     return close();
   }
 
+  /** Two images shown side by side, with a caption (e.g. a near-duplicate pair and its similarity). */
+  public record ImagePair(String leftPath, String rightPath, String caption) {}
+
+  /** A grid of image pairs with a note above it; "None." when there are none. */
+  public RunReport imagePairs(String heading, String note, List<ImagePair> pairs, ImageSource images) {
+    open(heading);
+    if (!note.isEmpty()) {
+      body.append("<p>").append(escape(note)).append("</p>\n");
+    }
+    if (pairs.isEmpty()) {
+      body.append("<p>None.</p>\n");
+      return close();
+    }
+    body.append("<div class=\"grid\">\n");
+    for (ImagePair p : pairs) {
+      body.append("<figure class=\"pair\">");
+      image(p.leftPath(), images);
+      image(p.rightPath(), images);
+      body.append("<figcaption>").append(escape(p.caption())).append("<br><span class=\"path\">")
+          .append(escape(fileName(p.leftPath()))).append(" ~ ").append(escape(fileName(p.rightPath())))
+          .append("</span></figcaption></figure>\n");
+    }
+    body.append("</div>\n");
+    return close();
+  }
+
   /** Loss, accuracy and learning-rate curves of one training stage. */
   public RunReport training(String heading, List<EpochStats> history, int bestEpoch, boolean stoppedEarly) {
     open(heading);
@@ -171,18 +197,23 @@ public final class RunReport {
     body.append("<div class=\"grid\">\n");
     for (Example e : chosen) {
       body.append("<figure class=\"example\">");
-      String thumb = thumbnail(e.path(), images);
-      if (thumb != null) {
-        body.append("<img class=\"thumb\" alt=\"").append(escape(e.path())).append("\" src=\"data:image/jpeg;base64,").append(thumb).append("\">");
-        thumbnails++;
-      } else {
-        body.append("<div class=\"missing\">no image</div>");
-      }
+      image(e.path(), images);
       body.append("<figcaption>true <b>").append(escape(classes.get(e.trueIndex()))).append("</b>, predicted <b>")
           .append(escape(classes.get(e.predictedIndex()))).append("</b> (").append(pct(e.confidence())).append(")<br><span class=\"path\">")
           .append(escape(fileName(e.path()))).append("</span></figcaption></figure>\n");
     }
     body.append("</div>\n");
+  }
+
+  /** A thumbnail, or a grey box when the image cannot be read. */
+  private void image(String path, ImageSource images) {
+    String thumb = thumbnail(path, images);
+    if (thumb != null) {
+      body.append("<img class=\"thumb\" alt=\"").append(escape(path)).append("\" src=\"data:image/jpeg;base64,").append(thumb).append("\">");
+      thumbnails++;
+    } else {
+      body.append("<div class=\"missing\">no image</div>");
+    }
   }
 
   /** Base64 JPEG, or null (logged) when the image is gone or unreadable: the report still renders. */
@@ -289,5 +320,7 @@ public final class RunReport {
       .warnings li { color: #a33; }
       .headline { font-size: 1.15em; }
       .missing { width: 128px; height: 96px; background: #eee; }
+      figure.pair { width: 270px; font-size: .8em; }
+      figure.pair img, figure.pair .missing { display: inline-block; max-width: 128px; max-height: 128px; margin-right: 4px; vertical-align: top; }
       """;
 }

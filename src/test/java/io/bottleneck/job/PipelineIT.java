@@ -134,12 +134,19 @@ class PipelineIT {
     assertThat(run.at("/quality/leaked_images").asLong()).isZero();
     assertThat(run.at("/quality/class_counts/train/cat").asLong()).isEqualTo(32);
     assertThat(run.at("/quality/class_counts/validation/dog").asLong()).isEqualTo(8);
+    // the sample's 80 photos are all different: no held-out image is a near-copy of a training one
+    assertThat(run.at("/quality/near_duplicates/min_similarity").asDouble()).isEqualTo(0.95);
+    assertThat(run.at("/quality/near_duplicates/pairs").asLong()).isZero();
+    assertThat(run.at("/seconds/near_duplicates").isNumber()).isTrue();
+    assertThat(r.stdout()).contains("report: file:" + runDir.resolve("report/index.html"));
 
     // the report: learning curves (3), confusion matrix, ROC, calibration; thumbnails of the
     // validation images (at least the correct ones: 8 or more of 16), all rendered offline
     Path report = runDir.resolve("report/index.html");
     assertThat(report).isNotEmptyFile();
-    assertThat(Files.readString(report)).contains("Rejected files", "not an image", "Class balance", "Duplicates and leakage");
+    assertThat(Files.readString(report)).contains("Rejected files", "not an image", "Class balance", "Duplicates and leakage",
+        "Near-duplicates across splits", "<h2>Configuration</h2>", "<td>bottleneck.split.seed</td><td>42</td>",
+        "<td>bottleneck.quality.near-duplicates.min-similarity</td><td>0.95</td>");
     ReportPages.assertRendersOffline(report, 6, 8);
 
     SparkSession spark = LocalSpark.session();

@@ -78,7 +78,10 @@ class RunReportTest {
         .facts("Run", facts)
         .warnings(List.of("3 image(s) appear in more than one split"))
         .training("Learning curves: head", history(), 7, true)
-        .evaluation("Validation", metrics, path -> Files.readAllBytes(Path.of(path)), 6);
+        .evaluation("Validation", metrics, path -> Files.readAllBytes(Path.of(path)), 6)
+        .imagePairs("Near-duplicates across splits", "1 held-out image", List.of(new RunReport.ImagePair(
+            metrics.examples().get(0).path(), metrics.examples().get(1).path(), "validation ~ train, cosine 0.9912")),
+            path -> Files.readAllBytes(Path.of(path)));
     String html = report.html();
     Files.writeString(Path.of("target/report-sample.html"), html); // to look at: open it in a browser
 
@@ -89,7 +92,9 @@ class RunReportTest {
     assertThat(plots).isEqualTo(6).isEqualTo(report.plotCount());
     long mistakes = metrics.examples().stream().filter(e -> !e.correct()).count();
     assertThat(mistakes).isBetween(6L, 12L);
-    assertThat(thumbs).isEqualTo(12).isEqualTo(report.thumbnailCount());
+    // 6 mistakes + 6 correct + one pair
+    assertThat(thumbs).isEqualTo(14).isEqualTo(report.thumbnailCount());
+    assertThat(html).contains("<figure class=\"pair\">", "validation ~ train, cosine 0.9912");
     assertThat(html).contains("alt=\"loss\"", "alt=\"accuracy\"", "alt=\"learning rate\"", "alt=\"confusion matrix\"",
         "alt=\"ROC curve\"", "alt=\"reliability diagram\"");
     for (Matcher m : images) {
@@ -146,9 +151,15 @@ class RunReportTest {
     ClassificationMetrics wrong = ClassificationMetrics.compute(
         List.of("a&b", "c"), new int[] {0, 1}, new double[][] {{0.1, 0.9}, {0.8, 0.2}}, new String[] {"/nope/1.jpg", "/nope/2.jpg"});
     RunReport report = new RunReport("<run>").facts("Run", facts)
-        .evaluation("Validation", wrong, path -> { throw new java.io.FileNotFoundException(path); }, 4);
+        .evaluation("Validation", wrong, path -> { throw new java.io.FileNotFoundException(path); }, 4)
+        .imagePairs("Pairs", "", List.of(new RunReport.ImagePair("/nope/<1>.jpg", "/nope/2.jpg", "a <b>")),
+            path -> { throw new java.io.FileNotFoundException(path); })
+        .imagePairs("No pairs", "", List.of(), null);
     String html = report.html();
-    assertThat(html).doesNotContain("<script>", "<run>").contains("&lt;script&gt;", "a&amp;b", "<div class=\"missing\">");
+    assertThat(html).doesNotContain("<script>", "<run>", "<1>", "a <b>")
+        .contains("&lt;script&gt;", "a&amp;b", "<div class=\"missing\">", "a &lt;b&gt;", "&lt;1&gt;.jpg", "<p>None.</p>");
+    // two evaluation examples and both images of the pair are grey boxes
+    assertThat(html.split("<div class=\"missing\">", -1).length - 1).isEqualTo(4);
     assertThat(report.thumbnailCount()).isZero();
   }
 
