@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Function;
 
 /**
  * The supported frozen bases and their bundled Keras weights.
@@ -44,15 +43,33 @@ public final class Bases {
       MobileNetV1Base.ID, WEIGHTS_DIR + "mobilenet_2_5_224_tf_no_top.h5",
       SqueezeNetBase.ID, WEIGHTS_DIR + "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5");
 
-  /** Per engine, per base id: the builder from parsed weights. */
-  private static final Map<String, Map<String, Function<KerasWeights, ImageBase>>> BUILDERS =
+  /** Per engine, per base name: the builder from parsed weights, input size and tail blocks. */
+  private static final Map<String, Map<String, Builder>> BUILDERS =
       Map.of(
           ENGINE_DL4J, Map.of(
-              MobileNetV1Base.ID, MobileNetV1Base::fromWeights,
-              SqueezeNetBase.ID, SqueezeNetBase::fromWeights),
+              MobileNetV1Base.ID, MobileNetV1Base::build,
+              SqueezeNetBase.ID, SqueezeNetBase::build),
           ENGINE_TENSORFLOW, Map.of(
-              MobileNetV1Base.ID, TfMobileNetBase::fromWeights,
-              SqueezeNetBase.ID, TfSqueezeNetBase::fromWeights));
+              MobileNetV1Base.ID, TfMobileNetBase::build,
+              SqueezeNetBase.ID, TfSqueezeNetBase::build));
+
+  /** Builds a base from its weights at an input size, without its last {@code tailBlocks} blocks (0: whole). */
+  @FunctionalInterface
+  interface Builder {
+    ImageBase build(KerasWeights weights, int inputSize, int tailBlocks);
+  }
+
+  /** Default input size per base name. */
+  private static final Map<String, Integer> DEFAULT_SIZES =
+      Map.of(MobileNetV1Base.ID, MobileNetV1Base.INPUT_SIZE, SqueezeNetBase.ID, SqueezeNetBase.INPUT_SIZE);
+
+  /** Smallest and largest input side a base may be given (SqueezeNet needs 96+ to keep its pools valid). */
+  static final int MIN_INPUT_SIZE = 96;
+  static final int MAX_INPUT_SIZE = 512;
+
+  /** name, optional @size, optional @tail<k> */
+  private static final java.util.regex.Pattern ID =
+      java.util.regex.Pattern.compile("([^@]+)(?:@(\\d+))?(@tail.*)?");
 
   /**
    * Marks a base id without its last blocks, e.g. {@code mobilenet_v1_0.25@tail1}: the frozen
@@ -63,10 +80,38 @@ public final class Bases {
 
   private Bases() {}
 
-  /** The base an id refers to: the id without a {@link #TAIL} suffix. */
+  /** The base an id refers to: the id without a {@link #TAIL} suffix (an input size stays). */
   static String baseOf(String id) {
     int at = id.indexOf(TAIL);
     return at < 0 ? id : id.substring(0, at);
+  }
+
+  /** The architecture an id refers to: the id without input size and tail, e.g. {@code squeezenet_1.1}. */
+  static String nameOf(String id) {
+    int at = id.indexOf('@');
+    return at < 0 ? id : id.substring(0, at);
+  }
+
+  /**
+   * The input side of a base id: the {@code @<size>} after the name (e.g. {@code
+   * squeezenet_1.1@320}: images resized to 320x320 instead of 227x227, finer detail for 2x the
+   * compute), else the base's default.
+   */
+  static int inputSize(String id) {
+    java.util.regex.Matcher m = ID.matcher(id);
+    if (m.matches() && m.group(2) != null) {
+      return Integer.parseInt(m.group(2));
+    }
+    Integer size = DEFAULT_SIZES.get(nameOf(id));
+    if (size == null) {
+      throw new IllegalArgumentException("Base '" + id + "' has no input size");
+    }
+    return size;
+  }
+
+  /** {@code name}, with {@code @<size>} unless it is the default size. */
+  static String idWithSize(String name, int inputSize) {
+    return inputSize == DEFAULT_SIZES.get(name) ? name : name + "@" + inputSize;
   }
 
   /** The number of last blocks an id leaves out: 0 without a {@link #TAIL} suffix. */
@@ -96,7 +141,7 @@ public final class Bases {
     Objects.requireNonNull(spec, "base spec");
     List<String> ids = List.of(spec.split("\\+", -1));
     for (String id : ids) {
-      if (!RESOURCES.containsKey(baseOf(id)) && PixelsBase.sizeOf(id) < 0) {
+      if (!RESOURCES.containsKey(nameOf(id)) && PixelsBase.sizeOf(id) < 0) {
         throw new IllegalArgumentException("Unknown base '" + id + "' in '" + spec + "'; supported: "
             + String.join(", ", NAMES) + ", or several joined by '+'");
       }
@@ -123,7 +168,7 @@ public final class Bases {
     if (PixelsBase.sizeOf(check(id)) > 0) {
       return new byte[0]; // raw pixels: no weights
     }
-    String resource = RESOURCES.get(baseOf(id));
+    String resource = RESOURCES.get(nameOf(id));
     try (InputStream in = Bases.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException("Weights of base '" + id + "' missing from the classpath: "
@@ -154,17 +199,7 @@ public final class Bases {
     if (pixels > 0) {
       return new PixelsBase(pixels, engine);
     }
-    int tail = tailBlocks(id);
-    if (tail > 0) {
-      KerasWeights weights = KerasWeights.read(h5Bytes);
-      boolean tensorflow = engine.equals(ENGINE_TENSORFLOW);
-      if (baseOf(id).equals(SqueezeNetBase.ID)) {
-        return tensorflow ? TfSqueezeNetBase.withoutTail(weights, tail) : SqueezeNetBase.withoutTail(weights, tail);
-      }
-      return tensorflow ? TfMobileNetBase.withoutTail(weights, tail) : MobileNetV1Base.withoutTail(weights, tail);
-    }
-    Function<KerasWeights, ImageBase> builder = BUILDERS.get(engine).get(id);
-    return builder.apply(KerasWeights.read(h5Bytes));
+    return BUILDERS.get(engine).get(nameOf(id)).build(KerasWeights.read(h5Bytes), inputSize(id), tailBlocks(id));
   }
 
   /** Builds a base on the {@link #DEFAULT_ENGINE} from its bundled weights. */
@@ -199,13 +234,26 @@ public final class Bases {
       }
       return id;
     }
-    if (!RESOURCES.containsKey(baseOf(id))) {
+    String name = nameOf(id);
+    java.util.regex.Matcher m = ID.matcher(id);
+    if (!RESOURCES.containsKey(name) || !m.matches()) {
       throw new IllegalArgumentException("Unknown base '" + id + "'; supported: "
-          + String.join(", ", NAMES));
+          + String.join(", ", NAMES) + ", each optionally with an input size, e.g. " + SqueezeNetBase.ID + "@320");
+    }
+    if (m.group(2) != null) {
+      int size = Integer.parseInt(m.group(2));
+      if (size < MIN_INPUT_SIZE || size > MAX_INPUT_SIZE) {
+        throw new IllegalArgumentException("Base '" + id + "': the input size must be in [" + MIN_INPUT_SIZE + ", "
+            + MAX_INPUT_SIZE + "], not " + size);
+      }
+      if (size == DEFAULT_SIZES.get(name)) {
+        throw new IllegalArgumentException("Base '" + id + "': " + size + " is " + name + "'s default input size; write "
+            + name + " (one id per set of features, so the cache is shared)");
+      }
     }
     int tail = tailBlocks(id);
     if (tail > 0) {
-      if (baseOf(id).equals(SqueezeNetBase.ID)) {
+      if (name.equals(SqueezeNetBase.ID)) {
         SqueezeNetBase.checkTail(tail);
       } else {
         MobileNetV1Base.checkTail(tail);

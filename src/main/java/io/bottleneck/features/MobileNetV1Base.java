@@ -29,6 +29,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 public final class MobileNetV1Base extends GraphImageBase {
 
   public static final String ID = "mobilenet_v1_0.25";
+  /** Default input side (an id {@code ID@<size>} sets another, see {@link Bases#inputSize}). */
   static final int INPUT_SIZE = 224;
   static final int FEATURES = 256;
   /** Parameter count of the weights file and of the graph; checked on load. */
@@ -47,22 +48,20 @@ public final class MobileNetV1Base extends GraphImageBase {
   /** 0, or the number of last blocks this instance leaves out (see {@link #idWithTail}). */
   private final int tailBlocks;
 
-  private MobileNetV1Base(ComputationGraph graph) {
-    this(graph, 0);
-  }
-
-  private MobileNetV1Base(ComputationGraph graph, int tailBlocks) {
-    super(idWithTail(tailBlocks), graph, Preprocessing.plusMinusOne(INPUT_SIZE), featureSize(tailBlocks));
+  private MobileNetV1Base(ComputationGraph graph, int inputSize, int tailBlocks) {
+    super(idWithTail(inputSize, tailBlocks), graph, Preprocessing.plusMinusOne(inputSize), featureSize(inputSize, tailBlocks));
     this.tailBlocks = tailBlocks;
   }
 
   /**
    * The id of the base without its last {@code tailBlocks} blocks ({@code ID@tail<k>}), whose
    * "features" are the activations entering those blocks, flattened in NCHW order: what a
-   * fine-tuned model's trainable tail takes. The base id itself for 0.
+   * fine-tuned model's trainable tail takes. The base id itself for 0; {@code ID@<size>...} at
+   * another input size.
    */
-  static String idWithTail(int tailBlocks) {
-    return tailBlocks == 0 ? ID : ID + Bases.TAIL + tailBlocks;
+  static String idWithTail(int inputSize, int tailBlocks) {
+    String id = Bases.idWithSize(ID, inputSize);
+    return tailBlocks == 0 ? id : id + Bases.TAIL + tailBlocks;
   }
 
   static void checkTail(int tailBlocks) {
@@ -72,13 +71,16 @@ public final class MobileNetV1Base extends GraphImageBase {
     }
   }
 
-  /** Channels, height and width of the activation entering the last {@code tailBlocks} blocks. */
-  static int[] tailInputShape(int tailBlocks) {
+  /**
+   * Channels, height and width of the activation entering the last {@code tailBlocks} blocks at
+   * an input size ('same' padding: each stride-2 layer takes the ceiling of half the side).
+   */
+  static int[] tailInputShape(int inputSize, int tailBlocks) {
     checkTail(tailBlocks);
     int block = 14 - tailBlocks; // first block of the tail
-    int side = INPUT_SIZE / 2; // after conv1
+    int side = (inputSize + 1) / 2; // after conv1
     for (int i = 1; i < block; i++) {
-      side /= DW_STRIDE[i];
+      side = (side + DW_STRIDE[i] - 1) / DW_STRIDE[i];
     }
     return new int[] {CHANNELS[block - 1], side, side};
   }
@@ -93,18 +95,20 @@ public final class MobileNetV1Base extends GraphImageBase {
     return DW_STRIDE[block];
   }
 
-  static int featureSize(int tailBlocks) {
+  static int featureSize(int inputSize, int tailBlocks) {
     if (tailBlocks == 0) {
       return FEATURES;
     }
-    int[] shape = tailInputShape(tailBlocks);
+    int[] shape = tailInputShape(inputSize, tailBlocks);
     return shape[0] * shape[1] * shape[2];
   }
 
-  /** {@link #fromWeights} without the last {@code tailBlocks} blocks. */
-  static MobileNetV1Base withoutTail(KerasWeights weights, int tailBlocks) {
-    checkTail(tailBlocks);
-    return new MobileNetV1Base(fromWeights(weights).graph(), tailBlocks);
+  /** {@link Bases.Builder}: the pretrained network at {@code inputSize}, without its last {@code tailBlocks} blocks (0: whole). */
+  static MobileNetV1Base build(KerasWeights weights, int inputSize, int tailBlocks) {
+    if (tailBlocks != 0) {
+      checkTail(tailBlocks);
+    }
+    return new MobileNetV1Base(pretrainedGraph(weights, inputSize), inputSize, tailBlocks);
   }
 
   @Override
@@ -113,9 +117,13 @@ public final class MobileNetV1Base extends GraphImageBase {
   }
 
 
-  /** Builds the network and copies in the pretrained weights, verifying that all match. */
+  /** Builds the network at the default size and copies in the pretrained weights, verifying that all match. */
   static MobileNetV1Base fromWeights(KerasWeights weights) {
-    ComputationGraph graph = newGraph(12345L);
+    return build(weights, INPUT_SIZE, 0);
+  }
+
+  private static ComputationGraph pretrainedGraph(KerasWeights weights, int inputSize) {
+    ComputationGraph graph = newGraph(12345L, inputSize);
     weights.copyConv(graph, "conv1");
     weights.copyBatchNorm(graph, "conv1_bn");
     for (int i = 1; i <= 13; i++) {
@@ -125,15 +133,15 @@ public final class MobileNetV1Base extends GraphImageBase {
       weights.copyBatchNorm(graph, "conv_pw_" + i + "_bn");
     }
     weights.verify(graph, PARAMS);
-    return new MobileNetV1Base(graph);
+    return graph;
   }
 
   /** Same architecture with random weights: a baseline that tests compare against. */
   static MobileNetV1Base randomlyInitialised(long seed) {
-    return new MobileNetV1Base(newGraph(seed));
+    return new MobileNetV1Base(newGraph(seed, INPUT_SIZE), INPUT_SIZE, 0);
   }
 
-  private static ComputationGraph newGraph(long seed) {
+  private static ComputationGraph newGraph(long seed, int inputSize) {
     ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .dataType(DataType.FLOAT)
@@ -142,7 +150,7 @@ public final class MobileNetV1Base extends GraphImageBase {
         .convolutionMode(ConvolutionMode.Same)
         .graphBuilder()
         .addInputs("input")
-        .setInputTypes(InputType.convolutional(INPUT_SIZE, INPUT_SIZE, 3));
+        .setInputTypes(InputType.convolutional(inputSize, inputSize, 3));
 
     g.addLayer("conv1", KerasConv2D.of(3, CHANNELS[0], 3, 2, true, false), "input");
     String last = batchNormRelu6(g, "conv1", CHANNELS[0]);

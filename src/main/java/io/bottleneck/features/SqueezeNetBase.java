@@ -28,6 +28,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 public final class SqueezeNetBase extends GraphImageBase {
 
   public static final String ID = "squeezenet_1.1";
+  /** Default input side (an id {@code ID@<size>} sets another, see {@link Bases#inputSize}). */
   static final int INPUT_SIZE = 227;
   static final int FEATURES = 512;
   /** Parameter count of the weights file and of the graph; checked on load. */
@@ -44,28 +45,44 @@ public final class SqueezeNetBase extends GraphImageBase {
    * smallest (13x13x64), so the cached frozen part stays small.
    */
   static final int MAX_TAIL_BLOCKS = 2;
-  /** Channels, height and width entering the tail: fire9's or fire8's squeeze output. */
-  static final int[] TAIL_INPUT_SHAPE = {64, 13, 13};
+  /** Channels of the activation entering the tail: fire9's or fire8's squeeze output. */
+  static final int TAIL_CHANNELS = 64;
 
   /** 0, 1 or 2: this instance stops at fire(10 - k)'s squeeze output (see {@link #idWithTail}). */
   private final int tailBlocks;
 
-  private SqueezeNetBase(ComputationGraph graph) {
-    this(graph, 0);
-  }
-
-  private SqueezeNetBase(ComputationGraph graph, int tailBlocks) {
-    super(idWithTail(tailBlocks), graph, Preprocessing.caffe(INPUT_SIZE), featureSize(tailBlocks));
+  private SqueezeNetBase(ComputationGraph graph, int inputSize, int tailBlocks) {
+    super(idWithTail(inputSize, tailBlocks), graph, Preprocessing.caffe(inputSize), featureSize(inputSize, tailBlocks));
     this.tailBlocks = tailBlocks;
   }
 
   /**
-   * {@code ID@tail1}: SqueezeNet up to fire9's squeeze layer, whose output (13x13x64, flattened
-   * NCHW) feeds the expand convolutions a fine-tuned model trains; {@code ID@tail2}: up to
-   * fire8's squeeze layer (also 13x13x64). The base id itself for 0.
+   * {@code ID@tail1}: SqueezeNet up to fire9's squeeze layer, whose output (13x13x64 at 227,
+   * flattened NCHW) feeds the expand convolutions a fine-tuned model trains; {@code ID@tail2}:
+   * up to fire8's squeeze layer (same shape). The base id itself for 0; {@code ID@<size>...}
+   * at another input size.
    */
-  static String idWithTail(int tailBlocks) {
-    return tailBlocks == 0 ? ID : ID + Bases.TAIL + tailBlocks;
+  static String idWithTail(int inputSize, int tailBlocks) {
+    String id = Bases.idWithSize(ID, inputSize);
+    return tailBlocks == 0 ? id : id + Bases.TAIL + tailBlocks;
+  }
+
+  /**
+   * Side of the last fire modules' activations: conv1 (3x3, stride 2) and three 3x3 stride-2
+   * max-pools, all 'valid' (floor): 227 -> 113 -> 56 -> 27 -> 13.
+   */
+  static int lastSide(int inputSize) {
+    int side = (inputSize - 3) / 2 + 1;
+    for (int pool = 0; pool < 3; pool++) {
+      side = (side - 3) / 2 + 1;
+    }
+    return side;
+  }
+
+  /** Channels, height and width entering the tail at an input size. */
+  static int[] tailInputShape(int inputSize) {
+    int side = lastSide(inputSize);
+    return new int[] {TAIL_CHANNELS, side, side};
   }
 
   static void checkTail(int tailBlocks) {
@@ -75,14 +92,17 @@ public final class SqueezeNetBase extends GraphImageBase {
     }
   }
 
-  static int featureSize(int tailBlocks) {
-    return tailBlocks == 0 ? FEATURES : TAIL_INPUT_SHAPE[0] * TAIL_INPUT_SHAPE[1] * TAIL_INPUT_SHAPE[2];
+  static int featureSize(int inputSize, int tailBlocks) {
+    int side = lastSide(inputSize);
+    return tailBlocks == 0 ? FEATURES : TAIL_CHANNELS * side * side;
   }
 
-  /** {@link #fromWeights} without its tail of {@code tailBlocks} (see {@link #MAX_TAIL_BLOCKS}). */
-  static SqueezeNetBase withoutTail(KerasWeights weights, int tailBlocks) {
-    checkTail(tailBlocks);
-    return new SqueezeNetBase(fromWeights(weights).graph(), tailBlocks);
+  /** {@link Bases.Builder}: the pretrained network at {@code inputSize}, without a tail of {@code tailBlocks} (0: whole). */
+  static SqueezeNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
+    if (tailBlocks != 0) {
+      checkTail(tailBlocks);
+    }
+    return new SqueezeNetBase(pretrainedGraph(weights, inputSize), inputSize, tailBlocks);
   }
 
   @Override
@@ -96,9 +116,13 @@ public final class SqueezeNetBase extends GraphImageBase {
     return "fire" + (10 - tailBlocks) + "/squeeze1x1";
   }
 
-  /** Builds the network and copies in the pretrained weights, verifying that all match. */
+  /** Builds the network at the default size and copies in the pretrained weights, verifying that all match. */
   static SqueezeNetBase fromWeights(KerasWeights weights) {
-    ComputationGraph graph = newGraph(12345L);
+    return build(weights, INPUT_SIZE, 0);
+  }
+
+  private static ComputationGraph pretrainedGraph(KerasWeights weights, int inputSize) {
+    ComputationGraph graph = newGraph(12345L, inputSize);
     weights.copyConv(graph, "conv1");
     for (int[] fire : FIRES) {
       String f = "fire" + fire[0] + "/";
@@ -107,15 +131,15 @@ public final class SqueezeNetBase extends GraphImageBase {
       weights.copyConv(graph, f + "expand3x3");
     }
     weights.verify(graph, PARAMS);
-    return new SqueezeNetBase(graph);
+    return graph;
   }
 
   /** Same architecture with random weights: a baseline that tests compare against. */
   static SqueezeNetBase randomlyInitialised(long seed) {
-    return new SqueezeNetBase(newGraph(seed));
+    return new SqueezeNetBase(newGraph(seed, INPUT_SIZE), INPUT_SIZE, 0);
   }
 
-  private static ComputationGraph newGraph(long seed) {
+  private static ComputationGraph newGraph(long seed, int inputSize) {
     ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .dataType(DataType.FLOAT)
@@ -124,7 +148,7 @@ public final class SqueezeNetBase extends GraphImageBase {
         .convolutionMode(ConvolutionMode.Truncate)
         .graphBuilder()
         .addInputs("input")
-        .setInputTypes(InputType.convolutional(INPUT_SIZE, INPUT_SIZE, 3));
+        .setInputTypes(InputType.convolutional(inputSize, inputSize, 3));
 
     g.addLayer("conv1", KerasConv2D.of(3, 64, 3, 2, false, true), "input");
     g.addLayer("pool1", maxPool(), "conv1");

@@ -23,27 +23,30 @@ final class TfMobileNetBase extends TfGraphBase {
   /** Stride of the depthwise convolution of blocks 1..13 (index 0 unused). */
   private static final int[] DW_STRIDE = {0, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
 
-  private TfMobileNetBase(KerasWeights weights, int tailBlocks) {
-    super(MobileNetV1Base.idWithTail(tailBlocks), Preprocessing.plusMinusOne(MobileNetV1Base.INPUT_SIZE),
-        MobileNetV1Base.featureSize(tailBlocks), (tf, input) -> build(tf, input, weights, tailBlocks));
+  private TfMobileNetBase(KerasWeights weights, int inputSize, int tailBlocks) {
+    super(MobileNetV1Base.idWithTail(inputSize, tailBlocks), Preprocessing.plusMinusOne(inputSize),
+        MobileNetV1Base.featureSize(inputSize, tailBlocks),
+        (tf, input) -> build(tf, input, weights, MobileNetV1Base.featureSize(inputSize, tailBlocks), tailBlocks));
   }
 
-  /** Builds the graph from the weights, verifying that every tensor is used exactly. */
+  /** Builds the graph from the weights at the default size, verifying that every tensor is used exactly. */
   static TfMobileNetBase fromWeights(KerasWeights weights) {
-    return new TfMobileNetBase(weights, 0);
+    return build(weights, MobileNetV1Base.INPUT_SIZE, 0);
   }
 
   /**
-   * The frozen part of a fine-tuned MobileNet: its output is the activation at the input of
-   * the last {@code tailBlocks} blocks, flattened in NCHW order (see {@link
-   * MobileNetV1Base#idWithTail}).
+   * {@link Bases.Builder}: at {@code inputSize}; with {@code tailBlocks} > 0 the frozen part of
+   * a fine-tuned MobileNet, whose output is the activation at the input of the last
+   * {@code tailBlocks} blocks, flattened in NCHW order (see {@link MobileNetV1Base#idWithTail}).
    */
-  static TfMobileNetBase withoutTail(KerasWeights weights, int tailBlocks) {
-    MobileNetV1Base.checkTail(tailBlocks);
-    return new TfMobileNetBase(weights, tailBlocks);
+  static TfMobileNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
+    if (tailBlocks != 0) {
+      MobileNetV1Base.checkTail(tailBlocks);
+    }
+    return new TfMobileNetBase(weights, inputSize, tailBlocks);
   }
 
-  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int tailBlocks) {
+  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int featureSize, int tailBlocks) {
     Operand<TFloat32> x = conv(tf, w, "conv1", input, 3, 3, CHANNELS[0], 2);
     Operand<TFloat32> cut = null;
     for (int i = 1; i <= 13; i++) {
@@ -61,7 +64,7 @@ final class TfMobileNetBase extends TfGraphBase {
     }
     // NHWC -> NCHW, flattened: the layout DL4J's convolutional-flat input expects
     Operand<TFloat32> nchw = tf.linalg.transpose(cut, tf.constant(new int[] {0, 3, 1, 2}));
-    return tf.reshape(nchw, tf.constant(new int[] {-1, MobileNetV1Base.featureSize(tailBlocks)}));
+    return tf.reshape(nchw, tf.constant(new int[] {-1, featureSize}));
   }
 
   /** Conv2D (no bias, SAME) + folded {@code <name>_bn} + ReLU6. */

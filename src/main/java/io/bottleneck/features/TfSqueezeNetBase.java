@@ -21,23 +21,29 @@ final class TfSqueezeNetBase extends TfGraphBase {
       {2, 16, 64}, {3, 16, 64}, {4, 32, 128}, {5, 32, 128},
       {6, 48, 192}, {7, 48, 192}, {8, 64, 256}, {9, 64, 256}};
 
-  private TfSqueezeNetBase(KerasWeights weights, int tailBlocks) {
-    super(SqueezeNetBase.idWithTail(tailBlocks), Preprocessing.caffe(SqueezeNetBase.INPUT_SIZE),
-        SqueezeNetBase.featureSize(tailBlocks), (tf, input) -> build(tf, input, weights, tailBlocks));
+  private TfSqueezeNetBase(KerasWeights weights, int inputSize, int tailBlocks) {
+    super(SqueezeNetBase.idWithTail(inputSize, tailBlocks), Preprocessing.caffe(inputSize),
+        SqueezeNetBase.featureSize(inputSize, tailBlocks),
+        (tf, input) -> build(tf, input, weights, SqueezeNetBase.featureSize(inputSize, tailBlocks), tailBlocks));
   }
 
-  /** Builds the graph from the weights, verifying that every tensor is used exactly. */
+  /** Builds the graph from the weights at the default size, verifying that every tensor is used exactly. */
   static TfSqueezeNetBase fromWeights(KerasWeights weights) {
-    return new TfSqueezeNetBase(weights, 0);
+    return build(weights, SqueezeNetBase.INPUT_SIZE, 0);
   }
 
-  /** Up to fire9's (1) or fire8's (2) squeeze output, flattened NCHW (see {@link SqueezeNetBase#idWithTail}). */
-  static TfSqueezeNetBase withoutTail(KerasWeights weights, int tailBlocks) {
-    SqueezeNetBase.checkTail(tailBlocks);
-    return new TfSqueezeNetBase(weights, tailBlocks);
+  /**
+   * {@link Bases.Builder}: at {@code inputSize}; with {@code tailBlocks} > 0 up to fire9's (1) or
+   * fire8's (2) squeeze output, flattened NCHW (see {@link SqueezeNetBase#idWithTail}).
+   */
+  static TfSqueezeNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
+    if (tailBlocks != 0) {
+      SqueezeNetBase.checkTail(tailBlocks);
+    }
+    return new TfSqueezeNetBase(weights, inputSize, tailBlocks);
   }
 
-  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int tailBlocks) {
+  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int featureSize, int tailBlocks) {
     Operand<TFloat32> x = conv(tf, w, "conv1", input, 3, 3, 64, 2, "VALID");
     Operand<TFloat32> cut = null;
     x = maxPool(tf, x);
@@ -62,7 +68,7 @@ final class TfSqueezeNetBase extends TfGraphBase {
     }
     // NHWC -> NCHW, flattened: the layout DL4J's convolutional-flat input expects
     Operand<TFloat32> nchw = tf.linalg.transpose(cut, tf.constant(new int[] {0, 3, 1, 2}));
-    return tf.reshape(nchw, tf.constant(new int[] {-1, SqueezeNetBase.featureSize(tailBlocks)}));
+    return tf.reshape(nchw, tf.constant(new int[] {-1, featureSize}));
   }
 
   /** Conv2D with bias + ReLU. */

@@ -43,8 +43,10 @@ public final class TunableTail {
   private TunableTail(String baseId, int blocks) {
     this.baseId = baseId;
     this.blocks = blocks;
-    this.squeezeNet = Bases.baseOf(baseId).equals(SqueezeNetBase.ID);
-    this.inputShape = squeezeNet ? SqueezeNetBase.TAIL_INPUT_SHAPE : MobileNetV1Base.tailInputShape(blocks);
+    this.squeezeNet = Bases.nameOf(baseId).equals(SqueezeNetBase.ID);
+    int inputSize = Bases.inputSize(baseId);
+    this.inputShape =
+        squeezeNet ? SqueezeNetBase.tailInputShape(inputSize) : MobileNetV1Base.tailInputShape(inputSize, blocks);
   }
 
   /** The tail left out of base id {@code tailBaseId} ({@code <base>@tail<k>}). */
@@ -57,15 +59,16 @@ public final class TunableTail {
     return new TunableTail(frozenPartId(Bases.baseOf(tailBaseId), blocks), blocks);
   }
 
-  /** The id of the frozen part that feeds a tail of {@code blocks}, {@code <base>@tail<k>}. */
+  /** The id of the frozen part that feeds a tail of {@code blocks}, {@code <base>@tail<k>} (an input size kept). */
   public static String frozenPartId(String baseId, int blocks) {
-    if (baseId.equals(MobileNetV1Base.ID)) {
+    boolean whole = Bases.tailBlocks(baseId) == 0 && Bases.pixelSize(baseId) < 0;
+    if (whole && Bases.nameOf(baseId).equals(MobileNetV1Base.ID)) {
       MobileNetV1Base.checkTail(blocks);
-      return MobileNetV1Base.idWithTail(blocks);
+      return MobileNetV1Base.idWithTail(Bases.inputSize(baseId), blocks);
     }
-    if (baseId.equals(SqueezeNetBase.ID)) {
+    if (whole && Bases.nameOf(baseId).equals(SqueezeNetBase.ID)) {
       SqueezeNetBase.checkTail(blocks);
-      return SqueezeNetBase.idWithTail(blocks);
+      return SqueezeNetBase.idWithTail(Bases.inputSize(baseId), blocks);
     }
     throw new IllegalArgumentException("Fine-tuning supports base " + MobileNetV1Base.ID + " (1 or 2 blocks) or "
         + SqueezeNetBase.ID + " (1 or 2), not '" + baseId + "'");

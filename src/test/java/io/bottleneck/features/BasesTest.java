@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class BasesTest {
 
   private static final String UNKNOWN =
-      "Unknown base 'resnet50'; supported: mobilenet_v1_0.25, squeezenet_1.1";
+      "Unknown base 'resnet50'; supported: mobilenet_v1_0.25, squeezenet_1.1, each optionally with an input size, e.g. squeezenet_1.1@320";
 
   private static ImageBase mobileNet;
   private static ImageBase squeezeNet;
@@ -78,6 +78,29 @@ class BasesTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage(UNKNOWN);
     assertThatThrownBy(() -> Bases.fromWeights("resnet50", new byte[] {1}))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(UNKNOWN);
+  }
+
+  @Test
+  void anInputSizeIsPartOfTheIdAndOfTheCacheKey() {
+    try (ImageBase large = Bases.load("squeezenet_1.1@320")) {
+      assertThat(large.id()).isEqualTo("squeezenet_1.1@320");
+      assertThat(large.inputSize()).isEqualTo(320);
+      assertThat(large.featureSize()).isEqualTo(512);
+      assertThat(large.preprocessingId()).contains("320").isNotEqualTo(squeezeNet.preprocessingId());
+      float[] atDefault = squeezeNet.featurize(List.of(image("cat.0.jpg")))[0];
+      float[] at320 = large.featurize(List.of(image("cat.0.jpg")))[0];
+      double diff = 0;
+      for (int i = 0; i < atDefault.length; i++) {
+        diff = Math.max(diff, Math.abs(atDefault[i] - at320[i]));
+      }
+      assertThat(diff).as("features of another resolution").isGreaterThan(1.0);
+    }
+    assertThat(Bases.inputSize("mobilenet_v1_0.25")).isEqualTo(224);
+    assertThat(Bases.inputSize("mobilenet_v1_0.25@160@tail2")).isEqualTo(160);
+    assertThat(Bases.parseSpec("squeezenet_1.1+squeezenet_1.1@320")).containsExactly("squeezenet_1.1", "squeezenet_1.1@320");
+    assertThatThrownBy(() -> Bases.parseSpec("squeezenet_1.1@227")).hasMessageContaining("default input size; write squeezenet_1.1");
+    assertThatThrownBy(() -> Bases.parseSpec("squeezenet_1.1@64")).hasMessageContaining("must be in [96, 512], not 64");
+    assertThatThrownBy(() -> Bases.parseSpec("squeezenet_1.1@big")).hasMessageContaining("Unknown base 'squeezenet_1.1@big'");
   }
 
   @Test

@@ -43,8 +43,12 @@ class EnginesTest {
     }
   }
 
+  /** Both bases at their default input size and at another one (an {@code @<size>} id). */
   static List<String> bases() {
-    return Bases.names();
+    List<String> ids = new ArrayList<>(Bases.names());
+    ids.add(SqueezeNetBase.ID + "@320");
+    ids.add(MobileNetV1Base.ID + "@160");
+    return ids;
   }
 
   @ParameterizedTest

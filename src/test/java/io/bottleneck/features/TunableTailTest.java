@@ -131,6 +131,26 @@ class TunableTailTest {
     return activations.get(tail.layerCount()).toFloatMatrix();
   }
 
+  /** At another input size the cut activations grow with the image and the tail still composes to the whole base. */
+  @Test
+  void anInputSizeCarriesThroughTheFrozenPartAndTheTail() throws Exception {
+    for (String baseId : List.of(SqueezeNetBase.ID + "@320", MobileNetV1Base.ID + "@160")) {
+      float[][] whole = featurize(Bases.load(baseId));
+      String id = TunableTail.frozenPartId(baseId, 1);
+      assertThat(id).isEqualTo(baseId + "@tail1");
+      TunableTail tail = TunableTail.of(id);
+      // SqueezeNet: 320 -> 159 -> 79 -> 39 -> 19; MobileNet: 160 / 32 = 5
+      assertThat(tail.inputLength()).isEqualTo(baseId.startsWith("squeeze") ? 64 * 19 * 19 : 256 * 5 * 5);
+      float[][] frozen = featurize(Bases.load(id, Bases.ENGINE_TENSORFLOW));
+      float[][] frozenDl4j = featurize(Bases.load(id, Bases.ENGINE_DL4J));
+      assertThat(frozen[0]).hasSize(tail.inputLength());
+      assertThat(maxDifference(frozen, frozenDl4j) / maxAbs(frozenDl4j)).as("engines, %s", id).isLessThan(1e-5f);
+      MultiLayerNetwork net = tailNetwork(tail);
+      tail.copyPretrained(net);
+      assertThat(maxDifference(pooled(net, tail, frozen), whole) / maxAbs(whole)).as(id).isLessThan(1e-5f);
+    }
+  }
+
   @Test
   void tailsHaveOneOrTwoBlocks() {
     assertThatThrownBy(() -> TunableTail.frozenPartId(SqueezeNetBase.ID, 3)).hasMessageContaining("not 3");
