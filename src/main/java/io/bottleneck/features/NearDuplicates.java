@@ -110,10 +110,14 @@ public record NearDuplicates(double minSimilarity, long pairs, long heldOutImage
     JavaRDD<Block> train = blocks(rows.where(col(Columns.SPLIT).equalTo("train")), parallelism, blockRows);
     JavaRDD<Block> heldOut = blocks(rows.where(col(Columns.SPLIT).notEqual("train")), 2, blockRows);
     float threshold = (float) minSimilarity;
-    JavaRDD<Pair> pairs =
-        train.cartesian(heldOut).flatMap(t -> similarPairs(t._1(), t._2(), threshold).iterator())
-            .persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<Pair> pairs = null;
     try {
+      // materialise both sides first: otherwise the cartesian's concurrent tasks each compute
+      // the same uncached parent partition (and Spark logs "Block ... already exists")
+      train.count();
+      heldOut.count();
+      pairs = train.cartesian(heldOut).flatMap(t -> similarPairs(t._1(), t._2(), threshold).iterator())
+          .persist(StorageLevel.MEMORY_AND_DISK());
       long pairCount = pairs.count();
       if (pairCount == 0) {
         return new NearDuplicates(minSimilarity, 0, 0, List.of());
@@ -122,7 +126,9 @@ public record NearDuplicates(double minSimilarity, long pairs, long heldOutImage
       List<Pair> top = pairs.takeOrdered(examples, new MostSimilarFirst());
       return new NearDuplicates(minSimilarity, pairCount, images, List.copyOf(top));
     } finally {
-      pairs.unpersist(false);
+      if (pairs != null) {
+        pairs.unpersist(false);
+      }
       train.unpersist(false);
       heldOut.unpersist(false);
     }
