@@ -57,6 +57,8 @@ public final class JobConfig implements Serializable {
 
   public final double testSize;
   public final long seed;
+  /** Seed of the head's (and fine-tuning's) initialisation, dropout, batch order and search: train.seed, default split.seed. */
+  public final long trainSeed;
 
   public final String featurizeEngine;
   public final int featurizeBatchSize;
@@ -170,6 +172,7 @@ public final class JobConfig implements Serializable {
       throw invalid("split.test-size", testSize, "a fraction in (0, 1) or a whole number >= 1");
     }
     seed = c.getLong(key("split.seed"));
+    trainSeed = c.getIsNull(key("train.seed")) ? seed : c.getLong(key("train.seed"));
 
     featurizeEngine = string(c, "featurize.engine");
     if (!Bases.engines().contains(featurizeEngine)) {

@@ -2,13 +2,15 @@ package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
-import io.bottleneck.features.Featurizer;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.report.RunReport;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Option;
       "prints the summary as one JSON line, last on stdout."
     })
 final class EvaluateCommand extends JobCommand {
-  @Option(names = "--model", paramLabel = "DIR", description = "Model bundle (key: model).")
+  @Option(names = "--model", paramLabel = "DIR[,DIR...]", description = "Model bundle, or several separated by commas to average their probabilities (key: model).")
   String model;
 
   @Option(names = "--input", paramLabel = "URI", description = "Labeled images (key: input).")
@@ -65,6 +67,7 @@ final class EvaluateCommand extends JobCommand {
   @Override
   void validate(JobConfig cfg) {
     require(cfg.model, "--model", "model");
+    requireModelList(cfg.model);
     require(cfg.input, "--input", "input");
     if (cfg.labelFrom.equals("none")) {
       throw new io.bottleneck.config.ConfigError("--label-from none: evaluate needs labels");
@@ -78,22 +81,25 @@ final class EvaluateCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
-    ModelBundle bundle = Stages.loadBundle(spark, cfg.model);
+    List<ModelBundle> bundles = Scoring.loadBundles(spark, cfg.model);
+    List<String> classes = bundles.get(0).classes();
+    String modelId = Scoring.modelId(bundles);
     String cacheRoot = Stages.featureCache(spark, cfg);
     IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
     ClassificationMetrics metrics;
-    try (Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, cacheRoot);
-        Stages.TtaFeatures tta = Stages.withTta(spark, features.featured(), bundle.baseId(), cfg, cacheRoot)) {
-      metrics = Stages.evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns());
+    // label indices first: an unknown label fails before any featurization
+    Dataset<Row> labeled = Stages.withLabelIndex(ingested.images(), classes);
+    try (Scoring.Scored scored = Scoring.score(spark, labeled, bundles, cfg, cacheRoot)) {
+      metrics = ClassificationMetrics.fromPredictions(scored.rows(), classes);
     }
     if (!cfg.output.isEmpty()) {
       String out = Stages.qualify(spark, cfg.output);
       Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
       Reports.writeExamples(spark, out, metrics);
       Map<String, Object> facts = new LinkedHashMap<>();
-      facts.put("model", Stages.qualify(spark, cfg.model));
-      facts.put("model_id", bundle.modelId());
-      facts.put("base", bundle.baseId());
+      facts.put("model", String.join(",", Scoring.uris(cfg.model).stream().map(m -> Stages.qualify(spark, m)).toList()));
+      facts.put("model_id", modelId);
+      facts.put("base", Scoring.baseIds(bundles));
       facts.put("input", Stages.qualify(spark, cfg.input));
       facts.put("label_from", cfg.labelFrom);
       facts.put("tta", cfg.tta);
@@ -105,13 +111,13 @@ final class EvaluateCommand extends JobCommand {
       Map<String, Long> rejectReasons = ingested.rejected() > 0 ? Reports.rejectReasons(ingested.rejects()) : Map.of();
       ClassificationMetrics evaluated = metrics;
       Reports.write(spark, cfg, out, () -> {
-        RunReport report = new RunReport("Bottleneck evaluation of " + bundle.modelId()).facts("Run", facts);
+        RunReport report = new RunReport("Bottleneck evaluation of " + modelId).facts("Run", facts);
         Reports.addData(report, data, rejectReasons, null);
         Reports.addEvaluation(spark, cfg, report, "Evaluation", evaluated);
         return report;
       });
     }
-    Warehouse.writeMetrics(spark, cfg, metrics, bundle.modelId(), name(), Stages.qualify(spark, cfg.input));
+    Warehouse.writeMetrics(spark, cfg, metrics, modelId, name(), Stages.qualify(spark, cfg.input));
     System.out.println(metrics.summaryJson());
     return Main.OK;
   }

@@ -80,4 +80,13 @@ abstract class JobCommand implements Callable<Integer> {
       throw new ConfigError("Missing " + option + " (or configuration key bottleneck." + key + ")");
     }
   }
+
+  /** A --model list (bundles separated by commas) with an empty entry is a configuration error. */
+  static void requireModelList(String models) {
+    try {
+      Scoring.uris(models);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigError("--model (key bottleneck.model): " + e.getMessage());
+    }
+  }
 }

@@ -221,7 +221,7 @@ final class PipelineCommand extends JobCommand {
 
     if (!cfg.predictInput.isEmpty()) {
       Predictions.Outcome predicted =
-          Predictions.run(spark, cfg, bundle, cfg.predictInput, HadoopFiles.child(out, "predictions"), cfg.predictTable, cache);
+          Predictions.run(spark, cfg, List.of(bundle), cfg.predictInput, HadoopFiles.child(out, "predictions"), cfg.predictTable, cache);
       Map<String, Object> predict = new LinkedHashMap<>();
       predict.put("predicted", predicted.predicted());
       predict.put("rejected", predicted.rejected());

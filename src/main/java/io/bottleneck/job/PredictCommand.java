@@ -5,6 +5,7 @@ import io.bottleneck.config.JobConfig;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Option;
       "table of --jdbc-url. Re-running a run id replaces its rows."
     })
 final class PredictCommand extends JobCommand {
-  @Option(names = "--model", paramLabel = "DIR", description = "Model bundle (key: model).")
+  @Option(names = "--model", paramLabel = "DIR[,DIR...]", description = "Model bundle, or several separated by commas to average their probabilities (key: model).")
   String model;
 
   @Option(names = "--input", paramLabel = "URI", description = "Images to predict (key: input).")
@@ -67,6 +68,7 @@ final class PredictCommand extends JobCommand {
   @Override
   void validate(JobConfig cfg) {
     require(cfg.model, "--model", "model");
+    requireModelList(cfg.model);
     require(cfg.input, "--input", "input");
     if (cfg.output.isEmpty() && cfg.predictTable.isEmpty() && cfg.jdbcUrl.isEmpty()) {
       throw new ConfigError(
@@ -82,13 +84,13 @@ final class PredictCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
-    ModelBundle bundle = Stages.loadBundle(spark, cfg.model);
+    List<ModelBundle> bundles = Scoring.loadBundles(spark, cfg.model);
     String cacheRoot = Stages.featureCache(spark, cfg);
-    Predictions.Outcome outcome = Predictions.run(spark, cfg, bundle, cfg.input, cfg.output, cfg.predictTable, cacheRoot);
+    Predictions.Outcome outcome = Predictions.run(spark, cfg, bundles, cfg.input, cfg.output, cfg.predictTable, cacheRoot);
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("run_id", cfg.runId);
     report.put("run_date", cfg.runDate.toString());
-    report.put("model_id", bundle.modelId());
+    report.put("model_id", Scoring.modelId(bundles));
     report.put("predicted", outcome.predicted());
     report.put("rejected", outcome.rejected());
     if (!outcome.output().isEmpty()) {

@@ -1,17 +1,16 @@
 package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
-import io.bottleneck.features.Featurizer;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.ModelBundle;
-import io.bottleneck.predict.HeadScorer;
 import io.bottleneck.predict.PredictionWriter;
 import io.bottleneck.warehouse.CatalogTables;
 import io.bottleneck.warehouse.JdbcRunTable;
 import io.bottleneck.warehouse.RunPartition;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -20,7 +19,7 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Batch prediction of unlabeled images with a bundle, shared by predict and pipeline. */
+/** Batch prediction of unlabeled images with a bundle (or several, averaged), shared by predict and pipeline. */
 final class Predictions {
   private static final Logger LOG = LoggerFactory.getLogger(Predictions.class);
 
@@ -28,31 +27,24 @@ final class Predictions {
    * @param summary rows per predicted label and the confidence histogram ({@link
    *     Reports#predictionSummary}), computed on the rows as written
    */
-  record Outcome(
-      long predicted, long rejected, String output, String table, Featurizer.Result features, Map<String, Object> summary) {}
+  record Outcome(long predicted, long rejected, String output, String table, Map<String, Object> summary) {}
 
   private Predictions() {}
 
   /**
+   * @param bundles one model, or several whose probabilities are averaged ({@link Scoring})
    * @param output directory for files (partitioned by run_id), or empty for none
    * @param table catalog table, or empty for none (the JDBC target, if any, comes from cfg's predict.jdbc.*)
    */
   static Outcome run(
-      SparkSession spark, JobConfig cfg, ModelBundle bundle, String input, String output, String table, String featureCache)
-      throws Exception {
+      SparkSession spark, JobConfig cfg, List<ModelBundle> bundles, String input, String output, String table,
+      String featureCache) throws Exception {
     IngestResult ingested = Stages.ingest(spark, input, "none");
-    Featurizer.Result features = Stages.featurize(spark, ingested.images(), bundle.baseId(), cfg, featureCache);
-    if (!features.preprocessingId().equals(bundle.preprocessingId())) {
-      throw new IllegalStateException(
-          "Model " + bundle.modelId() + " was trained with preprocessing " + bundle.preprocessingId()
-              + " but this build of base " + bundle.baseId() + " uses " + features.preprocessingId());
-    }
-    Stages.TtaFeatures tta = Stages.withTta(spark, features.featured(), bundle.baseId(), cfg, featureCache);
-    Dataset<Row> scored =
-        HeadScorer.score(tta.rows(), bundle.head(), bundle.classes(), cfg.predictBatchSize, tta.viewColumns());
+    List<String> classes = bundles.get(0).classes();
+    Scoring.Scored scored = Scoring.score(spark, ingested.images(), bundles, cfg, featureCache);
     Dataset<Row> rows =
         PredictionWriter.publishedRows(
-                scored, bundle.classes(), bundle.modelId(), cfg.runId, Timestamp.from(Instant.now()))
+                scored.rows(), classes, Scoring.modelId(bundles), cfg.runId, Timestamp.from(Instant.now()))
             .persist();
     long predicted = rows.count();
     String qualifiedOutput = "";
@@ -72,11 +64,10 @@ final class Predictions {
     if (!cfg.jdbcUrl.isEmpty()) {
       JdbcRunTable.replaceRun(partition.appendTo(rows), Warehouse.jdbcTarget(cfg), cfg.runId);
     }
-    Map<String, Object> summary = Reports.predictionSummary(rows, bundle.classes());
+    Map<String, Object> summary = Reports.predictionSummary(rows, classes);
     rows.unpersist();
-    tta.close();
-    features.close();
+    scored.close();
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
-    return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, features, summary);
+    return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, summary);
   }
 }

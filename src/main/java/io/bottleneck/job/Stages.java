@@ -224,7 +224,7 @@ final class Stages {
         .epochs(cfg.epochs)
         .batchSizePerWorker(cfg.trainBatchSize)
         .averagingFrequency(cfg.averagingFrequency)
-        .seed(cfg.seed)
+        .seed(cfg.trainSeed)
         .earlyStoppingPatience(cfg.earlyStoppingPatience)
         .earlyStoppingMinDelta(cfg.earlyStoppingMinDelta)
         .restoreBestWeights(cfg.restoreBestWeights)
@@ -234,7 +234,7 @@ final class Stages {
         .build();
   }
 
-  /** The search.* keys as a search (seeded with split.seed); call only when search.trials > 0. */
+  /** The search.* keys as a search (seeded with train.seed); call only when search.trials > 0. */
   static HeadSearch headSearch(JobConfig cfg) {
     SearchSpace space =
         new SearchSpace(
@@ -244,7 +244,7 @@ final class Stages {
             cfg.searchL2,
             cfg.searchBatchNorm,
             cfg.searchOptimizer);
-    return new HeadSearch(space, HeadSearch.Strategy.parse(cfg.searchStrategy), cfg.searchTrials, cfg.seed);
+    return new HeadSearch(space, HeadSearch.Strategy.parse(cfg.searchStrategy), cfg.searchTrials, cfg.trainSeed);
   }
 
   /** Scores labeled, featurized rows with the bundle's head and computes the metrics. */

@@ -50,6 +50,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void trainingSeedFollowsTheSplitSeedUnlessSetItself() {
+    JobConfig defaults = load(null, List.of(), Map.of());
+    assertThat(defaults.seed).isEqualTo(42);
+    assertThat(defaults.trainSeed).isEqualTo(42);
+    JobConfig splitSeed = load(null, List.of(), Map.of("split.seed", 7));
+    assertThat(splitSeed.trainSeed).isEqualTo(7);
+    // several models on one split: the split stays, the training changes
+    JobConfig own = load(null, List.of("train.seed=3"), Map.of("split.seed", 7));
+    assertThat(own.seed).isEqualTo(7);
+    assertThat(own.trainSeed).isEqualTo(3);
+    assertThatThrownBy(() -> load(null, List.of("train.seed=often"), Map.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("train.seed");
+  }
+
+  @Test
   void unknownKeysAreRejectedWithTheirNames() throws IOException {
     assertThatThrownBy(() -> load(null, List.of("train.epoch=3"), Map.of()))
         .isInstanceOf(ConfigError.class)

@@ -100,6 +100,18 @@ class MainDryRunTest {
     InProcessMain.Outcome missingModel = run("predict", "--dry-run", "--input", "data/sample/predict", "--output", "out/p");
     assertThat(missingModel.exitCode()).as(missingModel.stderr()).isEqualTo(Main.USAGE);
 
+    // several bundles are separated by single commas; an empty entry is a usage error, named
+    for (String command : List.of("predict", "evaluate")) {
+      InProcessMain.Outcome emptyEntry =
+          run(command, "--dry-run", "--model", "runs/a/model,,runs/b/model", "--input", "data/sample/train", "--output", "out/p");
+      assertThat(emptyEntry.exitCode()).as(emptyEntry.stderr()).isEqualTo(Main.USAGE);
+      assertThat(emptyEntry.stderr())
+          .contains("--model (key bottleneck.model): model \"runs/a/model,,runs/b/model\" has an empty entry");
+    }
+    InProcessMain.Outcome twoModels =
+        run("predict", "--dry-run", "--model", "runs/a/model, runs/b/model", "--input", "data/sample/predict", "--output", "out/p");
+    assertThat(twoModels.exitCode()).as(twoModels.stderr()).isZero();
+
     InProcessMain.Outcome unknownOption = run("pipeline", "--dry-run", "--no-such-option");
     assertThat(unknownOption.exitCode()).isEqualTo(Main.USAGE);
   }

@@ -309,6 +309,71 @@ class PipelineIT {
   }
 
   /**
+   * predict and evaluate with {@code --model A,B}: per image, the mean of the two bundles'
+   * probabilities, the label re-taken from the mean, the model id naming both; bundles with
+   * other classes are refused, naming both.
+   */
+  @Test
+  @Order(9)
+  void severalBundlesAreAveragedAtPredictAndEvaluate() throws Exception {
+    String first = runDir.resolve("model").toString(); // predicted run p1 in predictionsAreIdempotentPerRun
+    String second = work.resolve("stages/model").toString(); // another split and training
+    for (String[] run : List.of(new String[] {second, "p2"}, new String[] {first + "," + second, "p12"})) {
+      Launcher.Result r =
+          Launcher.run(work, "predict", "--model", run[0], "--input", "data/sample/predict", "--output", "preds",
+              "--format", "csv", "--run-id", run[1]);
+      assertThat(r.exitCode()).as(r.toString()).isZero();
+      assertThat(JSON.readTree(r.lastLine()).get("predicted").asLong()).isEqualTo(12);
+    }
+    Map<String, String[]> one = predictionCsv("p1");
+    Map<String, String[]> two = predictionCsv("p2");
+    Map<String, String[]> both = predictionCsv("p12");
+    assertThat(both.keySet()).hasSize(12).isEqualTo(one.keySet()).isEqualTo(two.keySet());
+    double largestDifference = 0;
+    for (String path : both.keySet()) {
+      // columns: id, label, path, predicted_label, prob_cat, prob_dog, model_id, predicted_at
+      double cat = (Double.parseDouble(one.get(path)[4]) + Double.parseDouble(two.get(path)[4])) / 2;
+      double dog = (Double.parseDouble(one.get(path)[5]) + Double.parseDouble(two.get(path)[5])) / 2;
+      assertThat(Double.parseDouble(both.get(path)[4])).as(path).isCloseTo(cat, org.assertj.core.api.Assertions.within(1e-9));
+      assertThat(Double.parseDouble(both.get(path)[5])).as(path).isCloseTo(dog, org.assertj.core.api.Assertions.within(1e-9));
+      assertThat(both.get(path)[3]).as(path).isEqualTo(dog > cat ? "dog" : "cat");
+      assertThat(both.get(path)[6]).isEqualTo(one.get(path)[6] + "+" + two.get(path)[6]);
+      largestDifference = Math.max(largestDifference, Math.abs(Double.parseDouble(one.get(path)[5]) - Double.parseDouble(two.get(path)[5])));
+    }
+    assertThat(largestDifference).as("the two bundles are different models").isGreaterThan(0.01);
+
+    Launcher.Result evaluate =
+        Launcher.run(work, "evaluate", "--model", first + "," + second, "--input", "data/sample/train",
+            "--label-from", "filename", "--output", "eval-both");
+    assertThat(evaluate.exitCode()).as(evaluate.toString()).isZero();
+    assertThat(JSON.readTree(evaluate.lastLine()).get("n").asInt()).isEqualTo(80);
+    assertThat(JSON.readTree(evaluate.lastLine()).get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.85);
+    assertThat(Files.readString(work.resolve("eval-both/report/index.html"))).contains(one.values().iterator().next()[6] + "+");
+
+    Launcher.Result otherClasses =
+        Launcher.run(work, "predict", "--model", first + "," + work.resolve("three/run/model"), "--input", "data/sample/predict",
+            "--output", "preds-refused");
+    assertThat(otherClasses.exitCode()).as(otherClasses.toString()).isEqualTo(1);
+    assertThat(otherClasses.stderr()).contains("Models to average must have the same classes in the same order", "[cat, dog, noise]");
+    assertThat(work.resolve("preds-refused")).doesNotExist();
+  }
+
+  /** The rows of predict's CSV output of one run, by path. */
+  private static Map<String, String[]> predictionCsv(String runId) throws IOException {
+    Map<String, String[]> rows = new java.util.TreeMap<>();
+    try (Stream<Path> files = Files.list(work.resolve("preds/run_id=" + runId))) {
+      Path csvFile = files.filter(p -> p.getFileName().toString().endsWith(".csv")).findFirst().orElseThrow();
+      List<String> lines = Files.readAllLines(csvFile);
+      assertThat(lines.get(0)).startsWith("id,label,path,predicted_label,prob_cat,prob_dog,model_id");
+      for (String line : lines.subList(1, lines.size())) {
+        String[] cells = line.split(",");
+        rows.put(cells[2], cells);
+      }
+    }
+    return rows;
+  }
+
+  /**
    * The notebooks run against this suite's runs as CI runs them: explore the second run (it
    * predicted: curves, confusion matrix, predictions plots), compare the three-class run
    * with it. nbconvert exits non-zero when a cell fails.
