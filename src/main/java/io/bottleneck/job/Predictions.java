@@ -41,32 +41,38 @@ final class Predictions {
       String featureCache) throws Exception {
     IngestResult ingested = Stages.ingest(spark, input, "none");
     List<String> classes = bundles.get(0).classes();
-    Scoring.Scored scored = Scoring.score(spark, ingested.images(), bundles, cfg, featureCache);
-    Dataset<Row> rows =
-        PredictionWriter.publishedRows(
-                scored.rows(), classes, Scoring.modelId(bundles), cfg.runId, Timestamp.from(Instant.now()))
-            .persist();
-    long predicted = rows.count();
+    long predicted;
     String qualifiedOutput = "";
-    if (!output.isEmpty()) {
-      qualifiedOutput = Stages.qualify(spark, output);
-      PredictionWriter.writeFiles(rows, qualifiedOutput, cfg.predictFormat);
-      if (ingested.rejected() > 0) {
-        // kept next to the predictions; the leading underscore hides them from readers of the table
-        ingested.rejects().write().mode(SaveMode.Overwrite)
-            .parquet(HadoopFiles.child(HadoopFiles.child(qualifiedOutput, "_rejects"), "run_id=" + cfg.runId));
+    Map<String, Object> summary;
+    // the featurized rows stay cached until every sink is written, and are freed on failure too
+    try (Scoring.Scored scored = Scoring.score(spark, ingested.images(), bundles, cfg, featureCache)) {
+      Dataset<Row> rows =
+          PredictionWriter.publishedRows(
+                  scored.rows(), classes, Scoring.modelId(bundles), cfg.runId, Timestamp.from(Instant.now()))
+              .persist();
+      try {
+        predicted = rows.count();
+        if (!output.isEmpty()) {
+          qualifiedOutput = Stages.qualify(spark, output);
+          PredictionWriter.writeFiles(rows, qualifiedOutput, cfg.predictFormat);
+          if (ingested.rejected() > 0) {
+            // kept next to the predictions; the leading underscore hides them from readers of the table
+            ingested.rejects().write().mode(SaveMode.Overwrite)
+                .parquet(HadoopFiles.child(HadoopFiles.child(qualifiedOutput, "_rejects"), "run_id=" + cfg.runId));
+          }
+        }
+        RunPartition partition = new RunPartition(cfg.runDate, cfg.runId);
+        if (!table.isEmpty()) {
+          CatalogTables.replaceRunPartition(spark, rows, table, partition);
+        }
+        if (!cfg.jdbcUrl.isEmpty()) {
+          JdbcRunTable.replaceRun(partition.appendTo(rows), Warehouse.jdbcTarget(cfg), cfg.runId);
+        }
+        summary = Reports.predictionSummary(rows, classes);
+      } finally {
+        rows.unpersist();
       }
     }
-    RunPartition partition = new RunPartition(cfg.runDate, cfg.runId);
-    if (!table.isEmpty()) {
-      CatalogTables.replaceRunPartition(spark, rows, table, partition);
-    }
-    if (!cfg.jdbcUrl.isEmpty()) {
-      JdbcRunTable.replaceRun(partition.appendTo(rows), Warehouse.jdbcTarget(cfg), cfg.runId);
-    }
-    Map<String, Object> summary = Reports.predictionSummary(rows, classes);
-    rows.unpersist();
-    scored.close();
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
     return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, summary);
   }

@@ -3,6 +3,7 @@ package io.bottleneck.predict;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_max;
 import static org.apache.spark.sql.functions.array_position;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.element_at;
@@ -97,7 +98,7 @@ public final class ModelAverage {
     // coalesce over the checks: each is null when its member is fine, or raises
     Column checked = expr(mean);
     for (Column check : checks) {
-      checked = org.apache.spark.sql.functions.coalesce(check, checked);
+      checked = coalesce(check, checked);
     }
     rows = rows.withColumn(averaged, checked);
     Column[] names = classNames.stream().map(c -> lit(c)).toArray(Column[]::new);
