@@ -171,8 +171,8 @@ public final class ConfigLoader {
     TreeSet<String> unknown = new TreeSet<>();
     for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
       String key = e.getKey();
-      if (key.startsWith(SPARK_PREFIX + ".")) {
-        continue;
+      if (key.startsWith(SPARK_PREFIX + ".") || key.startsWith(ROOT + "." + BaseDeclarations.SECTION + ".")) {
+        continue; // Spark's own keys; declared bases, whose keys BaseDeclarations checks
       }
       if (!defaults.hasPathOrNull(key)) {
         unknown.add(key);

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigValueType;
 import io.bottleneck.features.Augmentation;
 import io.bottleneck.features.Bases;
 import io.bottleneck.features.TunableTail;
+import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.train.ClassWeights;
 import io.bottleneck.train.HeadConfig;
 import io.bottleneck.train.HeadSearch;
@@ -54,6 +55,8 @@ public final class JobConfig implements Serializable {
   public final String predictInput;
   public final String model;
   public final String base;
+  /** The bases declared in bottleneck.bases, by name (their files are read by the command). */
+  public final Map<String, BaseDeclaration> bases;
 
   public final double testSize;
   public final long seed;
@@ -160,10 +163,12 @@ public final class JobConfig implements Serializable {
     predictInput = string(c, "predict-input");
     model = string(c, "model");
     base = string(c, "base");
+    bases = Collections.unmodifiableMap(BaseDeclarations.read(c));
     try {
-      Bases.parseSpec(base);
+      Bases.parseSpec(base, bases.keySet());
     } catch (IllegalArgumentException e) {
       throw invalid("base", base, "one of " + String.join(", ", Bases.names())
+          + (bases.isEmpty() ? "" : ", the declared " + String.join(", ", bases.keySet()))
           + ", or several joined by '+' (an ensemble)");
     }
 
@@ -241,6 +246,10 @@ public final class JobConfig implements Serializable {
     fineTuneOptimizer = string(c, "fine-tune.optimizer");
     if (!HeadConfig.OPTIMIZERS.contains(fineTuneOptimizer)) {
       throw invalid("fine-tune.optimizer", fineTuneOptimizer, "one of " + String.join(", ", HeadConfig.OPTIMIZERS));
+    }
+    if (fineTuneBlocks > 0 && bases.containsKey(base)) {
+      throw invalid("fine-tune.blocks", fineTuneBlocks, "0 with base " + base
+          + ": fine-tuning applies to built-in bases only, and " + base + " is declared in bottleneck.bases");
     }
     if (fineTuneBlocks > 0) {
       try {

@@ -9,7 +9,7 @@ record BaseInfo(String id, String preprocessingId, int featureSize, int inputSiz
 
   static BaseInfo of(String baseId, String engine) {
     return KNOWN.computeIfAbsent(
-        baseId + "@" + engine,
+        Bases.poolKey(baseId, Bases.engineOf(baseId, engine)),
         key -> {
           ImageBase base = BasePool.borrow(baseId, engine, null);
           try {

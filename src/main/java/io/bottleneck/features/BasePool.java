@@ -9,7 +9,7 @@ import org.apache.spark.broadcast.Broadcast;
 /**
  * Networks built in this JVM, kept for reuse: an executor builds one per concurrently running
  * task (instances are not thread-safe) and keeps it across tasks and stages, so the weights
- * are parsed once per task slot, not once per partition. Pooled per base id and engine.
+ * are parsed once per task slot, not once per partition. Pooled per base id (and model hash, for declared bases) and engine.
  * Instances are never closed: they live as long as the executor JVM.
  */
 final class BasePool {
@@ -27,18 +27,20 @@ final class BasePool {
    * (or the bundled ones when {@code weights} is null).
    */
   static ImageBase borrow(String baseId, String engine, Broadcast<byte[]> weights) {
-    ImageBase idle = idle(baseId, Bases.checkEngine(engine)).poll();
+    // a declared base runs on its format's engine, whatever was asked for
+    String runs = Bases.engineOf(baseId, engine);
+    ImageBase idle = idle(Bases.poolKey(baseId, runs)).poll();
     if (idle != null) {
       return idle;
     }
     return weights == null
-        ? Bases.load(baseId, engine)
-        : Bases.fromWeights(baseId, weights.value(), engine);
+        ? Bases.load(baseId, runs)
+        : Bases.fromWeights(baseId, weights.value(), runs);
   }
 
   /** Returns a borrowed instance; it goes back to the queue of its own id and engine. */
   static void giveBack(ImageBase base) {
-    idle(base.id(), base.engine()).add(base);
+    idle(base.poolKey() + "@" + base.engine()).add(base);
   }
 
   /** Same as {@link #giveBack(ImageBase)}; {@code baseId} must be the instance's id. */
@@ -49,7 +51,7 @@ final class BasePool {
     giveBack(base);
   }
 
-  private static Queue<ImageBase> idle(String baseId, String engine) {
-    return IDLE.computeIfAbsent(baseId + "@" + engine, k -> new ConcurrentLinkedQueue<>());
+  private static Queue<ImageBase> idle(String poolKey) {
+    return IDLE.computeIfAbsent(poolKey, k -> new ConcurrentLinkedQueue<>());
   }
 }

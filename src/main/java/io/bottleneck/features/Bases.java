@@ -1,11 +1,15 @@
 package io.bottleneck.features;
 
+import io.bottleneck.nets.BaseDeclaration;
+import io.bottleneck.nets.DeclaredBases;
+import io.bottleneck.nets.onnx.OnnxBase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The supported frozen bases and their bundled Keras weights.
@@ -30,6 +34,8 @@ public final class Bases {
   public static final String ENGINE_TENSORFLOW = "tensorflow";
   /** DL4J / ND4J ComputationGraph: the reference implementation. */
   public static final String ENGINE_DL4J = "dl4j";
+  /** ONNX Runtime: declared ONNX bases (see {@link DeclaredBases}). */
+  public static final String ENGINE_ONNX = OnnxBase.ENGINE;
   /** What {@link #load(String)} and {@link #fromWeights(String, byte[])} use. */
   public static final String DEFAULT_ENGINE = ENGINE_TENSORFLOW;
 
@@ -138,12 +144,24 @@ public final class Bases {
    * Fails naming the spec and the supported ids.
    */
   public static List<String> parseSpec(String spec) {
+    return parseSpec(spec, DeclaredBases.names());
+  }
+
+  /**
+   * {@link #parseSpec(String)} where {@code declared} are the names of the bases declared in
+   * configuration ({@code bottleneck.bases}), which a spec may name like built-in ones.
+   */
+  public static List<String> parseSpec(String spec, Set<String> declared) {
     Objects.requireNonNull(spec, "base spec");
     List<String> ids = List.of(spec.split("\\+", -1));
     for (String id : ids) {
+      if (declared.contains(id)) {
+        continue;
+      }
       if (!RESOURCES.containsKey(nameOf(id)) && PixelsBase.sizeOf(id) < 0) {
         throw new IllegalArgumentException("Unknown base '" + id + "' in '" + spec + "'; supported: "
-            + String.join(", ", NAMES) + ", or several joined by '+'");
+            + String.join(", ", NAMES) + (declared.isEmpty() ? "" : ", the declared " + String.join(", ", declared))
+            + ", or several joined by '+'");
       }
       check(id);
     }
@@ -158,6 +176,29 @@ public final class Bases {
     return PixelsBase.sizeOf(id);
   }
 
+  /** Whether {@code id} names a base declared in configuration (registered in this JVM). */
+  public static boolean isDeclared(String id) {
+    return DeclaredBases.isDeclared(id);
+  }
+
+  /**
+   * The engine that runs {@code id} when {@code engine} is asked for: a declared base runs on
+   * its format's engine, a built-in one on the engine asked for.
+   */
+  public static String engineOf(String id, String engine) {
+    BaseDeclaration declared = DeclaredBases.get(id);
+    return declared == null ? checkEngine(engine) : DeclaredBases.engine(declared);
+  }
+
+  /**
+   * The key of a built network in a JVM's pool ({@link ImageBase#poolKey()} with its engine):
+   * a declared base's includes its model's hash, so a changed file is never served from the pool.
+   */
+  static String poolKey(String id, String engine) {
+    BaseDeclaration declared = DeclaredBases.get(id);
+    return (declared == null ? id : DeclaredBases.poolKey(declared)) + "@" + engine;
+  }
+
   /** Supported engines: {@code tensorflow, dl4j}. */
   public static List<String> engines() {
     return ENGINES;
@@ -165,6 +206,9 @@ public final class Bases {
 
   /** The bundled {@code .h5} weight file of a base, as bytes (a fresh copy per call). */
   public static byte[] weights(String id) {
+    if (DeclaredBases.isDeclared(id)) {
+      return DeclaredBases.model(id); // the user's model file
+    }
     if (PixelsBase.sizeOf(check(id)) > 0) {
       return new byte[0]; // raw pixels: no weights
     }
@@ -193,6 +237,10 @@ public final class Bases {
    * weights file. Fails if any tensor or parameter does not match the architecture.
    */
   public static ImageBase fromWeights(String id, byte[] h5Bytes, String engine) {
+    BaseDeclaration declared = DeclaredBases.get(id);
+    if (declared != null) {
+      return DeclaredBases.build(declared, h5Bytes);
+    }
     check(id);
     checkEngine(engine);
     int pixels = PixelsBase.sizeOf(id);
@@ -209,6 +257,9 @@ public final class Bases {
 
   /** Builds a base on the given engine from its bundled weights. */
   public static ImageBase load(String id, String engine) {
+    if (DeclaredBases.isDeclared(id)) {
+      return fromWeights(id, weights(id), engine);
+    }
     check(id);
     checkEngine(engine);
     return fromWeights(id, weights(id), engine);
@@ -217,7 +268,7 @@ public final class Bases {
   /** Returns {@code engine} if supported, else fails naming the supported ones. */
   public static String checkEngine(String engine) {
     Objects.requireNonNull(engine, "engine");
-    if (!BUILDERS.containsKey(engine)) {
+    if (!BUILDERS.containsKey(engine) && !engine.equals(ENGINE_ONNX)) {
       throw new IllegalArgumentException("Unknown engine '" + engine + "'; supported: "
           + String.join(", ", ENGINES));
     }

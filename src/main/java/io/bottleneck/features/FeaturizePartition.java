@@ -3,6 +3,8 @@ package io.bottleneck.features;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.SerializableHadoopConf;
 import io.bottleneck.io.UndecodableImageException;
+import io.bottleneck.nets.BaseDeclaration;
+import io.bottleneck.nets.DeclaredBases;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -35,6 +37,8 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private static final Logger LOG = LoggerFactory.getLogger(FeaturizePartition.class);
   private final String baseId;
   private final String engine;
+  /** The declaration of a declared base (null for a built-in one): executors register it. */
+  private final BaseDeclaration declared;
   private final Broadcast<byte[]> weights;
   private final Broadcast<SerializableHadoopConf> conf;
   private final int batchSize;
@@ -44,6 +48,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   FeaturizePartition(
       String baseId,
       String engine,
+      BaseDeclaration declared,
       Broadcast<byte[]> weights,
       Broadcast<SerializableHadoopConf> conf,
       int batchSize,
@@ -51,6 +56,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
       LongAccumulator done) {
     this.baseId = baseId;
     this.engine = engine;
+    this.declared = declared;
     this.weights = weights;
     this.conf = conf;
     this.batchSize = batchSize;
@@ -61,6 +67,9 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> rows) {
     Configuration hadoopConf = conf.value().get();
+    if (declared != null) {
+      DeclaredBases.register(declared); // the model bytes are the broadcast weights
+    }
     return new Iterator<>() {
       private final List<Row> out = new ArrayList<>();
       private final Set<String> seen = new HashSet<>();

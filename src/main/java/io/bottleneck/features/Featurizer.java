@@ -4,6 +4,7 @@ import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Schemas;
 import io.bottleneck.io.SerializableHadoopConf;
+import io.bottleneck.nets.DeclaredBases;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
@@ -222,6 +223,7 @@ public final class Featurizer {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be positive but was " + batchSize);
     }
+    engine = Bases.engineOf(baseId, engine);
     BaseInfo info = BaseInfo.of(baseId, engine);
     String preprocessingId = info.preprocessingId() + view.cacheSuffix();
     String cacheDir = cacheLocation(cacheRoot, baseId, preprocessingId);
@@ -295,7 +297,7 @@ public final class Featurizer {
     try (FeaturizeProgress progress = new FeaturizeProgress(done, missingRows, PROGRESS_SECONDS)) {
       missing
           .mapPartitions(
-              new FeaturizePartition(baseId, engine, weights, conf, batchSize, view, done),
+              new FeaturizePartition(baseId, engine, DeclaredBases.get(baseId), weights, conf, batchSize, view, done),
               Encoders.row(FEATURE_SCHEMA))
           .write()
           .mode(SaveMode.ErrorIfExists)

@@ -21,6 +21,15 @@ public interface ImageBase extends AutoCloseable {
   /** Stable identifier, one of {@link Bases#names()}, e.g. {@code "mobilenet_v1_0.25"}. */
   String id();
 
+  /**
+   * What tells this network apart from another of the same {@link #id()} and engine in a JVM's
+   * pool of built networks: the id for built-in bases, whose weights are fixed; the id and the
+   * model file's hash for declared ones, whose file may change between jobs.
+   */
+  default String poolKey() {
+    return id();
+  }
+
   /** Side in pixels of the square network input that every image is resized to. */
   int inputSize();
 

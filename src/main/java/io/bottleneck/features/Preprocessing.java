@@ -50,6 +50,21 @@ public final class Preprocessing {
         new float[] {1f, 1f, 1f}, new float[] {-103.939f, -116.779f, -123.68f});
   }
 
+  /**
+   * Any per-channel affine map {@code v * scale[c] + offset[c]} ({@code scale} and {@code offset}
+   * in output channel order), for declared bases. {@code id} must describe every number: it is
+   * part of the feature cache key.
+   */
+  public static Preprocessing affine(String id, int size, boolean bgr, float[] scale, float[] offset) {
+    if (scale.length != 3 || offset.length != 3) {
+      throw new IllegalArgumentException("scale and offset need 3 values each");
+    }
+    if (size < 1) {
+      throw new IllegalArgumentException("size must be positive but was " + size);
+    }
+    return new Preprocessing(id, size, bgr, scale.clone(), offset.clone());
+  }
+
   /** Stable description; see {@link ImageBase#preprocessingId()}. */
   public String id() {
     return id;

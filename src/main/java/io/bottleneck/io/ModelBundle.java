@@ -13,6 +13,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.bottleneck.nets.BaseDeclaration;
+import io.bottleneck.nets.DeclaredBases;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -37,6 +39,8 @@ public record ModelBundle(
   public static final int FORMAT_VERSION = 1;
   public static final String HEAD_FILE = "head.zip";
   public static final String META_FILE = "bundle.json";
+  /** Folder of the model files of declared bases: {@code bases/<name>/model.<format>}. */
+  public static final String BASES_DIR = "bases";
 
   public ModelBundle {
     classes = List.copyOf(classes);
@@ -103,6 +107,10 @@ public record ModelBundle(
     meta.put("created_at", createdAt);
     meta.put("training", training);
     meta.put("metrics", metrics);
+    Map<String, Object> declared = saveDeclaredBases(dirUri, conf);
+    if (!declared.isEmpty()) {
+      meta.put("declared_bases", declared);
+    }
     HadoopFiles.writeString(HadoopFiles.child(dirUri, META_FILE), Json.pretty(meta), conf);
   }
 
@@ -120,6 +128,7 @@ public record ModelBundle(
       throw new IllegalArgumentException(
           metaUri + ": format_version " + version + " is not supported (expected " + FORMAT_VERSION + ")");
     }
+    loadDeclaredBases(dirUri, meta, metaUri, conf);
     MultiLayerNetwork head;
     try (var in = new ByteArrayInputStream(HadoopFiles.readBytes(HadoopFiles.child(dirUri, HEAD_FILE), conf))) {
       head = ModelSerializer.restoreMultiLayerNetwork(in, false);
@@ -134,6 +143,51 @@ public record ModelBundle(
         (Map<String, Object>) meta.getOrDefault("training", Map.of()),
         (Map<String, Object>) meta.getOrDefault("metrics", Map.of()),
         String.valueOf(meta.get("created_at")));
+  }
+
+  /**
+   * Copies the model file of each declared base of {@link #baseId} into the bundle, so the bundle
+   * alone scores new images after the original file moved; returns their declarations.
+   */
+  private Map<String, Object> saveDeclaredBases(String dirUri, Configuration conf) throws IOException {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (String id : baseId.split("\\+")) {
+      BaseDeclaration d = DeclaredBases.get(id);
+      if (d == null) {
+        continue;
+      }
+      byte[] model;
+      try {
+        model = DeclaredBases.model(id);
+      } catch (IllegalStateException e) {
+        throw new IllegalStateException("Cannot bundle declared base " + id + ": its model file is not loaded"
+            + " in this job (declare it in the --conf and name it in base)", e);
+      }
+      String file = BASES_DIR + "/" + id + "/model." + d.format().key();
+      HadoopFiles.writeBytes(HadoopFiles.child(dirUri, file), model, conf);
+      out.put(id, d.withUri(file).toMap());
+    }
+    return out;
+  }
+
+  /** Registers the declared bases a bundle carries, with the model files it holds. */
+  @SuppressWarnings("unchecked")
+  private static void loadDeclaredBases(String dirUri, Map<String, Object> meta, String metaUri, Configuration conf)
+      throws IOException {
+    Object declared = meta.get("declared_bases");
+    if (!(declared instanceof Map)) {
+      return;
+    }
+    for (Map.Entry<String, Object> e : ((Map<String, Object>) declared).entrySet()) {
+      BaseDeclaration d = BaseDeclaration.fromMap(e.getKey(), (Map<String, Object>) e.getValue(), metaUri);
+      String file = HadoopFiles.child(dirUri, d.uri());
+      byte[] model = HadoopFiles.readBytes(file, conf);
+      if (!DeclaredBases.sha256(model).equals(d.sha256())) {
+        throw new IllegalArgumentException(file + ": the model file of declared base " + d.name()
+            + " does not have the SHA-256 its bundle recorded (" + d.sha256() + ")");
+      }
+      DeclaredBases.register(d.withUri(file), model);
+    }
   }
 
   private static Object required(Map<String, Object> meta, String key, String source) {

@@ -22,6 +22,11 @@ import picocli.CommandLine.Option;
       "a table, then one JSON line, also written to <work-dir>/bench-<timestamp>.json."
     })
 final class BenchCommand extends JobCommand {
+  @Override
+  boolean usesBase() {
+    return true;
+  }
+
   @Option(names = "--images", paramLabel = "N", description = "Distinct images to measure on (key: bench.images).")
   Integer images;
 

@@ -19,6 +19,11 @@ import picocli.CommandLine.Option;
       "only what the feature cache lacks. Writes the dataset and its _features.json (base, preprocessing)."
     })
 final class FeaturizeCommand extends JobCommand {
+  @Override
+  boolean usesBase() {
+    return true;
+  }
+
   /** Side file naming the base and preprocessing of a featurized dataset, read by train. */
   static final String META_FILE = "_features.json";
 

@@ -5,12 +5,17 @@ import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.ConfigLoader;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.io.Json;
+import io.bottleneck.features.Bases;
+import io.bottleneck.nets.BaseDeclaration;
+import io.bottleneck.nets.DeclaredBases;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Option;
 
@@ -45,6 +50,11 @@ abstract class JobCommand implements Callable<Integer> {
     return false;
   }
 
+  /** Whether the command featurizes with the configured base (else a bundle's base, or none). */
+  boolean usesBase() {
+    return false;
+  }
+
   abstract int run(SparkSession spark, JobConfig cfg) throws Exception;
 
   String name() {
@@ -58,6 +68,9 @@ abstract class JobCommand implements Callable<Integer> {
     Config resolved = ConfigLoader.resolve(confFile, sets, keys);
     JobConfig cfg = JobConfig.from(resolved);
     validate(cfg);
+    if (usesBase()) {
+      loadDeclaredBases(cfg);
+    }
     if (dryRun) {
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("command", name());
@@ -72,6 +85,30 @@ abstract class JobCommand implements Callable<Integer> {
       return run(spark, cfg);
     } finally {
       spark.stop();
+    }
+  }
+
+  /**
+   * Reads and checks the model file of every declared base the configured base spec names,
+   * before Spark starts: a declaration that does not fit its file exits 2 naming the key.
+   */
+  private void loadDeclaredBases(JobConfig cfg) {
+    Configuration hadoopConf = null;
+    for (String id : Bases.parseSpec(cfg.base, cfg.bases.keySet())) {
+      BaseDeclaration declared = cfg.bases.get(id);
+      if (declared == null) {
+        continue;
+      }
+      if (hadoopConf == null) {
+        // the job's Hadoop settings (spark.hadoop.*, s3a credentials from the environment)
+        // without a SparkContext
+        hadoopConf = SparkHadoopUtil.get().newConfiguration(Sessions.sparkConf(cfg, "bottleneck " + name()));
+      }
+      try {
+        DeclaredBases.load(declared, hadoopConf);
+      } catch (DeclaredBases.InvalidDeclaration e) {
+        throw new ConfigError(e.getMessage(), e);
+      }
     }
   }
 

@@ -33,6 +33,11 @@ import picocli.CommandLine.Option;
       "--predict-input is given. Without options: the sample shipped in data/sample."
     })
 final class PipelineCommand extends JobCommand {
+  @Override
+  boolean usesBase() {
+    return true;
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(PipelineCommand.class);
 
   @Option(names = "--input", paramLabel = "URI", description = "Labeled images (key: input).")

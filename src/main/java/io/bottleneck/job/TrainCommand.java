@@ -23,6 +23,11 @@ import picocli.CommandLine.Option;
       "model bundle to --output, with history.csv and (given validation rows) metrics.json."
     })
 final class TrainCommand extends JobCommand {
+  @Override
+  boolean usesBase() {
+    return true;
+  }
+
   @Option(names = "--input", paramLabel = "URI", required = true, description = "Featurized dataset, Parquet (key: input).")
   String input;
 

@@ -2,6 +2,7 @@ package io.bottleneck.nets.onnx;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +65,8 @@ public final class OrtRuntime {
     AtomicReference<Object> result = new AtomicReference<>();
     Thread init = new Thread(null, () -> {
       try {
-        result.set(OrtEnvironment.getEnvironment());
+        // errors only: its warnings (shape merges, unused initializers) are not the user's to act on
+        result.set(OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR));
       } catch (RuntimeException | Error e) {
         result.set(e);
       }

@@ -1,0 +1,245 @@
+package io.bottleneck.nets;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.TensorInfo;
+import io.bottleneck.features.ImageBase;
+import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.nets.BaseDeclaration.Format;
+import io.bottleneck.nets.BaseDeclaration.Layout;
+import io.bottleneck.nets.BaseDeclaration.Pooling;
+import io.bottleneck.nets.onnx.OnnxBase;
+import io.bottleneck.nets.onnx.OnnxModels;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * The bases declared in this JVM ({@code bottleneck.bases.<name>}), by name. The driver
+ * registers each used declaration with its model file's bytes after {@link #load checking it};
+ * executors register the declaration alone (it travels with the featurize tasks) and build the
+ * network from the broadcast bytes.
+ */
+public final class DeclaredBases {
+
+  private static final Map<String, BaseDeclaration> DECLARED = new ConcurrentHashMap<>();
+  private static final Map<String, byte[]> MODELS = new ConcurrentHashMap<>();
+  private static final Map<String, Integer> FEATURE_SIZES = new ConcurrentHashMap<>();
+
+  private DeclaredBases() {}
+
+  /** Thrown when a declaration does not match its model; {@link #key()} is the key at fault. */
+  public static final class InvalidDeclaration extends IllegalArgumentException {
+    private final String key;
+
+    InvalidDeclaration(BaseDeclaration d, String field, String message, Throwable cause) {
+      super("bottleneck.bases." + d.name() + "." + field + ": " + message, cause);
+      this.key = "bases." + d.name() + "." + field;
+    }
+
+    public String key() {
+      return key;
+    }
+  }
+
+  /** Whether {@code name} is a declared base in this JVM. */
+  public static boolean isDeclared(String name) {
+    return DECLARED.containsKey(name);
+  }
+
+  /** The declared names. */
+  public static Set<String> names() {
+    return new TreeSet<>(DECLARED.keySet());
+  }
+
+  /** The declaration of {@code name}, or null. */
+  public static BaseDeclaration get(String name) {
+    return DECLARED.get(name);
+  }
+
+  /** Registers a checked declaration with its model's bytes (the driver, a bundle's loader). */
+  public static void register(BaseDeclaration d, byte[] model) {
+    if (d.sha256().isEmpty()) {
+      throw new IllegalArgumentException(d + " has no model hash: load it first");
+    }
+    if (!sha256(model).equals(d.sha256())) {
+      throw new IllegalArgumentException(d + ": the model's bytes do not have the declared SHA-256 " + d.sha256());
+    }
+    MODELS.put(d.name(), model);
+    DECLARED.put(d.name(), d);
+  }
+
+  /**
+   * Registers a declaration whose model bytes arrive another way (an executor: the broadcast).
+   * A declaration of the same name with another hash replaces the earlier one, and the bytes
+   * of the earlier one are forgotten.
+   */
+  public static void register(BaseDeclaration d) {
+    BaseDeclaration before = DECLARED.put(d.name(), d);
+    if (before != null && !before.sha256().equals(d.sha256())) {
+      MODELS.remove(d.name());
+    }
+  }
+
+  /** The model file of a base registered with its bytes. */
+  public static byte[] model(String name) {
+    byte[] bytes = MODELS.get(name);
+    if (bytes == null) {
+      throw new IllegalStateException("The model of declared base '" + name + "' is not loaded in this JVM");
+    }
+    return bytes;
+  }
+
+  /** The engine a declared base runs on: its format decides, not {@code featurize.engine}. */
+  public static String engine(BaseDeclaration d) {
+    return switch (d.format()) {
+      case ONNX -> OnnxBase.ENGINE;
+      case SAVEDMODEL -> "tensorflow";
+      case KERAS -> "dl4j";
+    };
+  }
+
+  /** A pool key that changes with the model file. */
+  public static String poolKey(BaseDeclaration d) {
+    return d.name() + "#" + d.sha256();
+  }
+
+  /** Builds the network of a declared base from its model bytes. */
+  public static ImageBase build(BaseDeclaration d, byte[] model) {
+    if (d.format() != Format.ONNX) {
+      throw unsupportedFormat(d);
+    }
+    byte[] cut = OnnxModels.cutAt(model, d.output(), d.uri());
+    Integer known = FEATURE_SIZES.get(poolKey(d));
+    return new OnnxBase(d.name(), poolKey(d), cut, d.preprocessing(), d.layout() == Layout.NHWC,
+        d.pooling(), known == null ? -1 : known);
+  }
+
+  /**
+   * Reads a declaration's model file, checks the declaration against it, and registers both:
+   * the format, the file, that {@code output} names a value of the graph (else the nearest
+   * names), that the input's rank, layout and size agree with the declaration, that the output
+   * is float and that {@code pooling} fits its rank; then one forward pass of a blank image.
+   *
+   * @return the declaration with the model's SHA-256
+   * @throws InvalidDeclaration naming the key at fault
+   */
+  public static BaseDeclaration load(BaseDeclaration d, Configuration hadoopConf) {
+    if (d.format() != Format.ONNX) {
+      throw new InvalidDeclaration(d, "format", unsupportedFormat(d).getMessage(), null);
+    }
+    byte[] model;
+    try {
+      model = HadoopFiles.readBytes(d.uri(), hadoopConf);
+    } catch (IOException | RuntimeException e) {
+      throw new InvalidDeclaration(d, "uri", "cannot read " + d.uri() + ": " + e.getMessage(), e);
+    }
+    BaseDeclaration hashed = d.withSha256(sha256(model));
+    check(hashed, model);
+    register(hashed, model);
+    return hashed;
+  }
+
+  /** {@link #load}'s checks on bytes already read. */
+  static void check(BaseDeclaration d, byte[] model) {
+    byte[] cut;
+    try {
+      cut = OnnxModels.cutAt(model, d.output(), d.uri());
+    } catch (OnnxModels.NoSuchValueException e) {
+      throw new InvalidDeclaration(d, "output", e.getMessage(), e);
+    } catch (OnnxModels.NotOnnxException e) {
+      throw new InvalidDeclaration(d, "uri", e.getMessage() + " (format = onnx)", e);
+    }
+    // built with an explicit pooling check below: the network's own checks come after
+    OnnxBase base;
+    try {
+      base = new OnnxBase(d.name(), poolKey(d), cut, d.preprocessing(), d.layout() == Layout.NHWC,
+          d.pooling(), 1);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidDeclaration(d, "uri", e.getMessage(), e);
+    }
+    try (base) {
+      checkInput(d, base.inputName(), base.inputInfo());
+      checkOutput(d, base.outputName(), base.outputInfo());
+    } catch (OrtException e) {
+      throw new InvalidDeclaration(d, "uri", "ONNX Runtime cannot describe the model: " + e.getMessage(), e);
+    }
+    // the real feature length, from a forward pass (dynamic shapes are common)
+    try (ImageBase probe = new OnnxBase(d.name(), poolKey(d), cut, d.preprocessing(),
+        d.layout() == Layout.NHWC, d.pooling(), -1)) {
+      FEATURE_SIZES.put(poolKey(d), probe.featureSize());
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      throw new InvalidDeclaration(d, "output", "a forward pass of a blank " + d.inputSize() + "x"
+          + d.inputSize() + " image failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkInput(BaseDeclaration d, String name, TensorInfo info) {
+    if (info.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+      throw new InvalidDeclaration(d, "uri", "input '" + name + "' is " + info.type
+          + "; Bottleneck feeds float images", null);
+    }
+    long[] shape = info.getShape();
+    if (shape.length != 4) {
+      throw new InvalidDeclaration(d, "layout", "input '" + name + "' has rank " + shape.length + " "
+          + Arrays.toString(shape) + "; an image input is 4-D (NCHW or NHWC)", null);
+    }
+    boolean nchw = d.layout() == Layout.NCHW;
+    long channels = nchw ? shape[1] : shape[3];
+    long h = nchw ? shape[2] : shape[1];
+    long w = nchw ? shape[3] : shape[2];
+    if (channels >= 0 && channels != 3) {
+      long other = nchw ? shape[3] : shape[1];
+      String hint = other == 3 ? " (it looks " + (nchw ? "NHWC" : "NCHW") + ")" : "";
+      throw new InvalidDeclaration(d, "layout", "input '" + name + "' has shape "
+          + Arrays.toString(shape) + ": " + channels + " channels where layout " + d.layout()
+          + " puts them, not 3" + hint, null);
+    }
+    if ((h >= 0 && h != d.inputSize()) || (w >= 0 && w != d.inputSize())) {
+      throw new InvalidDeclaration(d, "input-size", "input '" + name + "' has shape "
+          + Arrays.toString(shape) + ", fixed at " + h + "x" + w + ", not " + d.inputSize() + "x"
+          + d.inputSize(), null);
+    }
+  }
+
+  private static void checkOutput(BaseDeclaration d, String name, TensorInfo info) {
+    if (info.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+      throw new InvalidDeclaration(d, "output", "'" + name + "' is " + info.type
+          + ", not float: features are float vectors", null);
+    }
+    int rank = info.getShape().length;
+    if (rank == 2 && d.pooling() != Pooling.NONE) {
+      throw new InvalidDeclaration(d, "pooling", "'" + name + "' is 2-D "
+          + Arrays.toString(info.getShape()) + ", already one vector per image: set pooling = none", null);
+    }
+    if (rank == 4 && d.pooling() == Pooling.NONE) {
+      throw new InvalidDeclaration(d, "pooling", "'" + name + "' is a 4-D map "
+          + Arrays.toString(info.getShape()) + ": set pooling = avg or max", null);
+    }
+    if (rank != 2 && rank != 4 && rank != 0) {
+      throw new InvalidDeclaration(d, "output", "'" + name + "' has shape "
+          + Arrays.toString(info.getShape()) + "; a feature tensor is [N, features] or a 4-D map", null);
+    }
+  }
+
+  private static IllegalArgumentException unsupportedFormat(BaseDeclaration d) {
+    return new IllegalArgumentException("format " + d.format().key() + " of " + d
+        + " is not supported yet; supported: onnx (export SavedModel and Keras models to ONNX with"
+        + " tf2onnx)");
+  }
+
+  /** Hex SHA-256 of bytes. */
+  public static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

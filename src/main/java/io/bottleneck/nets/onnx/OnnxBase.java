@@ -1,0 +1,270 @@
+package io.bottleneck.nets.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.bottleneck.features.ImageBase;
+import io.bottleneck.features.Preprocessing;
+import io.bottleneck.io.Images;
+import io.bottleneck.io.UndecodableImageException;
+import io.bottleneck.nets.BaseDeclaration.Pooling;
+import java.awt.image.BufferedImage;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * An {@link ImageBase} on the ONNX Runtime engine: one ORT session over an ONNX graph with one
+ * float image input (NCHW or NHWC) and the feature tensor as its output, a vector per image or
+ * a 4-D map that is pooled here. Images are decoded and preprocessed in Java
+ * ({@link Images#decode}, {@link Preprocessing}), as on the DL4J engine.
+ *
+ * <p>Not thread-safe by contract (one instance per task thread, like every base); holds a
+ * native session: {@link #close()} it.
+ */
+public final class OnnxBase implements ImageBase {
+
+  /** The engine's name, as {@code featurize.engine} spells it. */
+  public static final String ENGINE = "onnx";
+
+  private final String id;
+  private final String poolKey;
+  private final Preprocessing preprocessing;
+  private final boolean channelsLast;
+  private final Pooling pooling;
+  private final int featureSize;
+  private final OrtSession session;
+  private final String inputName;
+  private final String outputName;
+  private boolean closed;
+
+  /**
+   * @param model an ONNX graph whose only output is the feature tensor (see {@link OnnxModels#cutAt})
+   * @param poolKey what tells this network apart from others of the same id (a model's hash)
+   * @param featureSize the vector length; -1 to take it from a first forward pass
+   */
+  public OnnxBase(String id, String poolKey, byte[] model, Preprocessing preprocessing,
+      boolean channelsLast, Pooling pooling, int featureSize) {
+    this.id = Objects.requireNonNull(id, "id");
+    this.poolKey = poolKey;
+    this.preprocessing = preprocessing;
+    this.channelsLast = channelsLast;
+    this.pooling = pooling;
+    try {
+      this.session = OrtRuntime.session(model);
+    } catch (OrtException e) {
+      throw new IllegalArgumentException("ONNX Runtime cannot load the model of base " + id + ": "
+          + e.getMessage(), e);
+    }
+    try {
+      Map<String, NodeInfo> inputs = session.getInputInfo();
+      Map<String, NodeInfo> outputs = session.getOutputInfo();
+      if (inputs.size() != 1) {
+        throw new IllegalArgumentException("The model of base " + id + " has " + inputs.size()
+            + " inputs " + inputs.keySet() + "; a frozen base takes one image tensor");
+      }
+      if (outputs.size() != 1) {
+        throw new IllegalArgumentException("The model of base " + id + " has " + outputs.size()
+            + " outputs " + outputs.keySet() + "; cut it at the feature tensor first");
+      }
+      this.inputName = inputs.keySet().iterator().next();
+      this.outputName = outputs.keySet().iterator().next();
+      this.featureSize = featureSize > 0 ? featureSize : probeFeatureSize();
+    } catch (OrtException | RuntimeException e) {
+      closeQuietly();
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalArgumentException("ONNX Runtime cannot run the model of base " + id + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** The input's and output's declared type and shape, as ONNX Runtime reports them. */
+  public TensorInfo inputInfo() throws OrtException {
+    return (TensorInfo) session.getInputInfo().get(inputName).getInfo();
+  }
+
+  public TensorInfo outputInfo() throws OrtException {
+    return (TensorInfo) session.getOutputInfo().get(outputName).getInfo();
+  }
+
+  public String inputName() {
+    return inputName;
+  }
+
+  public String outputName() {
+    return outputName;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public String poolKey() {
+    return poolKey;
+  }
+
+  @Override
+  public int inputSize() {
+    return preprocessing.size();
+  }
+
+  @Override
+  public int featureSize() {
+    return featureSize;
+  }
+
+  @Override
+  public String preprocessingId() {
+    return preprocessing.id();
+  }
+
+  @Override
+  public String engine() {
+    return ENGINE;
+  }
+
+  @Override
+  public boolean channelsLast() {
+    return channelsLast;
+  }
+
+  @Override
+  public float[][] featurize(List<BufferedImage> images) {
+    Objects.requireNonNull(images, "images");
+    if (images.isEmpty()) {
+      return new float[0][];
+    }
+    float[] batch = channelsLast ? preprocessing.toNhwc(images) : preprocessing.toNchw(images);
+    return forward(batch, images.size());
+  }
+
+  @Override
+  public void readInput(byte[] file, String name, float[] batch, int index)
+      throws UndecodableImageException {
+    int s = preprocessing.size();
+    int at = Math.multiplyExact(index, 3 * s * s);
+    BufferedImage image = Images.decode(file, name);
+    if (channelsLast) {
+      preprocessing.fillNhwc(image, batch, at);
+    } else {
+      preprocessing.fill(image, batch, at);
+    }
+  }
+
+  @Override
+  public float[][] forward(float[] batch, int n) {
+    checkOpen();
+    float[] out = run(batch, n);
+    if (out.length != (long) n * featureSize) {
+      throw new IllegalStateException("Base " + id + " gave " + out.length + " values for " + n
+          + " images, expected " + featureSize + " each");
+    }
+    float[][] rows = new float[n][];
+    for (int i = 0; i < n; i++) {
+      rows[i] = Arrays.copyOfRange(out, i * featureSize, (i + 1) * featureSize);
+    }
+    return rows;
+  }
+
+  /** One pass; the output flattened, 4-D outputs pooled to {@code [n, channels]}. */
+  private float[] run(float[] batch, int n) {
+    int s = preprocessing.size();
+    long[] shape = channelsLast ? new long[] {n, s, s, 3} : new long[] {n, 3, s, s};
+    try (OnnxTensor input = OnnxTensor.createTensor(OrtRuntime.environment(),
+            FloatBuffer.wrap(batch, 0, n * 3 * s * s), shape);
+        OrtSession.Result result = session.run(Map.of(inputName, input), Set.of(outputName))) {
+      OnnxValue value = result.get(0);
+      if (!(value instanceof OnnxTensor tensor)) {
+        throw new IllegalStateException("Output " + outputName + " of base " + id + " is not a tensor");
+      }
+      long[] dims = tensor.getInfo().getShape();
+      FloatBuffer values = tensor.getFloatBuffer();
+      if (values == null) {
+        throw new IllegalStateException("Output " + outputName + " of base " + id + " is "
+            + tensor.getInfo().type + ", not float");
+      }
+      float[] flat = new float[values.remaining()];
+      values.get(flat);
+      if (dims.length == 2) {
+        if (pooling != Pooling.NONE) {
+          throw new IllegalStateException("Output " + outputName + " of base " + id
+              + " is 2-D " + Arrays.toString(dims) + ": it needs pooling none");
+        }
+        return flat;
+      }
+      if (dims.length == 4) {
+        if (pooling == Pooling.NONE) {
+          throw new IllegalStateException("Output " + outputName + " of base " + id + " is 4-D "
+              + Arrays.toString(dims) + ": it needs pooling avg or max");
+        }
+        return pool(flat, dims);
+      }
+      throw new IllegalStateException("Output " + outputName + " of base " + id + " has shape "
+          + Arrays.toString(dims) + "; a feature tensor is [N, features] or a 4-D map");
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime failed on base " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Global average or max pooling of a 4-D map in the declared layout, in double. */
+  private float[] pool(float[] map, long[] dims) {
+    int n = (int) dims[0];
+    int channels = (int) (channelsLast ? dims[3] : dims[1]);
+    int spatial = (int) (channelsLast ? dims[1] * dims[2] : dims[2] * dims[3]);
+    float[] out = new float[n * channels];
+    for (int i = 0; i < n; i++) {
+      int base = i * channels * spatial;
+      for (int c = 0; c < channels; c++) {
+        double acc = pooling == Pooling.MAX ? Double.NEGATIVE_INFINITY : 0;
+        for (int p = 0; p < spatial; p++) {
+          float v = channelsLast ? map[base + p * channels + c] : map[base + c * spatial + p];
+          acc = pooling == Pooling.MAX ? Math.max(acc, v) : acc + v;
+        }
+        out[i * channels + c] = (float) (pooling == Pooling.MAX ? acc : acc / spatial);
+      }
+    }
+    return out;
+  }
+
+  /** The feature length from one forward pass of a blank image. */
+  private int probeFeatureSize() {
+    int s = preprocessing.size();
+    float[] out = run(new float[3 * s * s], 1);
+    if (out.length == 0) {
+      throw new IllegalArgumentException("Base " + id + " gave an empty feature vector");
+    }
+    return out.length;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("Base " + id + " (" + ENGINE + ") is closed");
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      session.close();
+    } catch (OrtException | RuntimeException ignored) {
+      // already failing: the first error is the one to report
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      closeQuietly();
+    }
+  }
+}
