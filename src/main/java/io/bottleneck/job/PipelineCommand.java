@@ -178,6 +178,7 @@ final class PipelineCommand extends JobCommand {
     Featurizer.Result features = training.original();
     Dataset<Row> featured = training.rows().persist();
     Map<String, Object> featurizeSummary = new LinkedHashMap<>();
+    featurizeSummary.put("engine", features.engine());
     featurizeSummary.put("distinct_images", features.distinctImages());
     featurizeSummary.put("computed", features.computed());
     featurizeSummary.put("from_cache", features.fromCache());
