@@ -49,10 +49,17 @@ final class TfMobileNetV2Base extends TfGraphBase {
         (tf, input) -> build(tf, input, weights));
   }
 
-  /** {@link Bases.Builder}: at {@code inputSize}; the whole network only, for now. */
+  /**
+   * {@link Bases.Builder}: at {@code inputSize}; the whole network only, for now. Fails naming
+   * the base if any tensor or the parameter count does not match the architecture.
+   */
   static TfMobileNetV2Base build(KerasWeights weights, int inputSize, int tailBlocks) {
     checkTail(tailBlocks);
-    return new TfMobileNetV2Base(weights, inputSize);
+    try {
+      return new TfMobileNetV2Base(weights, inputSize);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException("Weights do not fit base " + ID + ": " + e.getMessage(), e);
+    }
   }
 
   /** Fails for any tail: fine-tuning MobileNetV2's last blocks is not supported yet. */
@@ -92,7 +99,7 @@ final class TfMobileNetV2Base extends TfGraphBase {
       Operand<TFloat32> x, int k, int in, int out, int stride, boolean relu6) {
     KerasWeights.Conv conv = w.takeConv(name);
     if (conv.bias() != null) {
-      throw new IllegalStateException("Unexpected bias for convolution " + name + " of " + ID);
+      throw new IllegalStateException("Unexpected bias for convolution " + name);
     }
     checkShape(name + " kernel", conv.kernel(), k, k, in, out);
     FoldedBatchNorm f = FoldedBatchNorm.fold(KerasWeights.values(conv.kernel()), out, w.takeBatchNorm(bn), bn);
