@@ -21,9 +21,10 @@ import org.tensorflow.types.TFloat32;
  * <p>Keras pads each stride-2 3x3 layer with {@code correct_pad} (0 before and 1 after on an
  * even side, 1 and 1 on an odd side) and runs it 'valid'. That is exactly TF's SAME split for a
  * 3x3 kernel at stride 2 on either parity (total padding 1 for an even side, 2 for an odd one,
- * the extra pixel after), so every convolution here is SAME. A Keras model built without an
- * input size pads (0, 1) on odd sides too and so differs at odd sizes; the one built for that
- * size is the reference.
+ * the extra pixel after), so every convolution here is SAME (checked: explicit correct_pad +
+ * VALID gives identical features at sides 96 to 512, odd and even). A Keras model built without
+ * an input size cannot see the side and pads (0, 1) on odd sides too, so it differs there; the
+ * model built for that size is the reference.
  */
 final class TfMobileNetV2Base extends TfGraphBase {
 
