@@ -183,6 +183,12 @@ public final class JobConfig implements Serializable {
     if (!Bases.engines().contains(featurizeEngine)) {
       throw invalid("featurize.engine", featurizeEngine, "one of " + String.join(", ", Bases.engines()));
     }
+    for (String baseId : Bases.parseSpec(base)) {
+      if (!Bases.engines(baseId).contains(featurizeEngine)) {
+        throw invalid("featurize.engine", featurizeEngine, "an engine that runs base " + baseId + ": "
+            + String.join(", ", Bases.engines(baseId)));
+      }
+    }
     featurizeBatchSize = positive(c, "featurize.batch-size");
     featureCache = string(c, "featurize.cache");
     if (featureCache.isEmpty()) {

@@ -17,14 +17,15 @@ import java.util.Set;
  * <p>On Spark, broadcast {@link #weights(String)} once and call {@link #fromWeights} on each
  * executor thread: instances are not thread-safe and weight bytes travel better than a graph.
  *
- * <p>Each base runs on one of two engines built from the same weights: {@link #ENGINE_DL4J}
+ * <p>A base runs on one or both of two engines built from the same weights: {@link #ENGINE_DL4J}
  * (DL4J ComputationGraph, NCHW) and {@link #ENGINE_TENSORFLOW} (TensorFlow Java graph, NHWC,
  * BatchNorm folded into the convolutions; measured 3x (SqueezeNet) to 7x (MobileNet) faster
- * on one thread, more on an idle machine). Both give the same features to within
- * 1e-4 absolute (checked by EnginesTest), so a base reports the same
- * {@link ImageBase#preprocessingId()} on every engine and cached features are shared between
- * them: the cache key means "same preprocessing + same weights = same features". An engine
- * whose features differ more must get its own preprocessing id.
+ * on one thread, more on an idle machine); MobileNetV2 runs on TensorFlow only (see
+ * {@link #engines(String)}). Engines give the same features to within 1e-4 absolute (checked
+ * by EnginesTest), so a base reports the same {@link ImageBase#preprocessingId()} on every
+ * engine and cached features are shared between them: the cache key means "same
+ * preprocessing + same weights = same features". An engine whose features differ more must get
+ * its own preprocessing id.
  */
 public final class Bases {
 
@@ -43,13 +44,18 @@ public final class Bases {
 
   private static final String WEIGHTS_DIR = "/io/bottleneck/features/weights/";
 
-  private static final List<String> NAMES = List.of(MobileNetV1Base.ID, SqueezeNetBase.ID);
+  private static final List<String> NAMES =
+      List.of(MobileNetV1Base.ID, SqueezeNetBase.ID, TfMobileNetV2Base.ID);
 
   private static final Map<String, String> RESOURCES = Map.of(
       MobileNetV1Base.ID, WEIGHTS_DIR + "mobilenet_2_5_224_tf_no_top.h5",
-      SqueezeNetBase.ID, WEIGHTS_DIR + "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5");
+      SqueezeNetBase.ID, WEIGHTS_DIR + "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5",
+      TfMobileNetV2Base.ID, WEIGHTS_DIR + "mobilenet_v2_1.0_224_no_top.h5");
 
-  /** Per engine, per base name: the builder from parsed weights, input size and tail blocks. */
+  /**
+   * Per engine, per base name: the builder from parsed weights, input size and tail blocks. A
+   * base missing from an engine's map does not run on it (see {@link #builder}).
+   */
   private static final Map<String, Map<String, Builder>> BUILDERS =
       Map.of(
           ENGINE_DL4J, Map.of(
@@ -57,7 +63,8 @@ public final class Bases {
               SqueezeNetBase.ID, SqueezeNetBase::build),
           ENGINE_TENSORFLOW, Map.of(
               MobileNetV1Base.ID, TfMobileNetBase::build,
-              SqueezeNetBase.ID, TfSqueezeNetBase::build));
+              SqueezeNetBase.ID, TfSqueezeNetBase::build,
+              TfMobileNetV2Base.ID, TfMobileNetV2Base::build));
 
   /** Builds a base from its weights at an input size, without its last {@code tailBlocks} blocks (0: whole). */
   @FunctionalInterface
@@ -66,8 +73,10 @@ public final class Bases {
   }
 
   /** Default input size per base name. */
-  private static final Map<String, Integer> DEFAULT_SIZES =
-      Map.of(MobileNetV1Base.ID, MobileNetV1Base.INPUT_SIZE, SqueezeNetBase.ID, SqueezeNetBase.INPUT_SIZE);
+  private static final Map<String, Integer> DEFAULT_SIZES = Map.of(
+      MobileNetV1Base.ID, MobileNetV1Base.INPUT_SIZE,
+      SqueezeNetBase.ID, SqueezeNetBase.INPUT_SIZE,
+      TfMobileNetV2Base.ID, TfMobileNetV2Base.INPUT_SIZE);
 
   /** Smallest and largest input side a base may be given (SqueezeNet needs 96+ to keep its pools valid). */
   static final int MIN_INPUT_SIZE = 96;
@@ -247,7 +256,26 @@ public final class Bases {
     if (pixels > 0) {
       return new PixelsBase(pixels, engine);
     }
-    return BUILDERS.get(engine).get(nameOf(id)).build(KerasWeights.read(h5Bytes), inputSize(id), tailBlocks(id));
+    return builder(engine, id).build(KerasWeights.read(h5Bytes), inputSize(id), tailBlocks(id));
+  }
+
+  /** The engines that run base {@code id}, in {@link #engines()} order. */
+  public static List<String> engines(String id) {
+    if (PixelsBase.sizeOf(check(id)) > 0) {
+      return ENGINES;
+    }
+    String name = nameOf(id);
+    return ENGINES.stream().filter(e -> BUILDERS.get(e).containsKey(name)).toList();
+  }
+
+  /** The builder of a known base on a known engine; fails naming the engines that run the base. */
+  private static Builder builder(String engine, String id) {
+    Builder builder = BUILDERS.get(engine).get(nameOf(id));
+    if (builder == null) {
+      throw new IllegalArgumentException("Base '" + id + "' does not run on engine " + engine
+          + "; it runs on: " + String.join(", ", engines(id)));
+    }
+    return builder;
   }
 
   /** Builds a base on the {@link #DEFAULT_ENGINE} from its bundled weights. */
@@ -306,6 +334,8 @@ public final class Bases {
     if (tail > 0) {
       if (name.equals(SqueezeNetBase.ID)) {
         SqueezeNetBase.checkTail(tail);
+      } else if (name.equals(TfMobileNetV2Base.ID)) {
+        TfMobileNetV2Base.checkTail(tail);
       } else {
         MobileNetV1Base.checkTail(tail);
       }

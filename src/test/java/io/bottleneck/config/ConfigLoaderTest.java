@@ -85,7 +85,11 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> load(null, List.of("base=resnet"), Map.of()))
         .isInstanceOf(ConfigError.class)
         .hasMessage("Cannot set bottleneck.base to resnet: the value must be one of mobilenet_v1_0.25, squeezenet_1.1,"
-            + " or several joined by '+' (an ensemble)");
+            + " mobilenet_v2_1.0, or several joined by '+' (an ensemble)");
+    assertThatThrownBy(() -> load(null, List.of("base=mobilenet_v2_1.0", "featurize.engine=dl4j"), Map.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage("Cannot set bottleneck.featurize.engine to dl4j: the value must be an engine that runs base"
+            + " mobilenet_v2_1.0: tensorflow");
     assertThatThrownBy(() -> load(null, List.of("train.epochs=many"), Map.of()))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("bottleneck.train.epochs")

@@ -30,7 +30,10 @@ class GoldenFeaturesTest {
     return Bases.engines();
   }
 
-  /** The goldens hold on every engine: engines share the feature cache (see {@link Bases}). */
+  /**
+   * The goldens hold on every engine that runs the base: engines share the feature cache (see
+   * {@link Bases}).
+   */
   @ParameterizedTest
   @MethodSource("engines")
   void featuresMatchTheGoldenValues(String engine) throws IOException {
@@ -38,6 +41,9 @@ class GoldenFeaturesTest {
     assertThat(goldens).extracting(Golden::base).containsAll(Bases.names());
     Map<String, ImageBase> bases = new HashMap<>();
     for (Golden g : goldens) {
+      if (!Bases.engines(g.base()).contains(engine)) {
+        continue;
+      }
       ImageBase base = bases.computeIfAbsent(g.base(), id -> Bases.load(id, engine));
       float[] f = base.featurize(List.of(BasesTest.image(g.image())))[0];
       String what = g.base() + " on " + g.image() + " (" + engine + ")";

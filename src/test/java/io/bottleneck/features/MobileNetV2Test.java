@@ -1,0 +1,159 @@
+package io.bottleneck.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtSession;
+import io.bottleneck.io.Images;
+import io.bottleneck.nets.onnx.OrtRuntime;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import onnx.Onnx;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MobileNetV2 1.0 on the TensorFlow engine. Its values are pinned by golden-features.tsv
+ * (GoldenFeaturesTest) at 224 and at other even and odd input sizes; where ../shared is present,
+ * they are checked against ONNX Runtime's run of the same network.
+ */
+class MobileNetV2Test {
+
+  private static final String ID = TfMobileNetV2Base.ID;
+  /** The same weights exported to ONNX (see ../shared/README.md); absent in CI without it. */
+  private static final Path ONNX_MODEL = Path.of("../shared/data/models/mobilenet_v2_1.0_224.onnx");
+
+  @Test
+  void describesItselfAndComesAfterTheOtherBases() {
+    try (ImageBase base = Bases.load(ID)) {
+      assertThat(base.id()).isEqualTo("mobilenet_v2_1.0");
+      assertThat(base.engine()).isEqualTo(Bases.ENGINE_TENSORFLOW);
+      assertThat(base.inputSize()).isEqualTo(224);
+      assertThat(base.featureSize()).isEqualTo(1280);
+      assertThat(base.preprocessingId()).isEqualTo("rgb-224-bilinear-pm1-v1");
+    }
+    assertThat(Bases.names()).endsWith(ID);
+    assertThat(Bases.DEFAULT).isEqualTo(MobileNetV1Base.ID);
+  }
+
+  @Test
+  void runsOnTensorflowOnly() {
+    assertThat(Bases.engines(ID)).containsExactly(Bases.ENGINE_TENSORFLOW);
+    assertThat(Bases.engines(ID + "@160")).containsExactly(Bases.ENGINE_TENSORFLOW);
+    assertThat(Bases.engines(MobileNetV1Base.ID)).containsExactly("tensorflow", "dl4j");
+    String message = "Base 'mobilenet_v2_1.0' does not run on engine dl4j; it runs on: tensorflow";
+    assertThatThrownBy(() -> Bases.load(ID, Bases.ENGINE_DL4J))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+    byte[] weights = Bases.weights(ID);
+    assertThatThrownBy(() -> Bases.fromWeights(ID, weights, Bases.ENGINE_DL4J))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+    assertThatThrownBy(() -> Bases.load(ID + "@160", Bases.ENGINE_DL4J))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Base 'mobilenet_v2_1.0@160' does not run on engine dl4j; it runs on: tensorflow");
+  }
+
+  @Test
+  void otherInputSizesGiveAsManyFeatures() {
+    // even and odd sides: Keras' correct_pad at every stride-2 layer (values in the goldens)
+    for (int size : new int[] {160, 97}) {
+      try (ImageBase base = Bases.load(ID + "@" + size)) {
+        assertThat(base.id()).isEqualTo(ID + "@" + size);
+        assertThat(base.inputSize()).isEqualTo(size);
+        assertThat(base.featureSize()).isEqualTo(1280);
+        assertThat(base.featurize(List.of(BasesTest.image("cat.0.jpg")))[0]).hasSize(1280);
+      }
+    }
+    assertThatThrownBy(() -> Bases.parseSpec(ID + "@224"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("224 is mobilenet_v2_1.0's default input size; write mobilenet_v2_1.0");
+    assertThatThrownBy(() -> Bases.parseSpec(ID + "@95"))
+        .hasMessageContaining("must be in [96, 512], not 95");
+  }
+
+  @Test
+  void tailsAreRefusedUntilFineTuningSupportsIt() {
+    String message = "Base mobilenet_v2_1.0 cannot leave out its last blocks yet (@tail1): "
+        + "fine-tuning supports mobilenet_v1_0.25 and squeezenet_1.1";
+    assertThatThrownBy(() -> Bases.parseSpec(ID + "@tail1"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+    assertThatThrownBy(() -> Bases.load(ID + "@tail1"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+    assertThatThrownBy(() -> TunableTail.frozenPartId(ID, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not 'mobilenet_v2_1.0'");
+  }
+
+  @Test
+  void weightsOfAnotherArchitectureAreRejected() {
+    assertThat(KerasWeights.read(Bases.weights(ID)).totalValues()).isEqualTo(TfMobileNetV2Base.PARAMS);
+    byte[] v1 = Bases.weights(MobileNetV1Base.ID);
+    assertThatThrownBy(() -> Bases.fromWeights(ID, v1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("Weights do not fit base mobilenet_v2_1.0: Keras layer 'Conv1' not found in the weights file");
+    byte[] v2 = Bases.weights(ID);
+    assertThatThrownBy(() -> Bases.fromWeights(MobileNetV1Base.ID, v2, Bases.ENGINE_TENSORFLOW))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("conv1");
+  }
+
+  /** Equal, within float rounding, to an independent runtime on the same weights. */
+  @Test
+  void featuresEqualOnnxRuntimesOnTheSameNetwork() throws Exception {
+    assumeTrue(Files.isRegularFile(ONNX_MODEL), "needs " + ONNX_MODEL);
+    File[] files = new File("data/sample/train").listFiles((d, n) -> n.endsWith(".jpg"));
+    assertThat(files).isNotNull();
+    Arrays.sort(files);
+    List<BufferedImage> images = new ArrayList<>();
+    for (int i = 0; i < files.length && images.size() < 8; i += 9) {
+      images.add(Images.decode(Files.readAllBytes(files[i].toPath()), files[i].getName()));
+    }
+    float[][] expected = onnxFeatures(Files.readAllBytes(ONNX_MODEL),
+        Preprocessing.plusMinusOne(224).toNchw(images), images.size());
+    try (ImageBase base = Bases.load(ID)) {
+      float[][] actual = base.featurize(images);
+      double max = 0;
+      for (int i = 0; i < images.size(); i++) {
+        max = Math.max(max, BasesTest.maxAbsDiff(actual[i], expected[i]));
+      }
+      System.out.printf("%s vs ONNX Runtime, %d images: max abs diff %.3g%n", ID, images.size(), max);
+      assertThat(max).isLessThanOrEqualTo(1e-4);
+    }
+  }
+
+  /**
+   * The model's intermediate {@code features} ([n, 1280], after pooling) for an NCHW batch: made
+   * a graph output, as ONNX Runtime only returns those.
+   */
+  private static float[][] onnxFeatures(byte[] model, float[] nchw, int n) throws Exception {
+    Onnx.ModelProto proto = Onnx.ModelProto.parseFrom(model);
+    Onnx.TensorShapeProto shape = Onnx.TensorShapeProto.newBuilder()
+        .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("N"))
+        .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1280))
+        .build();
+    Onnx.ValueInfoProto features = Onnx.ValueInfoProto.newBuilder()
+        .setName("features")
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder()
+            .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
+            .setShape(shape)))
+        .build();
+    byte[] withFeatures = proto.toBuilder()
+        .setGraph(proto.getGraph().toBuilder().addOutput(features))
+        .build()
+        .toByteArray();
+    try (OrtSession session = OrtRuntime.session(withFeatures);
+        OnnxTensor input = OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(nchw),
+            new long[] {n, 3, 224, 224});
+        OrtSession.Result result = session.run(Map.of("input", input), Set.of("features"))) {
+      return (float[][]) result.get("features").orElseThrow().getValue();
+    }
+  }
+}
