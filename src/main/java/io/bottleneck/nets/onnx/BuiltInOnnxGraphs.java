@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  *
  * <p>Base ids are {@code name[@size][@tail<k>]} as in {@link io.bottleneck.features.Bases}.
  * Each architecture is one method from a {@link KerasOnnxLayers} and the NCHW input to its last
- * activation, marking where each block starts.
+ * activation, marking where each block starts: MobileNet v1's 13 depthwise + pointwise blocks,
+ * SqueezeNet's fires (cut after their squeeze layer, as the other engines do), MobileNetV2's 17
+ * inverted-residual blocks ({@code @tail1}: the input of {@code block_16}).
  */
 public final class BuiltInOnnxGraphs {
 

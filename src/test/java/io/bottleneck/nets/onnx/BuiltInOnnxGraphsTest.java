@@ -2,6 +2,7 @@ package io.bottleneck.nets.onnx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
@@ -66,8 +67,11 @@ class BuiltInOnnxGraphsTest {
       MobileNetV1Base.ID, MobileNetV1Base.ID + "@160", MobileNetV1Base.ID + "@tail1",
       MobileNetV1Base.ID + "@161@tail2",
       SqueezeNetBase.ID, SqueezeNetBase.ID + "@320", SqueezeNetBase.ID + "@tail1",
-      SqueezeNetBase.ID + "@250@tail2"})
+      SqueezeNetBase.ID + "@250@tail2",
+      BuiltInOnnxGraphs.MOBILENET_V2, BuiltInOnnxGraphs.MOBILENET_V2 + "@160"})
   void givesTheTensorFlowEnginesFeatures(String baseId) throws OrtException {
+    // MobileNetV2's weights and TensorFlow graph come with its entry in Bases
+    assumeTrue(Bases.names().contains(baseId.split("@")[0]), baseId + " is not a bundled base");
     byte[] model = BuiltInOnnxGraphs.write(baseId, Bases.weights(baseId));
     Preprocessing preprocessing = BuiltInOnnxGraphs.inputPreprocessing(baseId);
     float[][] features = run(model, preprocessing.toNhwc(images), preprocessing.size());
@@ -140,10 +144,13 @@ class BuiltInOnnxGraphsTest {
   void rejectsAnUnknownBaseNamingIt() {
     assertThatThrownBy(() -> BuiltInOnnxGraphs.write("resnet50", Bases.weights(MobileNetV1Base.ID)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("No ONNX graph for base 'resnet50'; supported: mobilenet_v1_0.25, squeezenet_1.1");
+        .hasMessage("No ONNX graph for base 'resnet50'; supported: mobilenet_v1_0.25, squeezenet_1.1, mobilenet_v2_1.0");
     assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1Base.ID + "@tail14", Bases.weights(MobileNetV1Base.ID)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'mobilenet_v1_0.25@tail14'");
+        .hasMessage("Base 'mobilenet_v1_0.25@tail14' can leave out its last 1 to 13 blocks, not 14");
+    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1Base.ID + "@big", Bases.weights(MobileNetV1Base.ID)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Base id 'mobilenet_v1_0.25@big': expected mobilenet_v1_0.25[@<size>][@tail<k>]");
   }
 
   @Test
