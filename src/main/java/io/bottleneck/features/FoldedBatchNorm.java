@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param kernel the folded kernel, in the input kernel's layout
  * @param bias one value per output channel
  */
-record FoldedBatchNorm(float[] kernel, float[] bias) {
+public record FoldedBatchNorm(float[] kernel, float[] bias) {
 
   /** MobileNet's (Keras') BatchNormalization epsilon. */
   static final double EPS = 1e-3;
@@ -22,7 +22,7 @@ record FoldedBatchNorm(float[] kernel, float[] bias) {
    * Folds {@code bn} (gamma, beta, mean, var) into a kernel whose last (fastest-varying)
    * dimension is the output channel, as in HWIO and in a multiplier-1 depthwise kernel.
    */
-  static FoldedBatchNorm fold(float[] kernel, int channels, Map<String, INDArray> bn, String name) {
+  public static FoldedBatchNorm fold(float[] kernel, int channels, Map<String, INDArray> bn, String name) {
     float[] gamma = KerasWeights.values(bn.get("gamma"));
     float[] beta = KerasWeights.values(bn.get("beta"));
     float[] mean = KerasWeights.values(bn.get("mean"));

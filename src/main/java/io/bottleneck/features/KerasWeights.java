@@ -28,7 +28,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * can fail loudly when the file and the architecture do not match exactly (a missing layer,
  * a leftover tensor, an unassigned parameter, a wrong shape).
  */
-final class KerasWeights {
+public final class KerasWeights {
 
   private final Map<String, INDArray> remaining;
   private final long totalValues;
@@ -40,7 +40,7 @@ final class KerasWeights {
   }
 
   /** Reads the bytes of an {@code .h5} file through a temporary file, deleted afterwards. */
-  static KerasWeights read(byte[] h5Bytes) {
+  public static KerasWeights read(byte[] h5Bytes) {
     if (h5Bytes == null || h5Bytes.length == 0) {
       throw new IllegalArgumentException("Keras weight bytes are empty");
     }
@@ -122,13 +122,13 @@ final class KerasWeights {
   }
 
   /** A Conv2D layer's tensors in Keras layout: kernel {@code [kH,kW,in,out]}, bias or null. */
-  record Conv(INDArray kernel, INDArray bias) {}
+  public record Conv(INDArray kernel, INDArray bias) {}
 
   /**
    * Removes and returns a Conv2D layer's kernel and optional bias, as stored (Keras layout,
    * which is also TensorFlow's HWIO). For engines that do not hold a DL4J graph.
    */
-  Conv takeConv(String layer) {
+  public Conv takeConv(String layer) {
     Map<String, INDArray> t = take(layer);
     INDArray kernel = null;
     INDArray bias = null;
@@ -150,7 +150,7 @@ final class KerasWeights {
   }
 
   /** Removes and returns a DepthwiseConv2D kernel {@code [kH,kW,C,multiplier]}. */
-  INDArray takeDepthwise(String layer) {
+  public INDArray takeDepthwise(String layer) {
     Map<String, INDArray> t = take(layer);
     if (t.size() != 1) {
       throw new IllegalStateException("Expected one depthwise kernel for " + layer + ": "
@@ -163,7 +163,7 @@ final class KerasWeights {
    * Removes and returns a BatchNormalization layer's tensors keyed {@code gamma}, {@code beta},
    * {@code mean} and {@code var} (Keras keeps the variance, not a log-std).
    */
-  Map<String, INDArray> takeBatchNorm(String layer) {
+  public Map<String, INDArray> takeBatchNorm(String layer) {
     Map<String, INDArray> t = take(layer);
     Map<String, String> keyBySuffix = Map.of(
         "gamma:0", "gamma", "beta:0", "beta", "moving_mean:0", "mean",
@@ -185,7 +185,7 @@ final class KerasWeights {
   }
 
   /** A tensor's values in c order (row-major over its Keras shape). */
-  static float[] values(INDArray tensor) {
+  public static float[] values(INDArray tensor) {
     // a fresh c-ordered copy owns exactly its values, in row-major order
     float[] values = tensor.castTo(DataType.FLOAT).dup('c').data().asFloat();
     if (values.length != tensor.length()) {
@@ -199,7 +199,7 @@ final class KerasWeights {
    * For engines without a DL4J graph: fails unless every tensor of the file was taken and the
    * file holds exactly {@code expectedParams} values.
    */
-  void verifyAllTaken(long expectedParams) {
+  public void verifyAllTaken(long expectedParams) {
     if (!remaining.isEmpty()) {
       throw new IllegalStateException("Weight tensors not used by the architecture: "
           + new TreeSet<>(remaining.keySet()));
