@@ -183,8 +183,9 @@ public final class JobConfig implements Serializable {
     if (!Bases.engines().contains(featurizeEngine)) {
       throw invalid("featurize.engine", featurizeEngine, "one of " + String.join(", ", Bases.engines()));
     }
-    for (String baseId : Bases.parseSpec(base)) {
-      if (!Bases.engines(baseId).contains(featurizeEngine)) {
+    for (String baseId : Bases.parseSpec(base, bases.keySet())) {
+      // a declared base runs on its format's engine, whatever featurize.engine says
+      if (!bases.containsKey(baseId) && !Bases.engines(baseId).contains(featurizeEngine)) {
         throw invalid("featurize.engine", featurizeEngine, "an engine that runs base " + baseId + ": "
             + String.join(", ", Bases.engines(baseId)));
       }

@@ -2,6 +2,7 @@ package io.bottleneck.features;
 
 import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.DeclaredBases;
+import io.bottleneck.nets.onnx.BuiltInOnnxGraphs;
 import io.bottleneck.nets.onnx.OnnxBase;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,12 +36,15 @@ public final class Bases {
   public static final String ENGINE_TENSORFLOW = "tensorflow";
   /** DL4J / ND4J ComputationGraph: the reference implementation. */
   public static final String ENGINE_DL4J = "dl4j";
-  /** ONNX Runtime: declared ONNX bases (see {@link DeclaredBases}). */
+  /**
+   * ONNX Runtime: built-in bases through the ONNX graphs the project writes from the same Keras
+   * weights ({@link BuiltInOnnxGraphs}), and declared ONNX bases ({@link DeclaredBases}).
+   */
   public static final String ENGINE_ONNX = OnnxBase.ENGINE;
   /** What {@link #load(String)} and {@link #fromWeights(String, byte[])} use. */
   public static final String DEFAULT_ENGINE = ENGINE_TENSORFLOW;
 
-  private static final List<String> ENGINES = List.of(ENGINE_TENSORFLOW, ENGINE_DL4J);
+  private static final List<String> ENGINES = List.of(ENGINE_TENSORFLOW, ENGINE_ONNX, ENGINE_DL4J);
 
   private static final String WEIGHTS_DIR = "/io/bottleneck/features/weights/";
 
@@ -59,17 +63,40 @@ public final class Bases {
   private static final Map<String, Map<String, Builder>> BUILDERS =
       Map.of(
           ENGINE_DL4J, Map.of(
-              MobileNetV1Base.ID, MobileNetV1Base::build,
-              SqueezeNetBase.ID, SqueezeNetBase::build),
+              MobileNetV1Base.ID, keras(MobileNetV1Base::build),
+              SqueezeNetBase.ID, keras(SqueezeNetBase::build)),
           ENGINE_TENSORFLOW, Map.of(
-              MobileNetV1Base.ID, TfMobileNetBase::build,
-              SqueezeNetBase.ID, TfSqueezeNetBase::build,
-              TfMobileNetV2Base.ID, TfMobileNetV2Base::build));
+              MobileNetV1Base.ID, keras(TfMobileNetBase::build),
+              SqueezeNetBase.ID, keras(TfSqueezeNetBase::build),
+              TfMobileNetV2Base.ID, keras(TfMobileNetV2Base::build)),
+          ENGINE_ONNX, Map.of(
+              MobileNetV1Base.ID, Bases::onnx,
+              SqueezeNetBase.ID, Bases::onnx,
+              TfMobileNetV2Base.ID, Bases::onnx));
 
-  /** Builds a base from its weights at an input size, without its last {@code tailBlocks} blocks (0: whole). */
+  /** Builds a base from its weights file at an input size, without its last {@code tailBlocks} blocks (0: whole). */
   @FunctionalInterface
   interface Builder {
+    ImageBase build(byte[] h5Bytes, String id, int inputSize, int tailBlocks);
+  }
+
+  /** A builder from parsed Keras weights. */
+  @FunctionalInterface
+  interface KerasBuilder {
     ImageBase build(KerasWeights weights, int inputSize, int tailBlocks);
+  }
+
+  private static Builder keras(KerasBuilder b) {
+    return (h5, id, size, tail) -> b.build(KerasWeights.read(h5), size, tail);
+  }
+
+  /**
+   * A built-in base on ONNX Runtime: the project's ONNX graph of the same weights, NHWC input
+   * preprocessed as on TensorFlow (so the cache entries are shared), features as its output.
+   */
+  private static ImageBase onnx(byte[] h5, String id, int inputSize, int tailBlocks) {
+    return new OnnxBase(id, id, BuiltInOnnxGraphs.write(id, h5), BuiltInOnnxGraphs.inputPreprocessing(id),
+        true, BaseDeclaration.Pooling.NONE, -1);
   }
 
   /** Default input size per base name. */
@@ -208,7 +235,7 @@ public final class Bases {
     return (declared == null ? id : DeclaredBases.poolKey(declared)) + "@" + engine;
   }
 
-  /** Supported engines: {@code tensorflow, dl4j}. */
+  /** Supported engines: {@code tensorflow, onnx, dl4j}. */
   public static List<String> engines() {
     return ENGINES;
   }
@@ -256,7 +283,7 @@ public final class Bases {
     if (pixels > 0) {
       return new PixelsBase(pixels, engine);
     }
-    return builder(engine, id).build(KerasWeights.read(h5Bytes), inputSize(id), tailBlocks(id));
+    return builder(engine, id).build(h5Bytes, id, inputSize(id), tailBlocks(id));
   }
 
   /** The engines that run base {@code id}, in {@link #engines()} order. */
@@ -296,7 +323,7 @@ public final class Bases {
   /** Returns {@code engine} if supported, else fails naming the supported ones. */
   public static String checkEngine(String engine) {
     Objects.requireNonNull(engine, "engine");
-    if (!BUILDERS.containsKey(engine) && !engine.equals(ENGINE_ONNX)) {
+    if (!BUILDERS.containsKey(engine)) {
       throw new IllegalArgumentException("Unknown engine '" + engine + "'; supported: "
           + String.join(", ", ENGINES));
     }

@@ -103,7 +103,7 @@ public final class MobileNetV1Base extends GraphImageBase {
     return shape[0] * shape[1] * shape[2];
   }
 
-  /** {@link Bases.Builder}: the pretrained network at {@code inputSize}, without its last {@code tailBlocks} blocks (0: whole). */
+  /** {@link Bases.KerasBuilder}: the pretrained network at {@code inputSize}, without its last {@code tailBlocks} blocks (0: whole). */
   static MobileNetV1Base build(KerasWeights weights, int inputSize, int tailBlocks) {
     if (tailBlocks != 0) {
       checkTail(tailBlocks);

@@ -97,7 +97,7 @@ public final class SqueezeNetBase extends GraphImageBase {
     return tailBlocks == 0 ? FEATURES : TAIL_CHANNELS * side * side;
   }
 
-  /** {@link Bases.Builder}: the pretrained network at {@code inputSize}, without a tail of {@code tailBlocks} (0: whole). */
+  /** {@link Bases.KerasBuilder}: the pretrained network at {@code inputSize}, without a tail of {@code tailBlocks} (0: whole). */
   static SqueezeNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
     if (tailBlocks != 0) {
       checkTail(tailBlocks);

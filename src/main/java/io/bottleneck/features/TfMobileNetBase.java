@@ -35,7 +35,7 @@ final class TfMobileNetBase extends TfGraphBase {
   }
 
   /**
-   * {@link Bases.Builder}: at {@code inputSize}; with {@code tailBlocks} > 0 the frozen part of
+   * {@link Bases.KerasBuilder}: at {@code inputSize}; with {@code tailBlocks} > 0 the frozen part of
    * a fine-tuned MobileNet, whose output is the activation at the input of the last
    * {@code tailBlocks} blocks, flattened in NCHW order (see {@link MobileNetV1Base#idWithTail}).
    */

@@ -51,7 +51,7 @@ final class TfMobileNetV2Base extends TfGraphBase {
   }
 
   /**
-   * {@link Bases.Builder}: at {@code inputSize}; the whole network only, for now. Fails naming
+   * {@link Bases.KerasBuilder}: at {@code inputSize}; the whole network only, for now. Fails naming
    * the base if any tensor or the parameter count does not match the architecture.
    */
   static TfMobileNetV2Base build(KerasWeights weights, int inputSize, int tailBlocks) {

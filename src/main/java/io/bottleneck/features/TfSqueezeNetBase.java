@@ -33,7 +33,7 @@ final class TfSqueezeNetBase extends TfGraphBase {
   }
 
   /**
-   * {@link Bases.Builder}: at {@code inputSize}; with {@code tailBlocks} > 0 up to fire9's (1) or
+   * {@link Bases.KerasBuilder}: at {@code inputSize}; with {@code tailBlocks} > 0 up to fire9's (1) or
    * fire8's (2) squeeze output, flattened NCHW (see {@link SqueezeNetBase#idWithTail}).
    */
   static TfSqueezeNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {

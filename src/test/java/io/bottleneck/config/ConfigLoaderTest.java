@@ -89,7 +89,7 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> load(null, List.of("base=mobilenet_v2_1.0", "featurize.engine=dl4j"), Map.of()))
         .isInstanceOf(ConfigError.class)
         .hasMessage("Cannot set bottleneck.featurize.engine to dl4j: the value must be an engine that runs base"
-            + " mobilenet_v2_1.0: tensorflow");
+            + " mobilenet_v2_1.0: tensorflow, onnx");
     assertThatThrownBy(() -> load(null, List.of("train.epochs=many"), Map.of()))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("bottleneck.train.epochs")

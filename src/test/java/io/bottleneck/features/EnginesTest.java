@@ -25,7 +25,7 @@ class EnginesTest {
 
   private static final float TOLERANCE = 1e-4f;
   private static final String UNKNOWN_ENGINE =
-      "Unknown engine 'onnx'; supported: tensorflow, dl4j";
+      "Unknown engine 'tflite'; supported: tensorflow, onnx, dl4j";
 
   private static List<BufferedImage> images;
 
@@ -104,7 +104,7 @@ class EnginesTest {
 
   @Test
   void enginesAreListedAndTheDefaultIsOne() {
-    assertThat(Bases.engines()).containsExactly("tensorflow", "dl4j");
+    assertThat(Bases.engines()).containsExactly("tensorflow", "onnx", "dl4j");
     assertThat(Bases.engines()).contains(Bases.DEFAULT_ENGINE);
     try (ImageBase base = Bases.load(Bases.DEFAULT)) {
       assertThat(base.engine()).isEqualTo(Bases.DEFAULT_ENGINE);
@@ -114,11 +114,11 @@ class EnginesTest {
   @Test
   void unknownEngineIsRejectedWithTheSupportedList() {
     byte[] weights = Bases.weights(Bases.DEFAULT);
-    assertThatThrownBy(() -> Bases.load(Bases.DEFAULT, "onnx"))
+    assertThatThrownBy(() -> Bases.load(Bases.DEFAULT, "tflite"))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(UNKNOWN_ENGINE);
-    assertThatThrownBy(() -> Bases.fromWeights(Bases.DEFAULT, weights, "onnx"))
+    assertThatThrownBy(() -> Bases.fromWeights(Bases.DEFAULT, weights, "tflite"))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(UNKNOWN_ENGINE);
-    assertThatThrownBy(() -> Bases.checkEngine("onnx"))
+    assertThatThrownBy(() -> Bases.checkEngine("tflite"))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(UNKNOWN_ENGINE);
     assertThatThrownBy(() -> Bases.load("resnet50", "onnx"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("Unknown base");

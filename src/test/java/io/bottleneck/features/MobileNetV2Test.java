@@ -46,11 +46,11 @@ class MobileNetV2Test {
   }
 
   @Test
-  void runsOnTensorflowOnly() {
-    assertThat(Bases.engines(ID)).containsExactly(Bases.ENGINE_TENSORFLOW);
-    assertThat(Bases.engines(ID + "@160")).containsExactly(Bases.ENGINE_TENSORFLOW);
-    assertThat(Bases.engines(MobileNetV1Base.ID)).containsExactly("tensorflow", "dl4j");
-    String message = "Base 'mobilenet_v2_1.0' does not run on engine dl4j; it runs on: tensorflow";
+  void runsOnTensorflowAndOnnxRuntime() {
+    assertThat(Bases.engines(ID)).containsExactly(Bases.ENGINE_TENSORFLOW, Bases.ENGINE_ONNX);
+    assertThat(Bases.engines(ID + "@160")).containsExactly(Bases.ENGINE_TENSORFLOW, Bases.ENGINE_ONNX);
+    assertThat(Bases.engines(MobileNetV1Base.ID)).containsExactly("tensorflow", "onnx", "dl4j");
+    String message = "Base 'mobilenet_v2_1.0' does not run on engine dl4j; it runs on: tensorflow, onnx";
     assertThatThrownBy(() -> Bases.load(ID, Bases.ENGINE_DL4J))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
     byte[] weights = Bases.weights(ID);
@@ -58,7 +58,7 @@ class MobileNetV2Test {
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
     assertThatThrownBy(() -> Bases.load(ID + "@160", Bases.ENGINE_DL4J))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("Base 'mobilenet_v2_1.0@160' does not run on engine dl4j; it runs on: tensorflow");
+        .hasMessage("Base 'mobilenet_v2_1.0@160' does not run on engine dl4j; it runs on: tensorflow, onnx");
   }
 
   @Test

@@ -75,7 +75,7 @@ public final class OnnxBase implements ImageBase {
       }
       this.inputName = inputs.keySet().iterator().next();
       this.outputName = outputs.keySet().iterator().next();
-      this.featureSize = featureSize > 0 ? featureSize : probeFeatureSize();
+      this.featureSize = featureSize > 0 ? featureSize : staticOrProbedFeatureSize();
     } catch (OrtException | RuntimeException e) {
       closeQuietly();
       if (e instanceof RuntimeException r) {
@@ -236,8 +236,15 @@ public final class OnnxBase implements ImageBase {
     return out;
   }
 
-  /** The feature length from one forward pass of a blank image. */
-  private int probeFeatureSize() {
+  /**
+   * The feature length: the output's static second dimension when it is [N, features] and
+   * nothing is pooled here, else from one forward pass of a blank image.
+   */
+  private int staticOrProbedFeatureSize() throws OrtException {
+    long[] shape = outputInfo().getShape();
+    if (pooling == Pooling.NONE && shape.length == 2 && shape[1] > 0) {
+      return (int) shape[1];
+    }
     int s = preprocessing.size();
     float[] out = run(new float[3 * s * s], 1);
     if (out.length == 0) {
