@@ -29,6 +29,8 @@ import java.util.Map;
  * @param headFitSparkSeconds a whole one-epoch {@code HeadTrainer.fit} call
  * @param headEpochLocalSeconds one {@code MultiLayerNetwork.fit} epoch in this JVM
  * @param scale the scaling steps, one per size
+ * @param engines the forward pass of the base on every engine that runs it, and how far its
+ *     features are from the reference engine's
  */
 public record BenchReport(
     int images,
@@ -52,12 +54,37 @@ public record BenchReport(
     double headEpochSparkSeconds,
     double headFitSparkSeconds,
     double headEpochLocalSeconds,
-    List<ScaleStep> scale) {
+    List<ScaleStep> scale,
+    List<EngineRow> engines) {
 
   private static final double MB = 1024.0 * 1024.0;
+  /** Features further than this from the reference engine's would not share its cache entries. */
+  public static final double ENGINE_TOLERANCE = 1e-4;
 
   public BenchReport {
     scale = List.copyOf(scale);
+    engines = List.copyOf(engines);
+  }
+
+  /**
+   * One engine's forward pass of the base: {@code images} preprocessed inputs on all cores in
+   * {@code seconds}, and the largest absolute difference of its features from the reference
+   * engine's ({@code reference}: DL4J where it runs the base) on the same images.
+   */
+  public record EngineRow(String engine, int images, double seconds, double maxAbsDiff, String reference) {
+    public double imgPerS() {
+      return images / seconds;
+    }
+
+    public boolean withinTolerance() {
+      return maxAbsDiff <= ENGINE_TOLERANCE;
+    }
+  }
+
+  /** The fastest engine whose features stay within {@link #ENGINE_TOLERANCE} of the reference; null if none. */
+  public String fastestEngine() {
+    return engines.stream().filter(EngineRow::withinTolerance)
+        .max(java.util.Comparator.comparingDouble(EngineRow::imgPerS)).map(EngineRow::engine).orElse(null);
   }
 
   /**
@@ -165,6 +192,17 @@ public record BenchReport(
       steps.add(step);
     }
     m.put("scale", steps);
+    List<Map<String, Object>> engineRows = new ArrayList<>();
+    for (EngineRow e : engines) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("engine", e.engine());
+      row.put("forward_img_per_s", round(e.imgPerS(), 2));
+      row.put("max_abs_diff", e.maxAbsDiff());
+      row.put("reference", e.reference());
+      engineRows.add(row);
+    }
+    m.put("engines", engineRows);
+    m.put("fastest_engine", fastestEngine());
     return m;
   }
 
@@ -205,6 +243,16 @@ public record BenchReport(
             "s (whole 1-epoch fit " + f2(headFitSparkSeconds) + " s)"));
     b.append(String.format(Locale.ROOT, row, "head epoch, MultiLayerNetwork.fit", f4(headEpochLocalSeconds), "s"));
     b.append(String.format(Locale.ROOT, row, "head Spark / local", f2(headSparkVsLocal()), "target <= 2"));
+    if (!engines.isEmpty()) {
+      b.append(String.format(Locale.ROOT, "Engines (forward pass alone, all cores, batch %d, %d images):%n",
+          batchSize, engines.get(0).images()));
+      String erow = "  %-12s %12s %14s  %s%n";
+      b.append(String.format(Locale.ROOT, erow, "engine", "img/s", "max abs diff", "vs " + engines.get(0).reference()));
+      for (EngineRow e : engines) {
+        b.append(String.format(Locale.ROOT, erow, e.engine(), f2(e.imgPerS()), String.format(Locale.ROOT, "%.2g", e.maxAbsDiff()),
+            e.engine().equals(fastestEngine()) ? "fastest within " + ENGINE_TOLERANCE : ""));
+      }
+    }
     if (!scale.isEmpty()) {
       b.append(String.format(Locale.ROOT, "Scaling (featurize stage, cache cold):%n"));
       String srow = "  %8s %12s %10s %10s %8s %11s %14s %14s%n";

@@ -200,6 +200,7 @@ public final class Benchmark {
       double bare = bareSeconds(main.files(), bases, settings.batchSize());
       bases.forEach(ImageBase::close);
       LOG.info("bench: bare loop, {} threads, batch {}: {} img/s", cores, settings.batchSize(), rate(n, bare));
+      List<BenchReport.EngineRow> engines = engineTable(main.files(), settings.base(), cores, settings.batchSize());
 
       Dataset<Row> images = ingest(main.dir(), n);
       double first = warmUp(images, caches.resolve("warm-up").toUri().toString(), n);
@@ -257,7 +258,8 @@ public final class Benchmark {
           head.sparkEpoch,
           head.sparkFit,
           head.localEpoch,
-          steps);
+          steps,
+          engines);
     } finally {
       deleteTree(caches);
     }
@@ -310,12 +312,80 @@ public final class Benchmark {
 
   /** The base's preprocessing (decode ceiling resizes exactly as the base does). */
   static Preprocessing preprocessingOf(ImageBase base) {
+    io.bottleneck.nets.BaseDeclaration declared = io.bottleneck.nets.DeclaredBases.get(base.id());
+    if (declared != null) {
+      return declared.preprocessing();
+    }
     for (Preprocessing p : List.of(Preprocessing.plusMinusOne(base.inputSize()), Preprocessing.caffe(base.inputSize()))) {
       if (p.id().equals(base.preprocessingId())) {
         return p;
       }
     }
     throw new IllegalStateException("Unknown preprocessing " + base.preprocessingId() + " of base " + base.id());
+  }
+
+  // ---------------------------------------------------------------------------- engines
+
+  /** Images of the engine table: the slowest engine (DL4J, ~10-40 img/s per core) limits it. */
+  static final int ENGINE_IMAGES = 256;
+
+  /**
+   * The base's forward pass on every engine that runs it ({@link #forwardSeconds}, one network
+   * per thread), and each engine's largest feature difference from the reference engine (DL4J,
+   * the reference implementation, where it runs the base; else the first engine) on one batch.
+   */
+  static List<BenchReport.EngineRow> engineTable(List<Path> files, String baseId, int threads, int batchSize) {
+    List<String> engines = new ArrayList<>(Bases.engines(baseId));
+    String reference = engines.contains(Bases.ENGINE_DL4J) ? Bases.ENGINE_DL4J : engines.get(0);
+    engines.remove(reference);
+    engines.add(0, reference);
+    List<Path> sample = files.subList(0, Math.min(files.size(), ENGINE_IMAGES));
+    List<Path> compared = sample.subList(0, Math.min(sample.size(), batchSize));
+    float[][] expected = null;
+    List<BenchReport.EngineRow> rows = new ArrayList<>();
+    for (String engine : engines) {
+      List<ImageBase> bases = new ArrayList<>();
+      try {
+        for (int t = 0; t < threads; t++) {
+          bases.add(Bases.load(baseId, engine));
+        }
+        double seconds = forwardSeconds(sample, bases, batchSize);
+        float[][] features = featuresOf(bases.get(0), compared);
+        if (expected == null) {
+          expected = features;
+        }
+        double diff = 0;
+        for (int i = 0; i < features.length; i++) {
+          for (int j = 0; j < features[i].length; j++) {
+            diff = Math.max(diff, Math.abs(features[i][j] - expected[i][j]));
+          }
+        }
+        rows.add(new BenchReport.EngineRow(engine, sample.size(), seconds, diff, reference));
+        LOG.info("bench: forward on {}, {} threads: {} img/s, max abs diff to {} {}", engine, threads,
+            rate(sample.size(), seconds), reference, diff);
+      } finally {
+        bases.forEach(ImageBase::close);
+      }
+    }
+    return rows;
+  }
+
+  private static float[][] featuresOf(ImageBase base, List<Path> files) {
+    List<byte[]> bytes = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (Path f : files) {
+      try {
+        bytes.add(Files.readAllBytes(f));
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read " + f, e);
+      }
+      names.add(f.toString());
+    }
+    try {
+      return base.featurizeFiles(bytes, names);
+    } catch (io.bottleneck.io.UndecodableImageException e) {
+      throw new IllegalStateException("A generated image does not decode: " + e.getMessage(), e);
+    }
   }
 
   // ---------------------------------------------------------------------------- decode, bare

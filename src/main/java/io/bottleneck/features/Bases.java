@@ -288,6 +288,10 @@ public final class Bases {
 
   /** The engines that run base {@code id}, in {@link #engines()} order. */
   public static List<String> engines(String id) {
+    BaseDeclaration declared = DeclaredBases.get(id);
+    if (declared != null) {
+      return List.of(DeclaredBases.engine(declared));
+    }
     if (PixelsBase.sizeOf(check(id)) > 0) {
       return ENGINES;
     }

@@ -30,7 +30,7 @@ final class BenchCommand extends JobCommand {
   @Option(names = "--images", paramLabel = "N", description = "Distinct images to measure on (key: bench.images).")
   Integer images;
 
-  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25 or squeezenet_1.1 (key: base).")
+  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25, squeezenet_1.1, mobilenet_v2_1.0 or a declared base (key: base).")
   String base;
 
   @Option(
@@ -41,7 +41,7 @@ final class BenchCommand extends JobCommand {
       description = "Sizes of the scaling run, e.g. 2000,25000 (key: bench.scale).")
   List<Integer> scale;
 
-  @Option(names = "--engine", paramLabel = "tensorflow|dl4j", description = "Inference engine (key: featurize.engine).")
+  @Option(names = "--engine", paramLabel = "tensorflow|onnx|dl4j", description = "Inference engine of the built-in bases (key: featurize.engine).")
   String engine;
 
   @Option(names = "--input", paramLabel = "URI", description = "Images the copies derive from (key: bench.input).")

@@ -33,10 +33,10 @@ final class FeaturizeCommand extends JobCommand {
   @Option(names = "--output", paramLabel = "URI", required = true, description = "Output Parquet dataset (key: output).")
   String output;
 
-  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25, squeezenet_1.1 or both joined by + (key: base).")
+  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25, squeezenet_1.1, mobilenet_v2_1.0, a base declared in bases, or several joined by + (key: base).")
   String base;
 
-  @Option(names = "--engine", paramLabel = "tensorflow|dl4j", description = "Inference engine (key: featurize.engine).")
+  @Option(names = "--engine", paramLabel = "tensorflow|onnx|dl4j", description = "Inference engine of the built-in bases (key: featurize.engine).")
   String engine;
 
   @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")

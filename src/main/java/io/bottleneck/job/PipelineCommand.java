@@ -49,7 +49,7 @@ final class PipelineCommand extends JobCommand {
   @Option(names = "--output", paramLabel = "DIR", description = "Run directory (key: output); default runs/<run-id>.")
   String output;
 
-  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25, squeezenet_1.1 or both joined by + (key: base).")
+  @Option(names = "--base", paramLabel = "NAME", description = "mobilenet_v1_0.25, squeezenet_1.1, mobilenet_v2_1.0, a base declared in bases, or several joined by + (key: base).")
   String base;
 
   @Option(names = "--test-size", paramLabel = "SIZE", description = "Validation share: fraction or count (key: split.test-size).")

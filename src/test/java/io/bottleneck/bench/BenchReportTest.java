@@ -20,7 +20,10 @@ class BenchReportTest {
     // head 2 s on Spark, 0.5 s local
     return new BenchReport(
         100, "mobilenet_v1_0.25", "tensorflow", 32, 2, "local[*]", "2026-01-01", 0.5,
-        8.0, 0.5, 1.25, 0.8, 2.0, 4.0, 30.0, 0.4, 3L << 30, 1L << 30, 2.0, 3.5, 0.5, scale);
+        8.0, 0.5, 1.25, 0.8, 2.0, 4.0, 30.0, 0.4, 3L << 30, 1L << 30, 2.0, 3.5, 0.5, scale,
+        List.of(new BenchReport.EngineRow("dl4j", 64, 4.0, 0.0, "dl4j"),
+            new BenchReport.EngineRow("tensorflow", 64, 0.5, 3e-5, "dl4j"),
+            new BenchReport.EngineRow("onnx", 64, 0.4, 2e-4, "dl4j")));
   }
 
   @Test
@@ -41,6 +44,13 @@ class BenchReportTest {
     assertThat((double) json.get("head_spark_vs_local")).isEqualTo(4.0);
     assertThat((double) json.get("featurize_peak_rss_mb")).isEqualTo(3072.0);
     assertThat(json.get("scale")).isEqualTo(List.of());
+    // onnx is faster (160 img/s) but 2e-4 from DL4J: tensorflow (128 img/s) is the fastest within 1e-4
+    assertThat(json.get("fastest_engine")).isEqualTo("tensorflow");
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> engines = (List<Map<String, Object>>) json.get("engines");
+    assertThat(engines).extracting(e -> e.get("engine")).containsExactly("dl4j", "tensorflow", "onnx");
+    assertThat(engines.get(2)).containsEntry("forward_img_per_s", 160.0).containsEntry("max_abs_diff", 2e-4);
+    assertThat(report(List.of()).table()).contains("tensorflow").contains("fastest within 1.0E-4");
   }
 
   @Test

@@ -4,21 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtSession;
 import io.bottleneck.io.Images;
-import io.bottleneck.nets.onnx.OrtRuntime;
+import io.bottleneck.nets.BaseDeclaration;
+import io.bottleneck.nets.DeclaredBases;
 import java.awt.image.BufferedImage;
 import java.io.File;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import onnx.Onnx;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -116,44 +112,27 @@ class MobileNetV2Test {
     for (int i = 0; i < files.length && images.size() < 8; i += 9) {
       images.add(Images.decode(Files.readAllBytes(files[i].toPath()), files[i].getName()));
     }
-    float[][] expected = onnxFeatures(Files.readAllBytes(ONNX_MODEL),
-        Preprocessing.plusMinusOne(224).toNchw(images), images.size());
-    try (ImageBase base = Bases.load(ID)) {
-      float[][] actual = base.featurize(images);
-      double max = 0;
-      for (int i = 0; i < images.size(); i++) {
-        max = Math.max(max, BasesTest.maxAbsDiff(actual[i], expected[i]));
-      }
-      System.out.printf("%s vs ONNX Runtime, %d images: max abs diff %.3g%n", ID, images.size(), max);
-      assertThat(max).isLessThanOrEqualTo(1e-4);
+    // the same network as a user would bring it: declared, cut at its intermediate 'features'
+    BaseDeclaration declared = DeclaredBases.load(new BaseDeclaration("shared_mobilenet_v2",
+        BaseDeclaration.Format.ONNX, ONNX_MODEL.toUri().toString(), 224, BaseDeclaration.Layout.NCHW, false,
+        1f / 127.5f, new float[] {1, 1, 1}, new float[] {1, 1, 1}, "tf", "features",
+        BaseDeclaration.Pooling.NONE, "", ""), new Configuration());
+    float[][] expected;
+    try (ImageBase own = Bases.load(declared.name(), Bases.ENGINE_ONNX)) {
+      assertThat(own.featureSize()).isEqualTo(1280);
+      expected = own.featurize(images);
     }
-  }
-
-  /**
-   * The model's intermediate {@code features} ([n, 1280], after pooling) for an NCHW batch: made
-   * a graph output, as ONNX Runtime only returns those.
-   */
-  private static float[][] onnxFeatures(byte[] model, float[] nchw, int n) throws Exception {
-    Onnx.ModelProto proto = Onnx.ModelProto.parseFrom(model);
-    Onnx.TensorShapeProto shape = Onnx.TensorShapeProto.newBuilder()
-        .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("N"))
-        .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(1280))
-        .build();
-    Onnx.ValueInfoProto features = Onnx.ValueInfoProto.newBuilder()
-        .setName("features")
-        .setType(Onnx.TypeProto.newBuilder().setTensorType(Onnx.TypeProto.Tensor.newBuilder()
-            .setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
-            .setShape(shape)))
-        .build();
-    byte[] withFeatures = proto.toBuilder()
-        .setGraph(proto.getGraph().toBuilder().addOutput(features))
-        .build()
-        .toByteArray();
-    try (OrtSession session = OrtRuntime.session(withFeatures);
-        OnnxTensor input = OnnxTensor.createTensor(OrtRuntime.environment(), FloatBuffer.wrap(nchw),
-            new long[] {n, 3, 224, 224});
-        OrtSession.Result result = session.run(Map.of("input", input), Set.of("features"))) {
-      return (float[][]) result.get("features").orElseThrow().getValue();
+    for (String engine : Bases.engines(ID)) {
+      try (ImageBase base = Bases.load(ID, engine)) {
+        float[][] actual = base.featurize(images);
+        double max = 0;
+        for (int i = 0; i < images.size(); i++) {
+          max = Math.max(max, BasesTest.maxAbsDiff(actual[i], expected[i]));
+        }
+        System.out.printf("%s on %s vs the declared ONNX file, %d images: max abs diff %.3g%n", ID, engine,
+            images.size(), max);
+        assertThat(max).as(engine).isLessThanOrEqualTo(1e-4);
+      }
     }
   }
 }
