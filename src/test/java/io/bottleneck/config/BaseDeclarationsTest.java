@@ -105,7 +105,7 @@ class BaseDeclarationsTest {
   void aBaseSpecNamingAnUndeclaredBaseListsTheDeclaredOnes() {
     assertThatThrownBy(() -> load(RESNET + "bottleneck.base = resnet50\n"))
         .isInstanceOf(ConfigError.class)
-        .hasMessage("Cannot set bottleneck.base to resnet50: the value must be one of mobilenet_v1_0.25, squeezenet_1.1, mobilenet_v2_1.0,"
+        .hasMessage("Cannot set bottleneck.base to resnet50: the value must be one of mobilenet_v2_1.0, mobilenet_v1_0.25, squeezenet_1.1,"
             + " the declared resnet, or several joined by '+' (an ensemble)");
     // a declared base has its own input size: no @size suffix
     assertThatThrownBy(() -> load(RESNET + "bottleneck.base = \"resnet@320\"\n"))

@@ -26,7 +26,7 @@ class ConfigLoaderTest {
     JobConfig cfg = load(null, List.of(), Map.of());
     assertThat(cfg.input).isEqualTo("data/sample/train");
     assertThat(cfg.labelFrom).isEqualTo("filename");
-    assertThat(cfg.base).isEqualTo("mobilenet_v1_0.25");
+    assertThat(cfg.base).isEqualTo("mobilenet_v2_1.0");
     assertThat(cfg.testSize).isEqualTo(0.2);
     assertThat(cfg.seed).isEqualTo(42L);
     assertThat(cfg.hiddenUnits).containsExactly(256);
@@ -46,7 +46,7 @@ class ConfigLoaderTest {
     assertThat(cfg.seed).isEqualTo(5L);
     assertThat(cfg.dropout).isEqualTo(0.25);
     assertThat(cfg.hiddenUnits).containsExactly(64, 32);
-    assertThat(cfg.base).isEqualTo("mobilenet_v1_0.25");
+    assertThat(cfg.base).isEqualTo("mobilenet_v2_1.0");
   }
 
   @Test
@@ -84,8 +84,8 @@ class ConfigLoaderTest {
         .hasMessage("Cannot set bottleneck.split.test-size to -5.0: the value must be a fraction in (0, 1) or a whole number >= 1");
     assertThatThrownBy(() -> load(null, List.of("base=resnet"), Map.of()))
         .isInstanceOf(ConfigError.class)
-        .hasMessage("Cannot set bottleneck.base to resnet: the value must be one of mobilenet_v1_0.25, squeezenet_1.1,"
-            + " mobilenet_v2_1.0, or several joined by '+' (an ensemble)");
+        .hasMessage("Cannot set bottleneck.base to resnet: the value must be one of mobilenet_v2_1.0, mobilenet_v1_0.25,"
+            + " squeezenet_1.1, or several joined by '+' (an ensemble)");
     assertThatThrownBy(() -> load(null, List.of("base=mobilenet_v2_1.0", "featurize.engine=dl4j"), Map.of()))
         .isInstanceOf(ConfigError.class)
         .hasMessage("Cannot set bottleneck.featurize.engine to dl4j: the value must be an engine that runs base"

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class BasesTest {
 
   private static final String UNKNOWN =
-      "Unknown base 'resnet50'; supported: mobilenet_v1_0.25, squeezenet_1.1, mobilenet_v2_1.0, each optionally with an input size, e.g. squeezenet_1.1@320";
+      "Unknown base 'resnet50'; supported: mobilenet_v2_1.0, mobilenet_v1_0.25, squeezenet_1.1, each optionally with an input size, e.g. squeezenet_1.1@320";
 
   private static ImageBase mobileNet;
   private static ImageBase squeezeNet;
@@ -46,7 +46,7 @@ class BasesTest {
 
   @Test
   void namesListsTheSupportedBasesDefaultFirst() {
-    assertThat(Bases.names()).containsExactly("mobilenet_v1_0.25", "squeezenet_1.1", "mobilenet_v2_1.0");
+    assertThat(Bases.names()).containsExactly("mobilenet_v2_1.0", "mobilenet_v1_0.25", "squeezenet_1.1");
     assertThat(Bases.DEFAULT).isEqualTo(Bases.names().get(0));
   }
 

@@ -37,8 +37,8 @@ class MobileNetV2Test {
       assertThat(base.featureSize()).isEqualTo(1280);
       assertThat(base.preprocessingId()).isEqualTo("rgb-224-bilinear-pm1-v1");
     }
-    assertThat(Bases.names()).endsWith(ID);
-    assertThat(Bases.DEFAULT).isEqualTo(MobileNetV1Base.ID);
+    assertThat(Bases.names()).startsWith(ID);
+    assertThat(Bases.DEFAULT).isEqualTo(ID);
   }
 
   @Test

@@ -15,7 +15,7 @@ class TfRuntimeTest {
 
   @Test
   void onednnAndOwnThreadPoolsAreOnUnlessTheUserChose() {
-    try (ImageBase base = Bases.load(Bases.DEFAULT, Bases.ENGINE_TENSORFLOW)) {
+    try (ImageBase base = Bases.load(MobileNetV1Base.ID, Bases.ENGINE_TENSORFLOW)) {
       assertThat(base.engine()).isEqualTo(Bases.ENGINE_TENSORFLOW);
     }
     CLibrary libc = (CLibrary) Native.loadLibrary("c", CLibrary.class);

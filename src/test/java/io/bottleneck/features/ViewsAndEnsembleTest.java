@@ -118,9 +118,9 @@ class ViewsAndEnsembleTest {
     String cache = tmp.resolve("cache").toUri().toString();
     for (String engine : Bases.engines()) {
       Featurizer.Result original =
-          Featurizer.featurize(spark, rows, Bases.DEFAULT, engine, ImageView.ORIGINAL, cache + engine, 2, 0);
+          Featurizer.featurize(spark, rows, MobileNetV1Base.ID, engine, ImageView.ORIGINAL, cache + engine, 2, 0);
       Featurizer.Result flipped =
-          Featurizer.featurize(spark, rows, Bases.DEFAULT, engine, ImageView.FLIP, cache + engine, 2, 0);
+          Featurizer.featurize(spark, rows, MobileNetV1Base.ID, engine, ImageView.FLIP, cache + engine, 2, 0);
       assertThat(flipped.cacheLocation()).isNotEqualTo(original.cacheLocation()).endsWith("_flip");
       assertThat(flipped.preprocessingId()).isEqualTo(original.preprocessingId() + "+flip");
       Map<String, float[]> o = byName(original.featured());
@@ -141,12 +141,12 @@ class ViewsAndEnsembleTest {
     ImageView first = ImageView.augmented(augmentation, 1);
     ImageView second = ImageView.augmented(augmentation, 2);
 
-    Featurizer.Result a = Featurizer.featurize(spark, rows, Bases.DEFAULT, Bases.DEFAULT_ENGINE, first, cache, 1, 4);
+    Featurizer.Result a = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, first, cache, 1, 4);
     // the same view into another cache, one partition and a different batch size
     Featurizer.Result b =
-        Featurizer.featurize(spark, rows.repartition(1), Bases.DEFAULT, Bases.DEFAULT_ENGINE, first, cache + "-other", 3, 1);
-    Featurizer.Result c = Featurizer.featurize(spark, rows, Bases.DEFAULT, Bases.DEFAULT_ENGINE, second, cache, 2, 0);
-    Featurizer.Result original = Featurizer.featurize(spark, rows, Bases.DEFAULT, cache, 2, 0);
+        Featurizer.featurize(spark, rows.repartition(1), MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, first, cache + "-other", 3, 1);
+    Featurizer.Result c = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, second, cache, 2, 0);
+    Featurizer.Result original = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, cache, 2, 0);
     assertThat(a.computed()).isEqualTo(4);
     assertThat(c.computed()).isEqualTo(4);
     assertThat(original.computed()).isEqualTo(4);
@@ -159,7 +159,7 @@ class ViewsAndEnsembleTest {
       assertThat(maxDifference(fa.get(name), fc.get(name))).as(name).isGreaterThan(0.01f);
       assertThat(maxDifference(fa.get(name), fo.get(name))).as(name).isGreaterThan(0.01f);
     }
-    Featurizer.Result again = Featurizer.featurize(spark, rows, Bases.DEFAULT, Bases.DEFAULT_ENGINE, first, cache, 2, 0);
+    Featurizer.Result again = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, first, cache, 2, 0);
     assertThat(again.computed()).isZero();
     assertThat(again.fromCache()).isEqualTo(4);
     assertThat(byName(again.featured()).get("cat.0.jpg")).containsExactly(fa.get("cat.0.jpg"));

@@ -40,6 +40,7 @@ class AugmentationAndTtaTest {
   private JobConfig config(String... sets) {
     List<String> all = new java.util.ArrayList<>(List.of(
         "bottleneck.featurize.cache=" + tmp.resolve("cache").toUri(),
+        "bottleneck.base=mobilenet_v1_0.25", // the small base: fast, 256 features
         "bottleneck.train.epochs=3",
         "bottleneck.split.test-size=0.4"));
     all.addAll(List.of(sets));

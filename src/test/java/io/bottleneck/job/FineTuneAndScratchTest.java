@@ -44,6 +44,7 @@ class FineTuneAndScratchTest {
   private JobConfig config(String... sets) {
     List<String> all = new ArrayList<>(List.of(
         "bottleneck.featurize.cache=" + tmp.resolve("cache").toUri(),
+        "bottleneck.base=mobilenet_v1_0.25", // the small base: fast, 256 features
         "bottleneck.split.test-size=0.25"));
     all.addAll(List.of(sets));
     return ConfigLoader.load(null, all, new HashMap<>());

@@ -121,7 +121,7 @@ class PipelineIT {
     assertThat(history.size()).isBetween(2, 31);
 
     JsonNode bundle = JSON.readTree(runDir.resolve("model/bundle.json").toFile());
-    assertThat(bundle.get("base").asText()).isEqualTo("mobilenet_v1_0.25");
+    assertThat(bundle.get("base").asText()).isEqualTo("mobilenet_v2_1.0");
     assertThat(bundle.get("classes").toString()).isEqualTo("[\"cat\",\"dog\"]");
     assertThat(runDir.resolve("model/head.zip")).isNotEmptyFile();
 
@@ -251,7 +251,7 @@ class PipelineIT {
     assertThat(featurize.exitCode()).as(featurize.toString()).isZero();
     JsonNode features = JSON.readTree(featurize.lastLine());
     assertThat(features.get("computed").asLong()).isEqualTo(80);
-    assertThat(features.get("feature_size").asInt()).isEqualTo(256);
+    assertThat(features.get("feature_size").asInt()).isEqualTo(1280);
 
     Launcher.Result train =
         Launcher.run(work, "train", "--input", "stages/features", "--output", "stages/model", "--epochs", "8");

@@ -128,7 +128,7 @@ abstract class RemoteStoragePipeline {
 
     assertThat(listFiles("cache"))
         .as("feature cache on the store")
-        .anyMatch(f -> f.startsWith("base=mobilenet_v1_0.25/") && f.endsWith(".parquet"));
+        .anyMatch(f -> f.startsWith("base=mobilenet_v2_1.0/") && f.endsWith(".parquet"));
     Dataset<Row> predictions = LocalSpark.session().read().parquet(uri("runs/r1/predictions"));
     assertThat(predictions.where("run_id = 'r1'").count()).isEqualTo(PREDICT_IMAGES);
     assertThat(predictions.where("run_id = 'r1'").select("path").as(org.apache.spark.sql.Encoders.STRING()).collectAsList())
