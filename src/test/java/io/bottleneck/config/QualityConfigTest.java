@@ -37,12 +37,13 @@ class QualityConfigTest {
   }
 
   @Test
-  void theShippedQualityProfileLoadsAndFineTunesSqueezeNetWithTta() {
+  void theShippedQualityProfileLoadsAugmentsMobileNetV2AndUsesTta() {
     JobConfig cfg = ConfigLoader.load(new java.io.File("conf/quality.conf"), List.of(), Map.of());
-    assertThat(cfg.base).isEqualTo("squeezenet_1.1");
-    assertThat(cfg.fineTuneBlocks).isEqualTo(1);
-    assertThat(cfg.fineTuneLearningRate).isEqualTo(0.001);
-    assertThat(cfg.fineTuneEpochs).isEqualTo(8);
+    assertThat(cfg.base).isEqualTo("mobilenet_v2_1.0");
+    assertThat(cfg.augmentation.copies()).isEqualTo(2);
+    assertThat(cfg.augmentation.rotationDegrees()).isEqualTo(10);
+    assertThat(cfg.augmentation.zoom()).isEqualTo(0.1);
+    assertThat(cfg.fineTuneBlocks).isZero();
     assertThat(cfg.tta).isEqualTo("flip");
   }
 
