@@ -3,6 +3,7 @@ package io.bottleneck.features;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import org.slf4j.Logger;
+import org.tensorflow.proto.framework.ConfigProto;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *       task thread) gets its own one-thread pool: 500 img/s on two threads.
  * </ul>
  */
-final class TfRuntime {
+public final class TfRuntime {
 
   private static final Logger LOG = LoggerFactory.getLogger(TfRuntime.class);
   static final String ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS";
@@ -40,7 +41,7 @@ final class TfRuntime {
   private TfRuntime() {}
 
   /** Sets up the environment once, before this JVM's first TF session; later calls do nothing. */
-  static synchronized void init() {
+  public static synchronized void init() {
     if (done) {
       return;
     }
@@ -57,6 +58,17 @@ final class TfRuntime {
     }
     setUnlessSet(libc, ONEDNN_VARIABLE, "without oneDNN, ~3x slower");
     setUnlessSet(libc, OWN_POOLS_VARIABLE, "with one intra-op thread for all tasks");
+  }
+
+  /**
+   * The session settings of every TF session here: {@link TfGraphBase#INTRA_OP_THREADS}
+   * intra-op and {@link TfGraphBase#INTER_OP_THREADS} inter-op threads.
+   */
+  public static ConfigProto sessionConfig() {
+    return ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(TfGraphBase.INTRA_OP_THREADS)
+        .setInterOpParallelismThreads(TfGraphBase.INTER_OP_THREADS)
+        .build();
   }
 
   private static void setUnlessSet(CLibrary libc, String variable, String otherwise) {

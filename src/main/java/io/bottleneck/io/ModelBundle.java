@@ -39,7 +39,7 @@ public record ModelBundle(
   public static final int FORMAT_VERSION = 1;
   public static final String HEAD_FILE = "head.zip";
   public static final String META_FILE = "bundle.json";
-  /** Folder of the model files of declared bases: {@code bases/<name>/model.<format>}. */
+  /** Folder of the model files of declared bases: {@code bases/<name>/model.<format>} (a SavedModel zipped). */
   public static final String BASES_DIR = "bases";
 
   public ModelBundle {
@@ -163,7 +163,7 @@ public record ModelBundle(
         throw new IllegalStateException("Cannot bundle declared base " + id + ": its model file is not loaded"
             + " in this job (declare it in the --conf and name it in base)", e);
       }
-      String file = BASES_DIR + "/" + id + "/model." + d.format().key();
+      String file = BASES_DIR + "/" + id + "/" + d.format().bundleFile();
       HadoopFiles.writeBytes(HadoopFiles.child(dirUri, file), model, conf);
       out.put(id, d.withUri(file).toMap());
     }

@@ -57,6 +57,11 @@ public record BaseDeclaration(
     public String key() {
       return name().toLowerCase(Locale.ROOT);
     }
+
+    /** The model's file name in a model bundle: a SavedModel directory is packed into one zip. */
+    public String bundleFile() {
+      return this == SAVEDMODEL ? "model.savedmodel.zip" : "model." + key();
+    }
   }
 
   /** Input (and 4-D output) tensor layouts. */

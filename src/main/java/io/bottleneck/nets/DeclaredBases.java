@@ -9,6 +9,8 @@ import io.bottleneck.nets.BaseDeclaration.Layout;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
 import io.bottleneck.nets.onnx.OnnxBase;
 import io.bottleneck.nets.onnx.OnnxModels;
+import io.bottleneck.nets.tf.SavedModelBase;
+import io.bottleneck.nets.tf.SavedModels;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -100,7 +102,7 @@ public final class DeclaredBases {
   public static String engine(BaseDeclaration d) {
     return switch (d.format()) {
       case ONNX -> OnnxBase.ENGINE;
-      case SAVEDMODEL -> "tensorflow";
+      case SAVEDMODEL -> SavedModelBase.ENGINE;
       case KERAS -> "dl4j";
     };
   }
@@ -112,6 +114,12 @@ public final class DeclaredBases {
 
   /** Builds the network of a declared base from its model bytes. */
   public static ImageBase build(BaseDeclaration d, byte[] model) {
+    if (d.format() == Format.SAVEDMODEL) {
+      Integer known = FEATURE_SIZES.get(poolKey(d));
+      String hash = d.sha256().isEmpty() ? sha256(model) : d.sha256();
+      return new SavedModelBase(d.name(), poolKey(d), SavedModels.unpacked(model, hash), d.signature(),
+          d.output(), d.preprocessing(), d.layout() == Layout.NHWC, d.pooling(), known == null ? -1 : known);
+    }
     if (d.format() != Format.ONNX) {
       throw unsupportedFormat(d);
     }
@@ -125,18 +133,24 @@ public final class DeclaredBases {
    * Reads a declaration's model file, checks the declaration against it, and registers both:
    * the format, the file, that {@code output} names a value of the graph (else the nearest
    * names), that the input's rank, layout and size agree with the declaration, that the output
-   * is float and that {@code pooling} fits its rank; then one forward pass of a blank image.
+   * is float and that {@code pooling} fits its rank; then one forward pass of a blank image. A
+   * SavedModel directory is {@link SavedModels#pack packed} into one byte array first; its
+   * {@code signature} must exist and {@code output} name one of its outputs or an operation.
    *
    * @return the declaration with the model's SHA-256
    * @throws InvalidDeclaration naming the key at fault
    */
   public static BaseDeclaration load(BaseDeclaration d, Configuration hadoopConf) {
-    if (d.format() != Format.ONNX) {
+    if (d.format() == Format.KERAS) {
       throw new InvalidDeclaration(d, "format", unsupportedFormat(d).getMessage(), null);
     }
     byte[] model;
     try {
-      model = HadoopFiles.readBytes(d.uri(), hadoopConf);
+      model = d.format() == Format.SAVEDMODEL
+          ? SavedModels.pack(d.uri(), hadoopConf)
+          : HadoopFiles.readBytes(d.uri(), hadoopConf);
+    } catch (SavedModels.NotSavedModelException e) {
+      throw new InvalidDeclaration(d, "uri", e.getMessage() + " (format = savedmodel)", e);
     } catch (IOException | RuntimeException e) {
       throw new InvalidDeclaration(d, "uri", "cannot read " + d.uri() + ": " + e.getMessage(), e);
     }
@@ -148,6 +162,10 @@ public final class DeclaredBases {
 
   /** {@link #load}'s checks on bytes already read. */
   static void check(BaseDeclaration d, byte[] model) {
+    if (d.format() == Format.SAVEDMODEL) {
+      checkSavedModel(d, model);
+      return;
+    }
     byte[] cut;
     try {
       cut = OnnxModels.cutAt(model, d.output(), d.uri());
@@ -180,12 +198,75 @@ public final class DeclaredBases {
     }
   }
 
+  /** The SavedModel checks of {@link #load}: signature, output, input, pooling, a forward pass. */
+  private static void checkSavedModel(BaseDeclaration d, byte[] packed) {
+    SavedModelBase base;
+    try {
+      base = new SavedModelBase(d.name(), poolKey(d), SavedModels.unpacked(packed, d.sha256()),
+          d.signature(), d.output(), d.preprocessing(), d.layout() == Layout.NHWC, d.pooling(), 1);
+    } catch (SavedModelBase.MismatchException e) {
+      throw new InvalidDeclaration(d, e.field(), e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw new InvalidDeclaration(d, "uri", "cannot load the SavedModel: " + e.getMessage(), e);
+    }
+    try (base) {
+      checkInput(d, base.inputName(), base.inputType().name(),
+          base.inputType() == org.tensorflow.proto.framework.DataType.DT_FLOAT, base.inputShape());
+      checkOutput(d, base.outputName(), base.outputType().name(),
+          base.outputType() == org.tensorflow.proto.framework.DataType.DT_FLOAT, base.outputShape());
+      try {
+        FEATURE_SIZES.put(poolKey(d), base.probeFeatureSize());
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        if (String.valueOf(e.getMessage()).contains("Could not find variable")) {
+          String what = newerThanTf210(base.writtenBy())
+              ? "was written by a newer TensorFlow (" + base.writtenBy() + ") whose variables"
+                  + " TensorFlow Java 0.5.0 (TensorFlow 2.10) cannot restore"
+              : "has variables that TensorFlow Java 0.5.0 (TensorFlow 2.10) did not restore"
+                  + (base.writtenBy().isEmpty() ? "" : " (written by TensorFlow " + base.writtenBy() + ")");
+          throw new InvalidDeclaration(d, "uri", "the SavedModel at " + d.uri() + " " + what
+              + ": its first run fails with \"" + firstLine(e.getMessage()) + "\". Export a frozen"
+              + " graph (a TF1-style SavedModel whose weights are constants) or convert the model to"
+              + " ONNX with tf2onnx and declare format = onnx", e);
+        }
+        throw new InvalidDeclaration(d, "output", "a forward pass of a blank " + d.inputSize() + "x"
+            + d.inputSize() + " image failed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Whether a TensorFlow version string ({@code 2.21.0}) is after 2.10. */
+  static boolean newerThanTf210(String version) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\.(\\d+)").matcher(version);
+    if (!m.lookingAt()) {
+      return false;
+    }
+    int major = Integer.parseInt(m.group(1));
+    int minor = Integer.parseInt(m.group(2));
+    return major > 2 || (major == 2 && minor > 10);
+  }
+
+  private static String firstLine(String message) {
+    String m = String.valueOf(message);
+    int at = m.indexOf("Could not find variable");
+    m = at >= 0 ? m.substring(at) : m;
+    int end = m.indexOf('.');
+    return end > 0 ? m.substring(0, end) : m.lines().findFirst().orElse(m);
+  }
+
   private static void checkInput(BaseDeclaration d, String name, TensorInfo info) {
-    if (info.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
-      throw new InvalidDeclaration(d, "uri", "input '" + name + "' is " + info.type
+    checkInput(d, name, String.valueOf(info.type), info.type == ai.onnxruntime.OnnxJavaType.FLOAT,
+        info.getShape());
+  }
+
+  /** The input's checks; {@code shape} null when its rank is unknown. */
+  private static void checkInput(BaseDeclaration d, String name, String type, boolean isFloat, long[] shape) {
+    if (!isFloat) {
+      throw new InvalidDeclaration(d, "uri", "input '" + name + "' is " + type
           + "; Bottleneck feeds float images", null);
     }
-    long[] shape = info.getShape();
+    if (shape == null) {
+      return; // any rank: the forward pass decides
+    }
     if (shape.length != 4) {
       throw new InvalidDeclaration(d, "layout", "input '" + name + "' has rank " + shape.length + " "
           + Arrays.toString(shape) + "; an image input is 4-D (NCHW or NHWC)", null);
@@ -209,29 +290,40 @@ public final class DeclaredBases {
   }
 
   private static void checkOutput(BaseDeclaration d, String name, TensorInfo info) {
-    if (info.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
-      throw new InvalidDeclaration(d, "output", "'" + name + "' is " + info.type
+    checkOutput(d, name, String.valueOf(info.type), info.type == ai.onnxruntime.OnnxJavaType.FLOAT,
+        info.getShape());
+  }
+
+  /** The output's checks; {@code shape} null when its rank is unknown. */
+  private static void checkOutput(BaseDeclaration d, String name, String type, boolean isFloat, long[] shape) {
+    if (!isFloat) {
+      throw new InvalidDeclaration(d, "output", "'" + name + "' is " + type
           + ", not float: features are float vectors", null);
     }
-    int rank = info.getShape().length;
+    if (shape == null) {
+      return; // any rank: the forward pass decides
+    }
+    int rank = shape.length;
     if (rank == 2 && d.pooling() != Pooling.NONE) {
       throw new InvalidDeclaration(d, "pooling", "'" + name + "' is 2-D "
-          + Arrays.toString(info.getShape()) + ", already one vector per image: set pooling = none", null);
+          + Arrays.toString(shape) + ", already one vector per image: set pooling = none", null);
     }
     if (rank == 4 && d.pooling() == Pooling.NONE) {
       throw new InvalidDeclaration(d, "pooling", "'" + name + "' is a 4-D map "
-          + Arrays.toString(info.getShape()) + ": set pooling = avg or max", null);
+          + Arrays.toString(shape) + ": set pooling = avg or max", null);
     }
     if (rank != 2 && rank != 4 && rank != 0) {
       throw new InvalidDeclaration(d, "output", "'" + name + "' has shape "
-          + Arrays.toString(info.getShape()) + "; a feature tensor is [N, features] or a 4-D map", null);
+          + Arrays.toString(shape) + "; a feature tensor is [N, features] or a 4-D map", null);
     }
   }
 
   private static IllegalArgumentException unsupportedFormat(BaseDeclaration d) {
     return new IllegalArgumentException("format " + d.format().key() + " of " + d
-        + " is not supported yet; supported: onnx (export SavedModel and Keras models to ONNX with"
-        + " tf2onnx)");
+        + " is not supported: DL4J's KerasModelImport handles a limited set of Keras layers, and"
+        + " Bottleneck cannot test a Keras full-model .h5 (none can be made without Python and"
+        + " Keras); convert the model to ONNX with tf2onnx (format = onnx) or save it as a"
+        + " SavedModel (format = savedmodel)");
   }
 
   /** Hex SHA-256 of bytes. */

@@ -11,6 +11,7 @@ import io.bottleneck.features.Preprocessing;
 import io.bottleneck.io.Images;
 import io.bottleneck.io.UndecodableImageException;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
+import io.bottleneck.nets.FeatureMaps;
 import java.awt.image.BufferedImage;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -195,45 +196,11 @@ public final class OnnxBase implements ImageBase {
       }
       float[] flat = new float[values.remaining()];
       values.get(flat);
-      if (dims.length == 2) {
-        if (pooling != Pooling.NONE) {
-          throw new IllegalStateException("Output " + outputName + " of base " + id
-              + " is 2-D " + Arrays.toString(dims) + ": it needs pooling none");
-        }
-        return flat;
-      }
-      if (dims.length == 4) {
-        if (pooling == Pooling.NONE) {
-          throw new IllegalStateException("Output " + outputName + " of base " + id + " is 4-D "
-              + Arrays.toString(dims) + ": it needs pooling avg or max");
-        }
-        return pool(flat, dims);
-      }
-      throw new IllegalStateException("Output " + outputName + " of base " + id + " has shape "
-          + Arrays.toString(dims) + "; a feature tensor is [N, features] or a 4-D map");
+      return FeatureMaps.toFeatures(flat, dims, channelsLast, pooling,
+          "Output " + outputName + " of base " + id);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on base " + id + ": " + e.getMessage(), e);
     }
-  }
-
-  /** Global average or max pooling of a 4-D map in the declared layout, in double. */
-  private float[] pool(float[] map, long[] dims) {
-    int n = (int) dims[0];
-    int channels = (int) (channelsLast ? dims[3] : dims[1]);
-    int spatial = (int) (channelsLast ? dims[1] * dims[2] : dims[2] * dims[3]);
-    float[] out = new float[n * channels];
-    for (int i = 0; i < n; i++) {
-      int base = i * channels * spatial;
-      for (int c = 0; c < channels; c++) {
-        double acc = pooling == Pooling.MAX ? Double.NEGATIVE_INFINITY : 0;
-        for (int p = 0; p < spatial; p++) {
-          float v = channelsLast ? map[base + p * channels + c] : map[base + c * spatial + p];
-          acc = pooling == Pooling.MAX ? Math.max(acc, v) : acc + v;
-        }
-        out[i * channels + c] = (float) (pooling == Pooling.MAX ? acc : acc / spatial);
-      }
-    }
-    return out;
   }
 
   /**
