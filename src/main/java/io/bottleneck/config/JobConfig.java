@@ -263,8 +263,8 @@ public final class JobConfig implements Serializable {
         TunableTail.frozenPartId(base, fineTuneBlocks);
       } catch (IllegalArgumentException e) {
         throw invalid("fine-tune.blocks", fineTuneBlocks,
-            "0 with base " + base + " (fine-tuning supports mobilenet_v1_0.25 alone, 1 or 2 blocks,"
-                + " or squeezenet_1.1 alone, 1 or 2 blocks)");
+            "0 with base " + base + " (fine-tuning supports mobilenet_v2_1.0 alone, 1 block,"
+                + " mobilenet_v1_0.25 alone, 1 or 2 blocks, or squeezenet_1.1 alone, 1 or 2 blocks)");
       }
     }
     scratchFilters = intList(c, "scratch.filters");

@@ -25,6 +25,12 @@ import org.tensorflow.types.TFloat32;
  * VALID gives identical features at sides 96 to 512, odd and even). A Keras model built without
  * an input size cannot see the side and pads (0, 1) on odd sides too, so it differs there; the
  * model built for that size is the reference.
+ *
+ * <p>{@code ID@tail1} is the frozen part of a fine-tuned MobileNetV2: its output is the
+ * activation entering block_16 (block_15's output after its residual add; 160x7x7 at 224),
+ * flattened in NCHW order, which {@link TunableTail} continues with block_16 and Conv_1. Only
+ * one block can be left out: block_15 ends in a residual add, which a DL4J layer list (the
+ * trainable tail) cannot express.
  */
 final class TfMobileNetV2Base extends TfGraphBase {
 
@@ -44,41 +50,80 @@ final class TfMobileNetV2Base extends TfGraphBase {
       {160, 2}, {160, 1}, {160, 1},
       {320, 1}};
   private static final int EXPANSION = 6;
+  /** Blocks a tail may hold: block_16 (+ Conv_1) only, see the class comment. */
+  static final int MAX_TAIL_BLOCKS = 1;
+  /** Channels entering block_16, the first (only) block of a tail. */
+  static final int TAIL_CHANNELS = 160;
 
-  private TfMobileNetV2Base(KerasWeights weights, int inputSize) {
-    super(Bases.idWithSize(ID, inputSize), Preprocessing.plusMinusOne(inputSize), FEATURES,
-        (tf, input) -> build(tf, input, weights));
+  private TfMobileNetV2Base(KerasWeights weights, int inputSize, int tailBlocks) {
+    super(idWithTail(inputSize, tailBlocks), Preprocessing.plusMinusOne(inputSize), featureSize(inputSize, tailBlocks),
+        (tf, input) -> build(tf, input, weights, featureSize(inputSize, tailBlocks), tailBlocks));
   }
 
   /**
-   * {@link Bases.KerasBuilder}: at {@code inputSize}; the whole network only, for now. Fails naming
-   * the base if any tensor or the parameter count does not match the architecture.
+   * {@link Bases.KerasBuilder}: at {@code inputSize}, without its last {@code tailBlocks} blocks
+   * (0: whole; 1: up to the input of block_16). Fails naming the base if any tensor or the
+   * parameter count does not match the architecture.
    */
   static TfMobileNetV2Base build(KerasWeights weights, int inputSize, int tailBlocks) {
-    checkTail(tailBlocks);
+    if (tailBlocks != 0) {
+      checkTail(tailBlocks);
+    }
     try {
-      return new TfMobileNetV2Base(weights, inputSize);
+      return new TfMobileNetV2Base(weights, inputSize, tailBlocks);
     } catch (IllegalStateException e) {
       throw new IllegalStateException("Weights do not fit base " + ID + ": " + e.getMessage(), e);
     }
   }
 
-  /** Fails for any tail: fine-tuning MobileNetV2's last blocks is not supported yet. */
+  /** The id without the last {@code tailBlocks} blocks ({@code ID[@<size>]@tail<k>}); the base id for 0. */
+  static String idWithTail(int inputSize, int tailBlocks) {
+    String id = Bases.idWithSize(ID, inputSize);
+    return tailBlocks == 0 ? id : id + Bases.TAIL + tailBlocks;
+  }
+
+  /** A tail is block_16 and Conv_1: 1 block, not more (block_15 ends in a residual add). */
   static void checkTail(int tailBlocks) {
-    if (tailBlocks != 0) {
-      throw new IllegalArgumentException("Base " + ID + " cannot leave out its last blocks yet ("
-          + Bases.TAIL + tailBlocks + "): fine-tuning supports " + MobileNetV1Base.ID + " and "
-          + SqueezeNetBase.ID);
+    if (tailBlocks < 1 || tailBlocks > MAX_TAIL_BLOCKS) {
+      throw new IllegalArgumentException("MobileNetV2 can leave out its last 1 block only (block_16 and Conv_1), not "
+          + tailBlocks + ": block_15 ends in a residual add, which a DL4J layer list cannot express");
     }
   }
 
-  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w) {
+  /**
+   * Channels, height and width of the activation entering block_16 at an input size (SAME
+   * padding: each stride-2 layer takes the ceiling of half the side): 160x7x7 at 224.
+   */
+  static int[] tailInputShape(int inputSize) {
+    int side = (inputSize + 1) / 2; // Conv1
+    for (int b = 1; b < BLOCKS.length; b++) {
+      int stride = BLOCKS[b - 1][1];
+      side = (side + stride - 1) / stride;
+    }
+    return new int[] {TAIL_CHANNELS, side, side};
+  }
+
+  static int featureSize(int inputSize, int tailBlocks) {
+    if (tailBlocks == 0) {
+      return FEATURES;
+    }
+    checkTail(tailBlocks);
+    int[] shape = tailInputShape(inputSize);
+    return shape[0] * shape[1] * shape[2];
+  }
+
+  private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int featureSize,
+      int tailBlocks) {
     Operand<TFloat32> x = conv(tf, w, "Conv1", "bn_Conv1", input, 3, 3, 32, 2, true);
     // expanded_conv: block 0, without expansion and without a residual (32 -> 16 channels)
     x = depthwise(tf, w, "expanded_conv_depthwise", x, 32, 1);
     x = conv(tf, w, "expanded_conv_project", "expanded_conv_project_BN", x, 1, 32, 16, 1, false);
     int channels = 16;
+    Operand<TFloat32> cut = null;
     for (int b = 1; b <= BLOCKS.length; b++) {
+      if (b == BLOCKS.length + 1 - tailBlocks) {
+        cut = x;
+      }
       int out = BLOCKS[b - 1][0];
       int stride = BLOCKS[b - 1][1];
       String p = "block_" + b + "_";
@@ -91,8 +136,14 @@ final class TfMobileNetV2Base extends TfGraphBase {
     }
     x = conv(tf, w, "Conv_1", "Conv_1_bn", x, 1, channels, FEATURES, 1, true);
     // checked before the session opens: a wrong file never yields a usable base
+    // the layers after a cut stay in the graph (a session only runs what the output needs)
     w.verifyAllTaken(PARAMS);
-    return globalAveragePool(tf, x);
+    if (cut == null) {
+      return globalAveragePool(tf, x);
+    }
+    // NHWC -> NCHW, flattened: the layout DL4J's convolutional-flat input expects
+    Operand<TFloat32> nchw = tf.linalg.transpose(cut, tf.constant(new int[] {0, 3, 1, 2}));
+    return tf.reshape(nchw, tf.constant(new int[] {-1, featureSize}));
   }
 
   /** Conv2D (no bias, SAME) + folded BatchNorm {@code bn}, then ReLU6 if {@code relu6}. */

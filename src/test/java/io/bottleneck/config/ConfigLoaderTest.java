@@ -101,6 +101,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void fineTuningMobileNetV2TakesItsLastBlockOnly() {
+    JobConfig one = load(null, List.of("base=mobilenet_v2_1.0", "fine-tune.blocks=1"), Map.of());
+    assertThat(one.base).isEqualTo("mobilenet_v2_1.0");
+    assertThat(one.fineTuneBlocks).isEqualTo(1);
+    assertThat(load(null, List.of("base=mobilenet_v2_1.0@160", "fine-tune.blocks=1"), Map.of()).fineTuneBlocks)
+        .isEqualTo(1);
+    assertThatThrownBy(() -> load(null, List.of("base=mobilenet_v2_1.0", "fine-tune.blocks=2"), Map.of()))
+        .isInstanceOf(ConfigError.class)
+        .hasMessage("Cannot set bottleneck.fine-tune.blocks to 2: the value must be 0 with base mobilenet_v2_1.0"
+            + " (fine-tuning supports mobilenet_v2_1.0 alone, 1 block, mobilenet_v1_0.25 alone, 1 or 2 blocks,"
+            + " or squeezenet_1.1 alone, 1 or 2 blocks)");
+  }
+
+  @Test
   void headOptionsAndSearchHaveDocumentedDefaults() {
     JobConfig cfg = load(null, List.of(), Map.of());
     assertThat(cfg.batchNorm).isFalse();

@@ -75,17 +75,33 @@ class MobileNetV2Test {
         .hasMessageContaining("must be in [96, 512], not 95");
   }
 
+  /**
+   * {@code @tail1} is the activation entering block_16 (160 channels, 7x7 at 224), flattened
+   * NCHW; two blocks are refused: block_15 ends in a residual add.
+   */
   @Test
-  void tailsAreRefusedUntilFineTuningSupportsIt() {
-    String message = "Base mobilenet_v2_1.0 cannot leave out its last blocks yet (@tail1): "
-        + "fine-tuning supports mobilenet_v1_0.25 and squeezenet_1.1";
-    assertThatThrownBy(() -> Bases.parseSpec(ID + "@tail1"))
+  void leavesOutItsLastBlockOnly() {
+    assertThat(Bases.parseSpec(ID + "@tail1")).containsExactly(ID + "@tail1");
+    assertThat(TunableTail.frozenPartId(ID, 1)).isEqualTo(ID + "@tail1");
+    assertThat(TunableTail.frozenPartId(ID + "@160", 1)).isEqualTo(ID + "@160@tail1");
+    assertThat(Bases.engines(ID + "@tail1")).containsExactly(Bases.ENGINE_TENSORFLOW, Bases.ENGINE_ONNX);
+    try (ImageBase base = Bases.load(ID + "@tail1")) {
+      assertThat(base.id()).isEqualTo("mobilenet_v2_1.0@tail1");
+      assertThat(base.featureSize()).isEqualTo(160 * 7 * 7);
+      assertThat(base.preprocessingId()).isEqualTo("rgb-224-bilinear-pm1-v1");
+      assertThat(base.featurize(List.of(BasesTest.image("cat.0.jpg")))[0]).hasSize(7_840);
+    }
+    // 160 -> 80 -> 40 -> 20 -> 10 -> 5; 97 -> 49 -> 25 -> 13 -> 7 -> 4
+    assertThat(TfMobileNetV2Base.featureSize(160, 1)).isEqualTo(160 * 5 * 5);
+    assertThat(TfMobileNetV2Base.featureSize(97, 1)).isEqualTo(160 * 4 * 4);
+    String message = "MobileNetV2 can leave out its last 1 block only (block_16 and Conv_1), not 2:"
+        + " block_15 ends in a residual add, which a DL4J layer list cannot express";
+    assertThatThrownBy(() -> Bases.parseSpec(ID + "@tail2"))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
-    assertThatThrownBy(() -> Bases.load(ID + "@tail1"))
+    assertThatThrownBy(() -> Bases.load(ID + "@tail2", Bases.ENGINE_ONNX))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
-    assertThatThrownBy(() -> TunableTail.frozenPartId(ID, 1))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("not 'mobilenet_v2_1.0'");
+    assertThatThrownBy(() -> TunableTail.frozenPartId(ID, 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
   }
 
   @Test

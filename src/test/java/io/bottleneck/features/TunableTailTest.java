@@ -151,11 +151,47 @@ class TunableTailTest {
     }
   }
 
+  /**
+   * MobileNetV2: the frozen part up to block_16's input (TensorFlow; ONNX Runtime gives the same
+   * activations) + block_16 and Conv_1 as DL4J layers = the whole base, at 224 and at 160.
+   */
+  @Test
+  void mobileNetV2UpToBlock16ThenTheTailEqualsTheWholeBase() throws Exception {
+    for (String baseId : List.of(TfMobileNetV2Base.ID, TfMobileNetV2Base.ID + "@160")) {
+      float[][] whole = featurize(Bases.load(baseId));
+      String id = TunableTail.frozenPartId(baseId, 1);
+      assertThat(id).isEqualTo(baseId + "@tail1");
+      TunableTail tail = TunableTail.of(id);
+      // 224 / 32 = 7, 160 / 32 = 5
+      int side = baseId.endsWith("@160") ? 5 : 7;
+      assertThat(tail.inputLength()).isEqualTo(160 * side * side);
+      assertThat(tail.outputLength()).isEqualTo(1280);
+      assertThat(tail.layerCount()).isEqualTo(5);
+      float[][] frozen = featurize(Bases.load(id, Bases.ENGINE_TENSORFLOW));
+      float[][] frozenOnnx = featurize(Bases.load(id, Bases.ENGINE_ONNX));
+      assertThat(frozen[0]).hasSize(tail.inputLength());
+      float engines = maxDifference(frozen, frozenOnnx);
+      System.out.printf("%s: ONNX Runtime vs TensorFlow: max abs diff %.3g (largest value %.3g)%n", id, engines,
+          maxAbs(frozen));
+      assertThat(engines).as("engines, %s", id).isLessThan(1e-4f);
+
+      MultiLayerNetwork net = tailNetwork(tail);
+      assertThat(maxDifference(pooled(net, tail, frozen), whole)).as("random tail").isGreaterThan(0.1f);
+      tail.copyPretrained(net);
+      float[][] composed = pooled(net, tail, frozen);
+      float diff = maxDifference(composed, whole);
+      System.out.printf("%s + DL4J tail vs %s: max abs diff %.3g (largest value %.3g)%n", id, baseId, diff,
+          maxAbs(whole));
+      assertThat(diff).as(id).isLessThan(1e-4f);
+    }
+  }
+
   @Test
   void tailsHaveOneOrTwoBlocks() {
     assertThatThrownBy(() -> TunableTail.frozenPartId(SqueezeNetBase.ID, 3)).hasMessageContaining("not 3");
     assertThatThrownBy(() -> TunableTail.frozenPartId(MobileNetV1Base.ID, 3)).hasMessageContaining("1 to 2");
     assertThatThrownBy(() -> TunableTail.frozenPartId("pixels64", 1)).hasMessageContaining("not 'pixels64'");
+    assertThatThrownBy(() -> TunableTail.frozenPartId(TfMobileNetV2Base.ID, 2)).hasMessageContaining("last 1 block only");
     assertThatThrownBy(() -> Bases.parseSpec("squeezenet_1.1@tail3")).hasMessageContaining("last 1 block");
     assertThat(Bases.parseSpec("mobilenet_v1_0.25@tail1+squeezenet_1.1"))
         .containsExactly("mobilenet_v1_0.25@tail1", "squeezenet_1.1");

@@ -68,7 +68,8 @@ class BuiltInOnnxGraphsTest {
       MobileNetV1Base.ID + "@161@tail2",
       SqueezeNetBase.ID, SqueezeNetBase.ID + "@320", SqueezeNetBase.ID + "@tail1",
       SqueezeNetBase.ID + "@250@tail2",
-      BuiltInOnnxGraphs.MOBILENET_V2, BuiltInOnnxGraphs.MOBILENET_V2 + "@160"})
+      BuiltInOnnxGraphs.MOBILENET_V2, BuiltInOnnxGraphs.MOBILENET_V2 + "@160",
+      BuiltInOnnxGraphs.MOBILENET_V2 + "@tail1", BuiltInOnnxGraphs.MOBILENET_V2 + "@161@tail1"})
   void givesTheTensorFlowEnginesFeatures(String baseId) throws OrtException {
     // MobileNetV2's weights and TensorFlow graph come with its entry in Bases
     assumeTrue(Bases.names().contains(baseId.split("@")[0]), baseId + " is not a bundled base");
