@@ -114,6 +114,45 @@ class FineTuneAndScratchTest {
     }
   }
 
+  /**
+   * MobileNetV2 (the default base): its last block (block_16 + Conv_1) trains with the head on
+   * the cached input of block_16, 160x7x7 per image; a few images and one epoch each.
+   */
+  @Test
+  void fineTuningMobileNetV2TrainsBlock16AndConv1(SparkSession spark) throws Exception {
+    JobConfig cfg = config("base=mobilenet_v2_1.0", "train.epochs=1", "fine-tune.blocks=1", "fine-tune.epochs=1",
+        "fine-tune.learning-rate=0.001", "train.batch-size=4");
+    Dataset<Row> split = split(spark, catsAndDogs(4), cfg, "filename");
+    String cache = Stages.featureCache(spark, cfg);
+    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+      Dataset<Row> featured = features.rows().persist();
+      Stages.Trained trained = Stages.trainAndEvaluate(
+          spark, featured, cfg.base, features.original().preprocessingId(), 1280, cfg, cache, Map.of());
+      ModelBundle bundle = trained.bundle();
+      assertThat(bundle.baseId()).isEqualTo("mobilenet_v2_1.0@tail1");
+      assertThat(bundle.featureSize()).isEqualTo(160 * 7 * 7);
+      assertThat(trained.fineTuned().history()).hasSize(1);
+      MultiLayerNetwork tuned = bundle.head();
+      TunableTail tail = TunableTail.of(bundle.baseId());
+      assertThat(tail.layerCount()).isEqualTo(5);
+      assertThat(tuned.getnLayers()).isEqualTo(tail.layerCount() + trained.head().network().getnLayers());
+      assertThat(tuned.getLayer(0).conf().getLayer()).isInstanceOf(ConvolutionLayer.class);
+      assertThat(tuned.getLayer(1).conf().getLayer()).isInstanceOf(DepthwiseConvolution2D.class);
+      assertThat(tuned.getLayer(3).conf().getLayer().getLayerName()).isEqualTo("Conv_1");
+      // training moved the pretrained block's weights
+      MultiLayerNetwork start = FineTuning.network(tail, trained.head().network(), headConfig(cfg));
+      for (int layer = 0; layer < 4; layer++) {
+        INDArray before = start.getLayer(layer).params();
+        INDArray after = tuned.getLayer(layer).params();
+        assertThat(after.shape()).isEqualTo(before.shape());
+        assertThat(after.sub(before).amaxNumber().doubleValue()).as("layer %d moved", layer).isGreaterThan(1e-7);
+      }
+      assertThat(trained.metrics().summaryJson())
+          .contains("\"n\":" + featured.where(col(Columns.SPLIT).equalTo("validation")).count());
+      featured.unpersist();
+    }
+  }
+
   private static io.bottleneck.train.HeadConfig headConfig(JobConfig cfg) {
     return Stages.headConfig(cfg).toBuilder().learningRate(cfg.fineTuneLearningRate).build();
   }
@@ -166,6 +205,11 @@ class FineTuneAndScratchTest {
         .hasMessageContaining("bottleneck.fine-tune.blocks");
     assertThat(config("base=squeezenet_1.1", "fine-tune.blocks=1").fineTuneBlocks).isEqualTo(1);
     assertThat(config("base=squeezenet_1.1", "fine-tune.blocks=2").fineTuneBlocks).isEqualTo(2);
+    assertThat(config("base=mobilenet_v2_1.0", "fine-tune.blocks=1").fineTuneBlocks).isEqualTo(1);
+    assertThatThrownBy(() -> config("base=mobilenet_v2_1.0", "fine-tune.blocks=2"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("bottleneck.fine-tune.blocks")
+        .hasMessageContaining("mobilenet_v2_1.0 alone, 1 block");
     assertThatThrownBy(() -> config("fine-tune.blocks=3")).isInstanceOf(ConfigError.class);
     assertThatThrownBy(() -> config("base=pixels32", "search.trials=2"))
         .isInstanceOf(ConfigError.class)
