@@ -78,6 +78,27 @@ class DeclaredBasesTest {
   }
 
   @Test
+  void aStaticallyQuantizedQdqModelRunsAsABase() throws Exception {
+    TinyOnnx net = new TinyOnnx(13, SIDE, false);
+    BaseDeclaration d = DeclaredBases.load(declare("tiny_int8", write("int8.onnx", net.quantizedModel()),
+        Layout.NCHW, "features", Pooling.NONE), conf);
+    List<BufferedImage> images = sampleImages();
+    float[] nchw = d.preprocessing().toNchw(images);
+    try (ImageBase base = Bases.load(d.name(), "onnx")) {
+      float[][] features = base.featurize(images);
+      for (int i = 0; i < images.size(); i++) {
+        float[] one = java.util.Arrays.copyOfRange(nchw, i * 3 * SIDE * SIDE, (i + 1) * 3 * SIDE * SIDE);
+        float[] expected = net.quantizedReference(one, SIDE);
+        // integer kernels round each map value to a step of their own: at most one step apart
+        assertThat(features[i]).containsExactly(expected, offset(TinyOnnx.MAP_STEP * 1.01f));
+        // and the quantization is real: the float network's features are further away somewhere
+        float[] plain = net.reference(one, SIDE, false);
+        assertThat(features[i]).isNotEqualTo(plain);
+      }
+    }
+  }
+
+  @Test
   void nhwcModelsAndDynamicSizesWork() throws Exception {
     TinyOnnx nhwc = new TinyOnnx(11, SIDE, true);
     TinyOnnx nchw = new TinyOnnx(11, SIDE, false);

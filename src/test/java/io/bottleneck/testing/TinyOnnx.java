@@ -75,6 +75,97 @@ public final class TinyOnnx {
         .toByteArray();
   }
 
+  /** Steps of the quantized model: input (uint8, zero point 128: [-1, 1]), map (uint8, zero point 0). */
+  public static final float INPUT_STEP = 2f / 255f;
+  public static final float MAP_STEP = 0.02f;
+
+  /** The int8 kernel: symmetric, per tensor, as quantization tools write it. */
+  private float weightStep() {
+    float max = 0;
+    for (float w : kernel) {
+      max = Math.max(max, Math.abs(w));
+    }
+    return max / 127f;
+  }
+
+  /**
+   * The network as a statically quantized (QDQ) model, NCHW, dynamic batch: the input and the
+   * ReLU map pass QuantizeLinear/DequantizeLinear (uint8), the kernel is stored as int8 with a
+   * DequantizeLinear, as ONNX Runtime's quantization tools write models; ONNX Runtime may run the
+   * convolution in integer arithmetic. Output {@code features} = average of {@code map}.
+   */
+  public byte[] quantizedModel() {
+    Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("tiny_qdq");
+    float sw = weightStep();
+    byte[] q = new byte[kernel.length];
+    for (int i = 0; i < kernel.length; i++) {
+      q[i] = (byte) Math.max(-127, Math.min(127, Math.rint(kernel[i] / sw)));
+    }
+    g.addInitializer(Onnx.TensorProto.newBuilder().setName("w_q").setDataType(Onnx.TensorProto.DataType.INT8_VALUE)
+        .addDims(CHANNELS).addDims(3).addDims(3).addDims(3).setRawData(ByteString.copyFrom(q)));
+    g.addInitializer(tensor("w_scale", new float[] {sw}));
+    g.addInitializer(Onnx.TensorProto.newBuilder().setName("w_zero").setDataType(Onnx.TensorProto.DataType.INT8_VALUE)
+        .setRawData(ByteString.copyFrom(new byte[] {0})));
+    g.addInitializer(tensor("x_scale", new float[] {INPUT_STEP}));
+    g.addInitializer(Onnx.TensorProto.newBuilder().setName("x_zero").setDataType(Onnx.TensorProto.DataType.UINT8_VALUE)
+        .setRawData(ByteString.copyFrom(new byte[] {(byte) 128})));
+    g.addInitializer(tensor("y_scale", new float[] {MAP_STEP}));
+    g.addInitializer(Onnx.TensorProto.newBuilder().setName("y_zero").setDataType(Onnx.TensorProto.DataType.UINT8_VALUE)
+        .setRawData(ByteString.copyFrom(new byte[] {0})));
+    g.addInitializer(tensor("b", bias, CHANNELS));
+    g.addNode(node("QuantizeLinear", new String[] {"input", "x_scale", "x_zero"}, "input_q"));
+    g.addNode(node("DequantizeLinear", new String[] {"input_q", "x_scale", "x_zero"}, "input_dq"));
+    g.addNode(node("DequantizeLinear", new String[] {"w_q", "w_scale", "w_zero"}, "w"));
+    g.addNode(node("Conv", new String[] {"input_dq", "w", "b"}, "conv")
+        .addAttribute(ints("kernel_shape", 3, 3)).addAttribute(ints("strides", 2, 2)));
+    g.addNode(node("Relu", new String[] {"conv"}, "relu"));
+    g.addNode(node("QuantizeLinear", new String[] {"relu", "y_scale", "y_zero"}, "map_q"));
+    g.addNode(node("DequantizeLinear", new String[] {"map_q", "y_scale", "y_zero"}, "map"));
+    g.addNode(node("GlobalAveragePool", new String[] {"map"}, "pooled"));
+    g.addNode(node("Flatten", new String[] {"pooled"}, "features"));
+    g.addInput(value("input", new long[] {-1, 3, size, size}, Onnx.TensorProto.DataType.FLOAT_VALUE));
+    g.addOutput(value("features", new long[] {-1, CHANNELS}, Onnx.TensorProto.DataType.FLOAT_VALUE));
+    return Onnx.ModelProto.newBuilder().setIrVersion(7).setProducerName("bottleneck-tests")
+        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(g).build().toByteArray();
+  }
+
+  /**
+   * {@link #quantizedModel()}'s features in plain Java, in float: the input and kernel rounded to
+   * their steps, the ReLU map rounded to {@link #MAP_STEP}. Integer kernels may differ by a step
+   * of the map per value.
+   */
+  public float[] quantizedReference(float[] nchw, int side) {
+    float sw = weightStep();
+    float[] x = new float[nchw.length];
+    for (int i = 0; i < x.length; i++) {
+      double v = Math.max(0, Math.min(255, Math.rint(nchw[i] / INPUT_STEP) + 128));
+      x[i] = (float) ((v - 128) * INPUT_STEP);
+    }
+    int m = mapSide(side);
+    float[] out = new float[CHANNELS];
+    for (int o = 0; o < CHANNELS; o++) {
+      double acc = 0;
+      for (int y = 0; y < m; y++) {
+        for (int xx = 0; xx < m; xx++) {
+          double v = bias[o];
+          for (int c = 0; c < 3; c++) {
+            for (int ky = 0; ky < 3; ky++) {
+              for (int kx = 0; kx < 3; kx++) {
+                int k = ((o * 3 + c) * 3 + ky) * 3 + kx;
+                double w = Math.max(-127, Math.min(127, Math.rint(kernel[k] / sw))) * sw;
+                v += w * x[(c * side + 2 * y + ky) * side + 2 * xx + kx];
+              }
+            }
+          }
+          acc += Math.min(255, Math.rint(Math.max(0, v) / MAP_STEP)) * MAP_STEP;
+        }
+      }
+      out[o] = (float) (acc / (m * m));
+    }
+    return out;
+  }
+
   /** Side of {@code map} for an input side. */
   public static int mapSide(int inputSide) {
     return (inputSide - 3) / 2 + 1;
