@@ -150,9 +150,10 @@ class AugmentationAndTtaTest {
       assertThat(b.head().history()).hasSameSizeAs(a.head().history());
       for (int e = 0; e < a.head().history().size(); e++) {
         assertThat(b.head().history().get(e).trainLoss()).isEqualTo(a.head().history().get(e).trainLoss());
-        // validation rows are summed in arrival order: the last bit may differ
+        // validation rows are scored in float mini-batches formed in arrival order, and summed in
+        // that order: float rounding may differ (seen: 1.2e-7 on a loss of ~0.7), the weights not
         assertThat(b.head().history().get(e).validationLoss())
-            .isCloseTo(a.head().history().get(e).validationLoss(), org.assertj.core.data.Offset.offset(1e-12));
+            .isCloseTo(a.head().history().get(e).validationLoss(), org.assertj.core.data.Offset.offset(1e-6));
       }
       featured.unpersist();
     }
