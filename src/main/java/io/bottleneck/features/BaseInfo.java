@@ -1,5 +1,7 @@
 package io.bottleneck.features;
 
+import io.bottleneck.nets.Bases;
+import io.bottleneck.nets.ImageBase;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -5,6 +5,7 @@ import io.bottleneck.io.SerializableHadoopConf;
 import io.bottleneck.io.UndecodableImageException;
 import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.DeclaredBases;
+import io.bottleneck.nets.ImageBase;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,12 +14,12 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskContext;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -162,7 +163,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private static float[][] featurize(
       ImageBase base, List<byte[]> files, List<String> paths, ImageView view, List<String> hashes) {
     try {
-      return base.featurizeFiles(files, paths, view, hashes);
+      return view.featurizeFiles(base, files, paths, hashes);
     } catch (UndecodableImageException e) {
       // ingest accepted it, so the file changed in between: fail rather than cache garbage
       throw new IllegalStateException("Image " + e.name() + " was accepted at ingest but no"

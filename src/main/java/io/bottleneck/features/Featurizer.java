@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
 
+import io.bottleneck.nets.Bases;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

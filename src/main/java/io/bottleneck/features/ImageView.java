@@ -1,7 +1,10 @@
 package io.bottleneck.features;
 
+import io.bottleneck.io.UndecodableImageException;
+import io.bottleneck.nets.ImageBase;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
@@ -122,6 +125,34 @@ public final class ImageView implements Serializable {
       h *= 0x100000001b3L;
     }
     return h ^ (seed * 0x9E3779B97F4A7C15L) ^ ((long) copy * 0xC2B2AE3D27D4EB4FL);
+  }
+
+  /**
+   * As {@link ImageBase#featurizeFiles(List, List)} on this view of each file: the view is
+   * applied to each network input between {@link ImageBase#readInput} and {@link
+   * ImageBase#forward}.
+   *
+   * @param contentHashes the files' content hashes, which seed an augmented view's transform
+   */
+  float[][] featurizeFiles(ImageBase base, List<byte[]> files, List<String> names, List<String> contentHashes)
+      throws UndecodableImageException {
+    if (isOriginal()) {
+      return base.featurizeFiles(files, names);
+    }
+    if (names.size() != files.size() || contentHashes.size() != files.size()) {
+      throw new IllegalArgumentException(files.size() + " files but " + names.size() + " names and "
+          + contentHashes.size() + " content hashes");
+    }
+    if (files.isEmpty()) {
+      return new float[0][];
+    }
+    int size = base.inputSize();
+    float[] batch = new float[Math.multiplyExact(files.size(), 3 * size * size)];
+    for (int i = 0; i < files.size(); i++) {
+      base.readInput(files.get(i), names.get(i), batch, i);
+      apply(batch, i, size, base.channelsLast(), contentHashes.get(i));
+    }
+    return base.forward(batch, files.size());
   }
 
   /**

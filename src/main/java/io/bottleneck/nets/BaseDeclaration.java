@@ -1,6 +1,5 @@
 package io.bottleneck.nets;
 
-import io.bottleneck.features.Preprocessing;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -2,7 +2,6 @@ package io.bottleneck.nets;
 
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.TensorInfo;
-import io.bottleneck.features.ImageBase;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.nets.BaseDeclaration.Format;
 import io.bottleneck.nets.BaseDeclaration.Layout;

@@ -1,6 +1,6 @@
 package io.bottleneck.train;
 
-import io.bottleneck.features.TunableTail;
+import io.bottleneck.nets.dl4j.TunableTail;
 import java.util.Objects;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;

@@ -2,8 +2,8 @@ package io.bottleneck.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.bottleneck.features.Bases;
 import io.bottleneck.io.Json;
+import io.bottleneck.nets.Bases;
 import io.bottleneck.testing.LocalSpark;
 import io.bottleneck.train.HeadConfig;
 import java.nio.file.Files;

@@ -3,6 +3,9 @@ package io.bottleneck.features;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.bottleneck.nets.Bases;
+import io.bottleneck.nets.ImageBase;
+import io.bottleneck.nets.dl4j.MobileNetV1Base;
 import io.bottleneck.testing.LocalSpark;
 import java.util.ArrayList;
 import java.util.Comparator;

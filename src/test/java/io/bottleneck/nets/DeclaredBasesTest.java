@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
-import io.bottleneck.features.Bases;
-import io.bottleneck.features.ImageBase;
 import io.bottleneck.io.Images;
 import io.bottleneck.nets.BaseDeclaration.Format;
 import io.bottleneck.nets.BaseDeclaration.Layout;

@@ -1,9 +1,9 @@
 package io.bottleneck.nets.onnx;
 
-import io.bottleneck.features.KerasWeights;
-import io.bottleneck.features.MobileNetV1Base;
-import io.bottleneck.features.Preprocessing;
-import io.bottleneck.features.SqueezeNetBase;
+import io.bottleneck.nets.KerasWeights;
+import io.bottleneck.nets.Preprocessing;
+import io.bottleneck.nets.dl4j.MobileNetV1Base;
+import io.bottleneck.nets.dl4j.SqueezeNetBase;
 import io.bottleneck.nets.onnx.KerasOnnxLayers.FeatureMap;
 import io.bottleneck.nets.onnx.KerasOnnxLayers.Padding;
 import java.util.LinkedHashMap;
@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * layout), then the network as the TensorFlow engine builds it (same padding, same folded
  * BatchNorm values), so features agree with it to float rounding.
  *
- * <p>Base ids are {@code name[@size][@tail<k>]} as in {@link io.bottleneck.features.Bases}.
+ * <p>Base ids are {@code name[@size][@tail<k>]} as in {@link io.bottleneck.nets.Bases}.
  * Each architecture is one method from a {@link KerasOnnxLayers} and the NCHW input to its last
  * activation, marking where each block starts: MobileNet v1's 13 depthwise + pointwise blocks,
  * SqueezeNet's fires (cut after their squeeze layer, as the other engines do), MobileNetV2's 17

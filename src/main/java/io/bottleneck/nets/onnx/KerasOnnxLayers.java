@@ -1,7 +1,7 @@
 package io.bottleneck.nets.onnx;
 
-import io.bottleneck.features.FoldedBatchNorm;
-import io.bottleneck.features.KerasWeights;
+import io.bottleneck.nets.FoldedBatchNorm;
+import io.bottleneck.nets.KerasWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

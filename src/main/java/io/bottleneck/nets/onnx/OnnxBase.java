@@ -6,12 +6,13 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import io.bottleneck.features.ImageBase;
-import io.bottleneck.features.Preprocessing;
 import io.bottleneck.io.Images;
 import io.bottleneck.io.UndecodableImageException;
+import io.bottleneck.nets.AbstractImageBase;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
 import io.bottleneck.nets.FeatureMaps;
+import io.bottleneck.nets.ImageBase;
+import io.bottleneck.nets.Preprocessing;
 import java.awt.image.BufferedImage;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -29,14 +30,12 @@ import java.util.Set;
  * <p>Not thread-safe by contract (one instance per task thread, like every base); holds a
  * native session: {@link #close()} it.
  */
-public final class OnnxBase implements ImageBase {
+public final class OnnxBase extends AbstractImageBase {
 
   /** The engine's name, as {@code featurize.engine} spells it. */
   public static final String ENGINE = "onnx";
 
-  private final String id;
   private final String poolKey;
-  private final Preprocessing preprocessing;
   private final boolean channelsLast;
   private final Pooling pooling;
   private final int featureSize;
@@ -52,9 +51,8 @@ public final class OnnxBase implements ImageBase {
    */
   public OnnxBase(String id, String poolKey, byte[] model, Preprocessing preprocessing,
       boolean channelsLast, Pooling pooling, int featureSize) {
-    this.id = Objects.requireNonNull(id, "id");
+    super(Objects.requireNonNull(id, "id"), preprocessing);
     this.poolKey = poolKey;
-    this.preprocessing = preprocessing;
     this.channelsLast = channelsLast;
     this.pooling = pooling;
     try {
@@ -105,28 +103,13 @@ public final class OnnxBase implements ImageBase {
   }
 
   @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
   public String poolKey() {
     return poolKey;
   }
 
   @Override
-  public int inputSize() {
-    return preprocessing.size();
-  }
-
-  @Override
   public int featureSize() {
     return featureSize;
-  }
-
-  @Override
-  public String preprocessingId() {
-    return preprocessing.id();
   }
 
   @Override
@@ -145,20 +128,20 @@ public final class OnnxBase implements ImageBase {
     if (images.isEmpty()) {
       return new float[0][];
     }
-    float[] batch = channelsLast ? preprocessing.toNhwc(images) : preprocessing.toNchw(images);
+    float[] batch = channelsLast ? preprocessing().toNhwc(images) : preprocessing().toNchw(images);
     return forward(batch, images.size());
   }
 
   @Override
   public void readInput(byte[] file, String name, float[] batch, int index)
       throws UndecodableImageException {
-    int s = preprocessing.size();
+    int s = preprocessing().size();
     int at = Math.multiplyExact(index, 3 * s * s);
     BufferedImage image = Images.decode(file, name);
     if (channelsLast) {
-      preprocessing.fillNhwc(image, batch, at);
+      preprocessing().fillNhwc(image, batch, at);
     } else {
-      preprocessing.fill(image, batch, at);
+      preprocessing().fill(image, batch, at);
     }
   }
 
@@ -167,7 +150,7 @@ public final class OnnxBase implements ImageBase {
     checkOpen();
     float[] out = run(batch, n);
     if (out.length != (long) n * featureSize) {
-      throw new IllegalStateException("Base " + id + " gave " + out.length + " values for " + n
+      throw new IllegalStateException("Base " + id() + " gave " + out.length + " values for " + n
           + " images, expected " + featureSize + " each");
     }
     float[][] rows = new float[n][];
@@ -179,27 +162,27 @@ public final class OnnxBase implements ImageBase {
 
   /** One pass; the output flattened, 4-D outputs pooled to {@code [n, channels]}. */
   private float[] run(float[] batch, int n) {
-    int s = preprocessing.size();
+    int s = preprocessing().size();
     long[] shape = channelsLast ? new long[] {n, s, s, 3} : new long[] {n, 3, s, s};
     try (OnnxTensor input = OnnxTensor.createTensor(OrtRuntime.environment(),
             FloatBuffer.wrap(batch, 0, n * 3 * s * s), shape);
         OrtSession.Result result = session.run(Map.of(inputName, input), Set.of(outputName))) {
       OnnxValue value = result.get(0);
       if (!(value instanceof OnnxTensor tensor)) {
-        throw new IllegalStateException("Output " + outputName + " of base " + id + " is not a tensor");
+        throw new IllegalStateException("Output " + outputName + " of base " + id() + " is not a tensor");
       }
       long[] dims = tensor.getInfo().getShape();
       FloatBuffer values = tensor.getFloatBuffer();
       if (values == null) {
-        throw new IllegalStateException("Output " + outputName + " of base " + id + " is "
+        throw new IllegalStateException("Output " + outputName + " of base " + id() + " is "
             + tensor.getInfo().type + ", not float");
       }
       float[] flat = new float[values.remaining()];
       values.get(flat);
       return FeatureMaps.toFeatures(flat, dims, channelsLast, pooling,
-          "Output " + outputName + " of base " + id);
+          "Output " + outputName + " of base " + id());
     } catch (OrtException e) {
-      throw new IllegalStateException("ONNX Runtime failed on base " + id + ": " + e.getMessage(), e);
+      throw new IllegalStateException("ONNX Runtime failed on base " + id() + ": " + e.getMessage(), e);
     }
   }
 
@@ -212,17 +195,17 @@ public final class OnnxBase implements ImageBase {
     if (pooling == Pooling.NONE && shape.length == 2 && shape[1] > 0) {
       return (int) shape[1];
     }
-    int s = preprocessing.size();
+    int s = preprocessing().size();
     float[] out = run(new float[3 * s * s], 1);
     if (out.length == 0) {
-      throw new IllegalArgumentException("Base " + id + " gave an empty feature vector");
+      throw new IllegalArgumentException("Base " + id() + " gave an empty feature vector");
     }
     return out.length;
   }
 
   private void checkOpen() {
     if (closed) {
-      throw new IllegalStateException("Base " + id + " (" + ENGINE + ") is closed");
+      throw new IllegalStateException("Base " + id() + " (" + ENGINE + ") is closed");
     }
   }
 

@@ -1,12 +1,12 @@
 package io.bottleneck.nets.tf;
 
-import io.bottleneck.features.ImageBase;
-import io.bottleneck.features.Preprocessing;
-import io.bottleneck.features.TfRuntime;
 import io.bottleneck.io.Images;
 import io.bottleneck.io.UndecodableImageException;
+import io.bottleneck.nets.AbstractImageBase;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
 import io.bottleneck.nets.FeatureMaps;
+import io.bottleneck.nets.ImageBase;
+import io.bottleneck.nets.Preprocessing;
 import io.bottleneck.nets.onnx.OnnxModels;
 import java.awt.image.BufferedImage;
 import java.lang.ref.Cleaner;
@@ -41,7 +41,7 @@ import org.tensorflow.types.TFloat32;
  * <p>Holds a native bundle (graph + session): {@link #close()} it (a {@link Cleaner} does it
  * for an unclosed, unreachable instance). Not thread-safe, like every base.
  */
-public final class SavedModelBase implements ImageBase {
+public final class SavedModelBase extends AbstractImageBase {
 
   /** The engine's name, as {@code featurize.engine} spells it. */
   public static final String ENGINE = "tensorflow";
@@ -50,9 +50,7 @@ public final class SavedModelBase implements ImageBase {
 
   private static final Cleaner CLEANER = Cleaner.create();
 
-  private final String id;
   private final String poolKey;
-  private final Preprocessing preprocessing;
   private final boolean channelsLast;
   private final Pooling pooling;
   private final SavedModelBundle bundle;
@@ -96,9 +94,8 @@ public final class SavedModelBase implements ImageBase {
    */
   public SavedModelBase(String id, String poolKey, Path dir, String signature, String output,
       Preprocessing preprocessing, boolean channelsLast, Pooling pooling, int featureSize) {
-    this.id = Objects.requireNonNull(id, "id");
+    super(Objects.requireNonNull(id, "id"), preprocessing);
     this.poolKey = poolKey;
-    this.preprocessing = preprocessing;
     this.channelsLast = channelsLast;
     this.pooling = pooling;
     TfRuntime.init(); // before the first TF class loads the natives
@@ -222,28 +219,13 @@ public final class SavedModelBase implements ImageBase {
   }
 
   @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
   public String poolKey() {
     return poolKey;
   }
 
   @Override
-  public int inputSize() {
-    return preprocessing.size();
-  }
-
-  @Override
   public int featureSize() {
     return featureSize;
-  }
-
-  @Override
-  public String preprocessingId() {
-    return preprocessing.id();
   }
 
   @Override
@@ -262,20 +244,20 @@ public final class SavedModelBase implements ImageBase {
     if (images.isEmpty()) {
       return new float[0][];
     }
-    float[] batch = channelsLast ? preprocessing.toNhwc(images) : preprocessing.toNchw(images);
+    float[] batch = channelsLast ? preprocessing().toNhwc(images) : preprocessing().toNchw(images);
     return forward(batch, images.size());
   }
 
   @Override
   public void readInput(byte[] file, String name, float[] batch, int index)
       throws UndecodableImageException {
-    int s = preprocessing.size();
+    int s = preprocessing().size();
     int at = Math.multiplyExact(index, 3 * s * s);
     BufferedImage image = Images.decode(file, name);
     if (channelsLast) {
-      preprocessing.fillNhwc(image, batch, at);
+      preprocessing().fillNhwc(image, batch, at);
     } else {
-      preprocessing.fill(image, batch, at);
+      preprocessing().fill(image, batch, at);
     }
   }
 
@@ -283,7 +265,7 @@ public final class SavedModelBase implements ImageBase {
   public float[][] forward(float[] batch, int n) {
     float[] out = run(batch, n);
     if (out.length != (long) n * featureSize) {
-      throw new IllegalStateException("Base " + id + " gave " + out.length + " values for " + n
+      throw new IllegalStateException("Base " + id() + " gave " + out.length + " values for " + n
           + " images, expected " + featureSize + " each");
     }
     float[][] rows = new float[n][];
@@ -299,10 +281,10 @@ public final class SavedModelBase implements ImageBase {
    * @throws IllegalStateException when the pass fails (TensorFlow's message in it)
    */
   public int probeFeatureSize() {
-    int s = preprocessing.size();
+    int s = preprocessing().size();
     float[] out = run(new float[3 * s * s], 1);
     if (out.length == 0) {
-      throw new IllegalStateException("Base " + id + " gave an empty feature vector");
+      throw new IllegalStateException("Base " + id() + " gave an empty feature vector");
     }
     return out.length;
   }
@@ -310,11 +292,11 @@ public final class SavedModelBase implements ImageBase {
   /** One pass; the output flattened, 4-D outputs pooled to {@code [n, channels]}. */
   private float[] run(float[] batch, int n) {
     if (closed) {
-      throw new IllegalStateException("Base " + id + " (" + ENGINE + ") is closed");
+      throw new IllegalStateException("Base " + id() + " (" + ENGINE + ") is closed");
     }
-    int s = preprocessing.size();
+    int s = preprocessing().size();
     Shape shape = channelsLast ? Shape.of(n, s, s, 3) : Shape.of(n, 3, s, s);
-    String what = "Output " + outputName + " of base " + id;
+    String what = "Output " + outputName + " of base " + id();
     try (TFloat32 in = TFloat32.tensorOf(shape, DataBuffers.of(batch, true, false).narrow(shape.size()));
         Result result = bundle.session().runner().feed(inputName, in).fetch(outputName).run()) {
       Tensor t = result.get(0);
@@ -325,7 +307,7 @@ public final class SavedModelBase implements ImageBase {
       out.read(DataBuffers.of(flat, false, false));
       return FeatureMaps.toFeatures(flat, out.shape().asArray(), channelsLast, pooling, what);
     } catch (TensorFlowException e) {
-      throw new IllegalStateException("TensorFlow failed on base " + id + ": " + e.getMessage(), e);
+      throw new IllegalStateException("TensorFlow failed on base " + id() + ": " + e.getMessage(), e);
     }
   }
 

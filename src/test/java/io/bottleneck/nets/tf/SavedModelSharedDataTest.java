@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.bottleneck.features.Bases;
-import io.bottleneck.features.ImageBase;
 import io.bottleneck.io.Images;
-import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.BaseDeclaration.Format;
 import io.bottleneck.nets.BaseDeclaration.Layout;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
+import io.bottleneck.nets.BaseDeclaration;
+import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.DeclaredBases;
+import io.bottleneck.nets.ImageBase;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
