@@ -6,37 +6,29 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import io.bottleneck.io.Images;
-import io.bottleneck.io.UndecodableImageException;
-import io.bottleneck.nets.AbstractImageBase;
+import io.bottleneck.nets.LoadedModelBase;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
 import io.bottleneck.nets.FeatureMaps;
-import io.bottleneck.nets.ImageBase;
 import io.bottleneck.nets.Preprocessing;
-import java.awt.image.BufferedImage;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
- * An {@link ImageBase} on the ONNX Runtime engine: one ORT session over an ONNX graph with one
+ * An {@link io.bottleneck.nets.ImageBase} on the ONNX Runtime engine: one ORT session over an ONNX graph with one
  * float image input (NCHW or NHWC) and the feature tensor as its output, a vector per image or
  * a 4-D map that is pooled here. Images are decoded and preprocessed in Java
- * ({@link Images#decode}, {@link Preprocessing}), as on the DL4J engine.
+ * ({@link LoadedModelBase}), as on the DL4J engine.
  *
  * <p>Not thread-safe by contract (one instance per task thread, like every base); holds a
  * native session: {@link #close()} it.
  */
-public final class OnnxBase extends AbstractImageBase {
+public final class OnnxBase extends LoadedModelBase {
 
   /** The engine's name, as {@code featurize.engine} spells it. */
   public static final String ENGINE = "onnx";
 
   private final String poolKey;
-  private final boolean channelsLast;
   private final Pooling pooling;
   private final int featureSize;
   private final OrtSession session;
@@ -51,9 +43,8 @@ public final class OnnxBase extends AbstractImageBase {
    */
   public OnnxBase(String id, String poolKey, byte[] model, Preprocessing preprocessing,
       boolean channelsLast, Pooling pooling, int featureSize) {
-    super(Objects.requireNonNull(id, "id"), preprocessing);
+    super(id, preprocessing, channelsLast);
     this.poolKey = poolKey;
-    this.channelsLast = channelsLast;
     this.pooling = pooling;
     try {
       this.session = OrtRuntime.session(model);
@@ -117,53 +108,16 @@ public final class OnnxBase extends AbstractImageBase {
     return ENGINE;
   }
 
-  @Override
-  public boolean channelsLast() {
-    return channelsLast;
-  }
 
-  @Override
-  public float[][] featurize(List<BufferedImage> images) {
-    Objects.requireNonNull(images, "images");
-    if (images.isEmpty()) {
-      return new float[0][];
-    }
-    float[] batch = channelsLast ? preprocessing().toNhwc(images) : preprocessing().toNchw(images);
-    return forward(batch, images.size());
-  }
 
-  @Override
-  public void readInput(byte[] file, String name, float[] batch, int index)
-      throws UndecodableImageException {
-    int s = preprocessing().size();
-    int at = Math.multiplyExact(index, 3 * s * s);
-    BufferedImage image = Images.decode(file, name);
-    if (channelsLast) {
-      preprocessing().fillNhwc(image, batch, at);
-    } else {
-      preprocessing().fill(image, batch, at);
-    }
-  }
 
-  @Override
-  public float[][] forward(float[] batch, int n) {
-    checkOpen();
-    float[] out = run(batch, n);
-    if (out.length != (long) n * featureSize) {
-      throw new IllegalStateException("Base " + id() + " gave " + out.length + " values for " + n
-          + " images, expected " + featureSize + " each");
-    }
-    float[][] rows = new float[n][];
-    for (int i = 0; i < n; i++) {
-      rows[i] = Arrays.copyOfRange(out, i * featureSize, (i + 1) * featureSize);
-    }
-    return rows;
-  }
 
   /** One pass; the output flattened, 4-D outputs pooled to {@code [n, channels]}. */
-  private float[] run(float[] batch, int n) {
+  @Override
+  protected float[] run(float[] batch, int n) {
+    checkOpen();
     int s = preprocessing().size();
-    long[] shape = channelsLast ? new long[] {n, s, s, 3} : new long[] {n, 3, s, s};
+    long[] shape = channelsLast() ? new long[] {n, s, s, 3} : new long[] {n, 3, s, s};
     try (OnnxTensor input = OnnxTensor.createTensor(OrtRuntime.environment(),
             FloatBuffer.wrap(batch, 0, n * 3 * s * s), shape);
         OrtSession.Result result = session.run(Map.of(inputName, input), Set.of(outputName))) {
@@ -179,7 +133,7 @@ public final class OnnxBase extends AbstractImageBase {
       }
       float[] flat = new float[values.remaining()];
       values.get(flat);
-      return FeatureMaps.toFeatures(flat, dims, channelsLast, pooling,
+      return FeatureMaps.toFeatures(flat, dims, channelsLast(), pooling,
           "Output " + outputName + " of base " + id());
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on base " + id() + ": " + e.getMessage(), e);

@@ -1,22 +1,16 @@
 package io.bottleneck.nets.tf;
 
-import io.bottleneck.io.Images;
-import io.bottleneck.io.UndecodableImageException;
-import io.bottleneck.nets.AbstractImageBase;
+import io.bottleneck.nets.LoadedModelBase;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
 import io.bottleneck.nets.FeatureMaps;
-import io.bottleneck.nets.ImageBase;
 import io.bottleneck.nets.Preprocessing;
 import io.bottleneck.nets.onnx.OnnxModels;
-import java.awt.image.BufferedImage;
 import java.lang.ref.Cleaner;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeSet;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Output;
@@ -31,7 +25,7 @@ import org.tensorflow.proto.framework.DataType;
 import org.tensorflow.types.TFloat32;
 
 /**
- * An {@link ImageBase} over a user's TensorFlow SavedModel on TensorFlow Java: one signature's
+ * An {@link io.bottleneck.nets.ImageBase} over a user's TensorFlow SavedModel on TensorFlow Java: one signature's
  * only input is fed a float image batch ({@code [n, S, S, 3]} NHWC or {@code [n, 3, S, S]}
  * NCHW), one tensor is fetched: an output of that signature, or any operation's output of the
  * graph ({@code op} or {@code op:1}). A {@code [n, features]} tensor is the features; a 4-D map is
@@ -41,7 +35,7 @@ import org.tensorflow.types.TFloat32;
  * <p>Holds a native bundle (graph + session): {@link #close()} it (a {@link Cleaner} does it
  * for an unclosed, unreachable instance). Not thread-safe, like every base.
  */
-public final class SavedModelBase extends AbstractImageBase {
+public final class SavedModelBase extends LoadedModelBase {
 
   /** The engine's name, as {@code featurize.engine} spells it. */
   public static final String ENGINE = "tensorflow";
@@ -51,7 +45,6 @@ public final class SavedModelBase extends AbstractImageBase {
   private static final Cleaner CLEANER = Cleaner.create();
 
   private final String poolKey;
-  private final boolean channelsLast;
   private final Pooling pooling;
   private final SavedModelBundle bundle;
   private final Cleaner.Cleanable cleanable;
@@ -94,9 +87,8 @@ public final class SavedModelBase extends AbstractImageBase {
    */
   public SavedModelBase(String id, String poolKey, Path dir, String signature, String output,
       Preprocessing preprocessing, boolean channelsLast, Pooling pooling, int featureSize) {
-    super(Objects.requireNonNull(id, "id"), preprocessing);
+    super(id, preprocessing, channelsLast);
     this.poolKey = poolKey;
-    this.channelsLast = channelsLast;
     this.pooling = pooling;
     TfRuntime.init(); // before the first TF class loads the natives
     try {
@@ -233,47 +225,9 @@ public final class SavedModelBase extends AbstractImageBase {
     return ENGINE;
   }
 
-  @Override
-  public boolean channelsLast() {
-    return channelsLast;
-  }
 
-  @Override
-  public float[][] featurize(List<BufferedImage> images) {
-    Objects.requireNonNull(images, "images");
-    if (images.isEmpty()) {
-      return new float[0][];
-    }
-    float[] batch = channelsLast ? preprocessing().toNhwc(images) : preprocessing().toNchw(images);
-    return forward(batch, images.size());
-  }
 
-  @Override
-  public void readInput(byte[] file, String name, float[] batch, int index)
-      throws UndecodableImageException {
-    int s = preprocessing().size();
-    int at = Math.multiplyExact(index, 3 * s * s);
-    BufferedImage image = Images.decode(file, name);
-    if (channelsLast) {
-      preprocessing().fillNhwc(image, batch, at);
-    } else {
-      preprocessing().fill(image, batch, at);
-    }
-  }
 
-  @Override
-  public float[][] forward(float[] batch, int n) {
-    float[] out = run(batch, n);
-    if (out.length != (long) n * featureSize) {
-      throw new IllegalStateException("Base " + id() + " gave " + out.length + " values for " + n
-          + " images, expected " + featureSize + " each");
-    }
-    float[][] rows = new float[n][];
-    for (int i = 0; i < n; i++) {
-      rows[i] = Arrays.copyOfRange(out, i * featureSize, (i + 1) * featureSize);
-    }
-    return rows;
-  }
 
   /**
    * One forward pass of a blank image: the feature length.
@@ -290,12 +244,13 @@ public final class SavedModelBase extends AbstractImageBase {
   }
 
   /** One pass; the output flattened, 4-D outputs pooled to {@code [n, channels]}. */
-  private float[] run(float[] batch, int n) {
+  @Override
+  protected float[] run(float[] batch, int n) {
     if (closed) {
       throw new IllegalStateException("Base " + id() + " (" + ENGINE + ") is closed");
     }
     int s = preprocessing().size();
-    Shape shape = channelsLast ? Shape.of(n, s, s, 3) : Shape.of(n, 3, s, s);
+    Shape shape = channelsLast() ? Shape.of(n, s, s, 3) : Shape.of(n, 3, s, s);
     String what = "Output " + outputName + " of base " + id();
     try (TFloat32 in = TFloat32.tensorOf(shape, DataBuffers.of(batch, true, false).narrow(shape.size()));
         Result result = bundle.session().runner().feed(inputName, in).fetch(outputName).run()) {
@@ -305,7 +260,7 @@ public final class SavedModelBase extends AbstractImageBase {
       }
       float[] flat = new float[(int) out.size()];
       out.read(DataBuffers.of(flat, false, false));
-      return FeatureMaps.toFeatures(flat, out.shape().asArray(), channelsLast, pooling, what);
+      return FeatureMaps.toFeatures(flat, out.shape().asArray(), channelsLast(), pooling, what);
     } catch (TensorFlowException e) {
       throw new IllegalStateException("TensorFlow failed on base " + id() + ": " + e.getMessage(), e);
     }
