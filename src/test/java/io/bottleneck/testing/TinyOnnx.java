@@ -36,6 +36,16 @@ public final class TinyOnnx {
     this.size = size;
   }
 
+  /** The seeded convolution kernel, {@code [out][in][3][3]} flattened (a copy). */
+  public float[] kernel() {
+    return kernel.clone();
+  }
+
+  /** The seeded bias, one per output channel (a copy). */
+  public float[] bias() {
+    return bias.clone();
+  }
+
   /** The model; {@code dynamicSize} leaves H and W open (N always is). */
   public byte[] model(boolean dynamicSize) {
     Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("tiny");

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -41,15 +40,9 @@ public final class TinySavedModel {
   private final boolean nhwc;
 
   public TinySavedModel(long seed, int size, boolean nhwc) {
-    Random r = new Random(seed);
-    kernel = new float[CHANNELS * 3 * 9];
-    for (int i = 0; i < kernel.length; i++) {
-      kernel[i] = (float) (r.nextGaussian() * 0.3);
-    }
-    bias = new float[CHANNELS];
-    for (int i = 0; i < bias.length; i++) {
-      bias[i] = (float) (r.nextGaussian() * 0.1);
-    }
+    TinyOnnx weights = new TinyOnnx(seed, size, nhwc);
+    kernel = weights.kernel();
+    bias = weights.bias();
     this.seed = seed;
     this.size = size;
     this.nhwc = nhwc;
