@@ -184,16 +184,15 @@ public final class DeclaredBases {
     try (base) {
       checkInput(d, base.inputName(), base.inputInfo());
       checkOutput(d, base.outputName(), base.outputInfo());
+      // the real feature length, from a forward pass on the same session
+      try {
+        FEATURE_SIZES.put(poolKey(d), base.probeFeatureSize());
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        throw new InvalidDeclaration(d, "output", "a forward pass of a blank " + d.inputSize() + "x"
+            + d.inputSize() + " image failed: " + e.getMessage(), e);
+      }
     } catch (OrtException e) {
       throw new InvalidDeclaration(d, "uri", "ONNX Runtime cannot describe the model: " + e.getMessage(), e);
-    }
-    // the real feature length, from a forward pass (dynamic shapes are common)
-    try (ImageBase probe = new OnnxBase(d.name(), poolKey(d), cut, d.preprocessing(),
-        d.layout() == Layout.NHWC, d.pooling(), -1)) {
-      FEATURE_SIZES.put(poolKey(d), probe.featureSize());
-    } catch (IllegalStateException | IllegalArgumentException e) {
-      throw new InvalidDeclaration(d, "output", "a forward pass of a blank " + d.inputSize() + "x"
-          + d.inputSize() + " image failed: " + e.getMessage(), e);
     }
   }
 

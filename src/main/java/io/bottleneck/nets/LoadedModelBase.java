@@ -28,6 +28,20 @@ public abstract class LoadedModelBase extends AbstractImageBase {
    */
   protected abstract float[] run(float[] batch, int n);
 
+  /**
+   * One forward pass of a blank image: the feature length (dynamic output shapes are common).
+   *
+   * @throws IllegalStateException when the pass fails (the runtime's message in it)
+   */
+  public int probeFeatureSize() {
+    int s = preprocessing().size();
+    float[] out = run(new float[3 * s * s], 1);
+    if (out.length == 0) {
+      throw new IllegalStateException("Base " + id() + " gave an empty feature vector");
+    }
+    return out.length;
+  }
+
   @Override
   public boolean channelsLast() {
     return channelsLast;

@@ -149,12 +149,7 @@ public final class OnnxBase extends LoadedModelBase {
     if (pooling == Pooling.NONE && shape.length == 2 && shape[1] > 0) {
       return (int) shape[1];
     }
-    int s = preprocessing().size();
-    float[] out = run(new float[3 * s * s], 1);
-    if (out.length == 0) {
-      throw new IllegalArgumentException("Base " + id() + " gave an empty feature vector");
-    }
-    return out.length;
+    return probeFeatureSize();
   }
 
   private void checkOpen() {

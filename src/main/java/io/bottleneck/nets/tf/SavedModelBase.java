@@ -229,20 +229,6 @@ public final class SavedModelBase extends LoadedModelBase {
 
 
 
-  /**
-   * One forward pass of a blank image: the feature length.
-   *
-   * @throws IllegalStateException when the pass fails (TensorFlow's message in it)
-   */
-  public int probeFeatureSize() {
-    int s = preprocessing().size();
-    float[] out = run(new float[3 * s * s], 1);
-    if (out.length == 0) {
-      throw new IllegalStateException("Base " + id() + " gave an empty feature vector");
-    }
-    return out.length;
-  }
-
   /** One pass; the output flattened, 4-D outputs pooled to {@code [n, channels]}. */
   @Override
   protected float[] run(float[] batch, int n) {
