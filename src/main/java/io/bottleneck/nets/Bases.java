@@ -1,13 +1,13 @@
 package io.bottleneck.nets;
 
+import io.bottleneck.nets.architectures.MobileNetV1;
+import io.bottleneck.nets.architectures.MobileNetV2;
+import io.bottleneck.nets.architectures.SqueezeNet;
 import io.bottleneck.nets.dl4j.Dl4jEngine;
-import io.bottleneck.nets.dl4j.MobileNetV1Base;
-import io.bottleneck.nets.dl4j.SqueezeNetBase;
 import io.bottleneck.nets.dl4j.TunableTail;
 import io.bottleneck.nets.onnx.BuiltInOnnxGraphs;
 import io.bottleneck.nets.onnx.OnnxEngine;
 import io.bottleneck.nets.tf.TensorFlowEngine;
-import io.bottleneck.nets.tf.TfMobileNetV2Base;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -17,25 +17,29 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The supported frozen bases and their bundled Keras weights.
+ * The frozen bases: the registries of engines and built-in architectures, base ids and specs,
+ * and the bundled Keras weights.
+ *
+ * <p>A base id is {@code <architecture>[@<size>][@tail<k>]}, a {@code pixels<size>} pseudo-base,
+ * or the name of a base declared in configuration ({@link DeclaredBases}). Each built-in
+ * {@link Architecture} says which engines run it: {@link #ENGINE_TENSORFLOW} (TensorFlow Java
+ * graph, NHWC, BatchNorm folded into the convolutions), {@link #ENGINE_ONNX} (ONNX Runtime on
+ * the project's ONNX graph of the same weights) and {@link #ENGINE_DL4J} (DL4J
+ * ComputationGraph, NCHW, the reference; not MobileNetV2).
  *
  * <p>On Spark, broadcast {@link #weights(String)} once and call {@link #fromWeights} on each
  * executor thread: instances are not thread-safe and weight bytes travel better than a graph.
  *
- * <p>A base runs on one or both of two engines built from the same weights: {@link #ENGINE_DL4J}
- * (DL4J ComputationGraph, NCHW) and {@link #ENGINE_TENSORFLOW} (TensorFlow Java graph, NHWC,
- * BatchNorm folded into the convolutions; measured 3x (SqueezeNet) to 7x (MobileNet) faster
- * on one thread, more on an idle machine); MobileNetV2 runs on TensorFlow only (see
- * {@link #engines(String)}). Engines give the same features to within 1e-4 absolute (checked
- * by EnginesTest), so a base reports the same {@link ImageBase#preprocessingId()} on every
- * engine and cached features are shared between them: the cache key means "same
- * preprocessing + same weights = same features". An engine whose features differ more must get
- * its own preprocessing id.
+ * <p>Engines give the same features to within 1e-4 absolute (EnginesTest,
+ * BuiltInOnnxGraphsTest), so a base reports the same {@link ImageBase#preprocessingId()} on every
+ * engine and cached features are shared between them: the cache key means "same preprocessing +
+ * same weights = same features". An engine whose features differ more must get its own
+ * preprocessing id.
  */
 public final class Bases {
 
   /** MobileNetV2 1.0: ImageNet top-1 71.8%; 99.25% validation on cats vs dogs (README). */
-  public static final String DEFAULT = TfMobileNetV2Base.ID;
+  public static final String DEFAULT = MobileNetV2.ID;
 
   /** TensorFlow Java 0.5.0 (TF 2.10, oneDNN), one intra-op thread per instance. */
   public static final String ENGINE_TENSORFLOW = TensorFlowEngine.NAME;
@@ -50,29 +54,23 @@ public final class Bases {
   public static final String DEFAULT_ENGINE = ENGINE_TENSORFLOW;
 
   /**
-   * The engines, in {@link #engines()} order. A base runs on an engine when the engine's {@link
-   * Engine#architectures()} name its architecture (see {@link #builder}).
+   * The engines, in {@link #engines()} order. A base runs on an engine when its {@link
+   * Architecture#engines()} name the engine. Adding an engine: one {@link Engine} class, one
+   * entry here.
    */
   private static final List<Engine> REGISTERED =
       List.of(new TensorFlowEngine(), new OnnxEngine(), new Dl4jEngine());
 
   private static final List<String> ENGINES = REGISTERED.stream().map(Engine::name).toList();
 
-  private static final String WEIGHTS_DIR = "/io/bottleneck/features/weights/";
+  /**
+   * The built-in architectures, the default first ({@link #names()} order). Adding one: one
+   * {@link Architecture} class, one entry here.
+   */
+  private static final List<Architecture> ARCHITECTURES =
+      List.of(new MobileNetV2(), new MobileNetV1(), new SqueezeNet());
 
-  private static final List<String> NAMES =
-      List.of(TfMobileNetV2Base.ID, MobileNetV1Base.ID, SqueezeNetBase.ID);
-
-  private static final Map<String, String> RESOURCES = Map.of(
-      MobileNetV1Base.ID, WEIGHTS_DIR + "mobilenet_2_5_224_tf_no_top.h5",
-      SqueezeNetBase.ID, WEIGHTS_DIR + "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5",
-      TfMobileNetV2Base.ID, WEIGHTS_DIR + "mobilenet_v2_1.0_224_no_top.h5");
-
-  /** Default input size per base name. */
-  private static final Map<String, Integer> DEFAULT_SIZES = Map.of(
-      MobileNetV1Base.ID, MobileNetV1Base.INPUT_SIZE,
-      SqueezeNetBase.ID, SqueezeNetBase.INPUT_SIZE,
-      TfMobileNetV2Base.ID, TfMobileNetV2Base.INPUT_SIZE);
+  private static final List<String> NAMES = ARCHITECTURES.stream().map(Architecture::id).toList();
 
   /** Smallest and largest input side a base may be given (SqueezeNet needs 96+ to keep its pools valid). */
   static final int MIN_INPUT_SIZE = 96;
@@ -113,16 +111,16 @@ public final class Bases {
     if (m.matches() && m.group(2) != null) {
       return Integer.parseInt(m.group(2));
     }
-    Integer size = DEFAULT_SIZES.get(nameOf(id));
-    if (size == null) {
+    Architecture a = find(nameOf(id));
+    if (a == null) {
       throw new IllegalArgumentException("Base '" + id + "' has no input size");
     }
-    return size;
+    return a.defaultInputSize();
   }
 
   /** {@code name}, with {@code @<size>} unless it is the default size. */
   public static String idWithSize(String name, int inputSize) {
-    return inputSize == DEFAULT_SIZES.get(name) ? name : name + "@" + inputSize;
+    return architecture(name).idWithSize(inputSize);
   }
 
   /** The number of last blocks an id leaves out: 0 without a {@link #TAIL} suffix. */
@@ -163,7 +161,7 @@ public final class Bases {
       if (declared.contains(id)) {
         continue;
       }
-      if (!RESOURCES.containsKey(nameOf(id)) && PixelsBase.sizeOf(id) < 0) {
+      if (find(nameOf(id)) == null && PixelsBase.sizeOf(id) < 0) {
         throw new IllegalArgumentException("Unknown base '" + id + "' in '" + spec + "'; supported: "
             + String.join(", ", NAMES) + (declared.isEmpty() ? "" : ", the declared " + String.join(", ", declared))
             + ", or several joined by '+'");
@@ -217,7 +215,7 @@ public final class Bases {
     if (PixelsBase.sizeOf(check(id)) > 0) {
       return new byte[0]; // raw pixels: no weights
     }
-    String resource = RESOURCES.get(nameOf(id));
+    String resource = Architecture.WEIGHTS_DIR + architecture(id).weightsFile();
     try (InputStream in = Bases.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException("Weights of base '" + id + "' missing from the classpath: "
@@ -264,13 +262,13 @@ public final class Bases {
     if (PixelsBase.sizeOf(check(id)) > 0) {
       return ENGINES;
     }
-    String name = nameOf(id);
-    return REGISTERED.stream().filter(e -> e.architectures().containsKey(name)).map(Engine::name).toList();
+    Set<String> running = architecture(id).engines().keySet();
+    return ENGINES.stream().filter(running::contains).toList();
   }
 
   /** The builder of a known base on a known engine; fails naming the engines that run the base. */
   private static Engine.Builder builder(String engine, String id) {
-    Engine.Builder builder = engine(engine).architectures().get(nameOf(id));
+    Engine.Builder builder = architecture(id).engines().get(engine);
     if (builder == null) {
       throw new IllegalArgumentException("Base '" + id + "' does not run on engine " + engine
           + "; it runs on: " + String.join(", ", engines(id)));
@@ -293,6 +291,27 @@ public final class Bases {
     return fromWeights(id, weights(id), engine);
   }
 
+  /** The built-in architectures, in {@link #names()} order. */
+  public static List<Architecture> architectures() {
+    return ARCHITECTURES;
+  }
+
+  /**
+   * The built-in architecture of a base id ({@code name[@size][@tail<k>]}); fails naming the
+   * supported ones for any other id.
+   */
+  public static Architecture architecture(String id) {
+    Architecture a = find(nameOf(Objects.requireNonNull(id, "base id")));
+    if (a == null) {
+      throw new IllegalArgumentException("Unknown base '" + id + "'; supported: " + String.join(", ", NAMES));
+    }
+    return a;
+  }
+
+  private static Architecture find(String name) {
+    return ARCHITECTURES.stream().filter(a -> a.id().equals(name)).findFirst().orElse(null);
+  }
+
   /** Returns {@code engine} if supported, else fails naming the supported ones. */
   public static String checkEngine(String engine) {
     Objects.requireNonNull(engine, "engine");
@@ -301,11 +320,6 @@ public final class Bases {
           + String.join(", ", ENGINES));
     }
     return engine;
-  }
-
-  /** The registered engine named {@code engine}, which {@link #checkEngine} accepted. */
-  private static Engine engine(String engine) {
-    return REGISTERED.stream().filter(e -> e.name().equals(engine)).findFirst().orElseThrow();
   }
 
   private static String check(String id) {
@@ -320,9 +334,10 @@ public final class Bases {
     }
     String name = nameOf(id);
     java.util.regex.Matcher m = ID.matcher(id);
-    if (!RESOURCES.containsKey(name) || !m.matches()) {
+    Architecture a = find(name);
+    if (a == null || !m.matches()) {
       throw new IllegalArgumentException("Unknown base '" + id + "'; supported: "
-          + String.join(", ", NAMES) + ", each optionally with an input size, e.g. " + SqueezeNetBase.ID + "@320");
+          + String.join(", ", NAMES) + ", each optionally with an input size, e.g. " + SqueezeNet.ID + "@320");
     }
     if (m.group(2) != null) {
       int size = Integer.parseInt(m.group(2));
@@ -330,20 +345,14 @@ public final class Bases {
         throw new IllegalArgumentException("Base '" + id + "': the input size must be in [" + MIN_INPUT_SIZE + ", "
             + MAX_INPUT_SIZE + "], not " + size);
       }
-      if (size == DEFAULT_SIZES.get(name)) {
+      if (size == a.defaultInputSize()) {
         throw new IllegalArgumentException("Base '" + id + "': " + size + " is " + name + "'s default input size; write "
             + name + " (one id per set of features, so the cache is shared)");
       }
     }
     int tail = tailBlocks(id);
     if (tail > 0) {
-      if (name.equals(SqueezeNetBase.ID)) {
-        SqueezeNetBase.checkTail(tail);
-      } else if (name.equals(TfMobileNetV2Base.ID)) {
-        TfMobileNetV2Base.checkTail(tail);
-      } else {
-        MobileNetV1Base.checkTail(tail);
-      }
+      a.checkTail(tail);
     }
     return id;
   }

@@ -1,5 +1,6 @@
 package io.bottleneck.features;
 
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,7 +45,7 @@ class FeaturizerTest {
     String cache = tmp.resolve("cache").toUri().toString();
 
     Dataset<Row> first = ImageIngest.ingest(spark, images.toUri().toString(), new LabelSource.FilenamePrefix()).images();
-    Featurizer.Result r1 = Featurizer.featurize(spark, first, MobileNetV1Base.ID, cache, 2, 0);
+    Featurizer.Result r1 = Featurizer.featurize(spark, first, MobileNetV1.ID, cache, 2, 0);
     assertThat(r1.distinctImages()).isEqualTo(2);
     assertThat(r1.computed()).isEqualTo(2);
     assertThat(r1.fromCache()).isZero();
@@ -60,14 +61,14 @@ class FeaturizerTest {
         r1.featured().collectAsList().stream()
             .collect(Collectors.toMap(row -> Path.of(row.<String>getAs("path")).getFileName().toString(),
                 row -> toFloats(row.getList(row.fieldIndex("features")))));
-    ImageBase base = Bases.load(MobileNetV1Base.ID);
+    ImageBase base = Bases.load(MobileNetV1.ID);
     float[] expected =
         base.featurize(List.of(Images.decode(Files.readAllBytes(images.resolve("cat.0.jpg")), "cat.0.jpg")))[0];
     assertThat(byName.get("cat.0.jpg")).containsExactly(expected, org.assertj.core.data.Offset.offset(1e-5f));
     assertThat(byName.get("dog.copy.jpg")).containsExactly(byName.get("dog.0.jpg"));
 
     // a re-run computes nothing; a new image is the only one computed
-    Featurizer.Result again = Featurizer.featurize(spark, first, MobileNetV1Base.ID, cache, 2, 0);
+    Featurizer.Result again = Featurizer.featurize(spark, first, MobileNetV1.ID, cache, 2, 0);
     assertThat(again.computed()).isZero();
     assertThat(again.fromCache()).isEqualTo(2);
     assertThat(again.featured().count()).isEqualTo(3);
@@ -76,7 +77,7 @@ class FeaturizerTest {
     Dataset<Row> grown = ImageIngest.ingest(spark, images.toUri().toString(), new LabelSource.FilenamePrefix()).images();
     FeaturizedCounter counter = new FeaturizedCounter();
     spark.sparkContext().addSparkListener(counter);
-    Featurizer.Result third = Featurizer.featurize(spark, grown, MobileNetV1Base.ID, cache, 2, 0);
+    Featurizer.Result third = Featurizer.featurize(spark, grown, MobileNetV1.ID, cache, 2, 0);
     assertThat(third.computed()).isEqualTo(1);
     assertThat(third.fromCache()).isEqualTo(2);
     Map<String, float[]> grownByName = byName(third.featured());
@@ -102,7 +103,7 @@ class FeaturizerTest {
     copy("/features/dog.0.jpg", images, "dog.0.jpg");
     String cache = tmp.resolve("cache").toUri().toString();
     Dataset<Row> rows = ImageIngest.ingest(spark, images.toUri().toString(), new LabelSource.FilenamePrefix()).images();
-    try (Featurizer.Result first = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, cache, 2, 0)) {
+    try (Featurizer.Result first = Featurizer.featurize(spark, rows, MobileNetV1.ID, cache, 2, 0)) {
       // what two concurrent runs featurizing the same images leave behind, here written as
       // files at the cache's top level, where versions before per-call folders wrote them
       Dataset<Row> entries = Featurizer.readCache(spark, first.cacheLocation());
@@ -111,7 +112,7 @@ class FeaturizerTest {
           .parquet(first.cacheLocation());
       assertThat(Featurizer.readCache(spark, first.cacheLocation()).count()).isEqualTo(6);
     }
-    try (Featurizer.Result again = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, cache, 2, 0)) {
+    try (Featurizer.Result again = Featurizer.featurize(spark, rows, MobileNetV1.ID, cache, 2, 0)) {
       assertThat(again.computed()).isZero();
       assertThat(again.distinctImages()).isEqualTo(2);
       assertThat(again.featured().count()).isEqualTo(2);
@@ -143,11 +144,11 @@ class FeaturizerTest {
   @Test
   void schemaIsCheckedBeforeAnyWork(SparkSession spark) {
     Dataset<Row> noHash = spark.sql("SELECT 'file:/x.jpg' AS path, 7 AS content_hash");
-    assertThatThrownBy(() -> Featurizer.featurize(spark, noHash, MobileNetV1Base.ID, tmp.toUri().toString(), 8, 0))
+    assertThatThrownBy(() -> Featurizer.featurize(spark, noHash, MobileNetV1.ID, tmp.toUri().toString(), 8, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Column content_hash must be of type string but was actually int.");
     Dataset<Row> already = spark.sql("SELECT 'file:/x.jpg' AS path, 'h' AS content_hash, array(1.0f) AS features");
-    assertThatThrownBy(() -> Featurizer.featurize(spark, already, MobileNetV1Base.ID, tmp.toUri().toString(), 8, 0))
+    assertThatThrownBy(() -> Featurizer.featurize(spark, already, MobileNetV1.ID, tmp.toUri().toString(), 8, 0))
         .hasMessage("Output column features already exists.");
   }
 

@@ -1,5 +1,6 @@
 package io.bottleneck.features;
 
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -200,7 +201,7 @@ class NearDuplicatesTest {
       splits.add("validation");
     }
     float[][] features;
-    try (ImageBase base = Bases.load(MobileNetV1Base.ID)) {
+    try (ImageBase base = Bases.load(MobileNetV1.ID)) {
       features = base.featurizeFiles(bytes, paths);
     }
     List<Row> rows = new ArrayList<>();

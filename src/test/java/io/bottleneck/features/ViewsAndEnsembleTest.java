@@ -1,5 +1,7 @@
 package io.bottleneck.features;
 
+import io.bottleneck.nets.architectures.SqueezeNet;
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Views (flip, augmented copies) and ensembles through the featurize stage, with the cache. */
 @ExtendWith(LocalSpark.class)
 class ViewsAndEnsembleTest {
-  private static final String ENSEMBLE = MobileNetV1Base.ID + "+" + SqueezeNetBase.ID;
+  private static final String ENSEMBLE = MobileNetV1.ID + "+" + SqueezeNet.ID;
   @TempDir Path tmp;
 
   private Path images(String... resources) throws Exception {
@@ -64,7 +66,7 @@ class ViewsAndEnsembleTest {
   void anEnsembleConcatenatesEachBasesCachedFeaturesInSpecOrder(SparkSession spark) throws Exception {
     Dataset<Row> rows = ingest(spark, images("/features/cat.0.jpg", "/features/dog.0.jpg", "/ingest/cat.5.jpg"));
     String cache = tmp.resolve("cache").toUri().toString();
-    Featurizer.Result mobilenet = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, cache, 2, 0);
+    Featurizer.Result mobilenet = Featurizer.featurize(spark, rows, MobileNetV1.ID, cache, 2, 0);
     Featurizer.Result ensemble =
         Featurizer.featurize(spark, rows, ENSEMBLE, Bases.DEFAULT_ENGINE, ImageView.ORIGINAL, cache, 2, 0);
 
@@ -80,7 +82,7 @@ class ViewsAndEnsembleTest {
     Map<String, float[]> single = byName(mobilenet.featured());
     Map<String, float[]> both = byName(ensemble.featured());
     assertThat(both).hasSize(3);
-    ImageBase squeezenet = Bases.load(SqueezeNetBase.ID);
+    ImageBase squeezenet = Bases.load(SqueezeNet.ID);
     for (var e : both.entrySet()) {
       float[] v = e.getValue();
       assertThat(v).hasSize(768);
@@ -98,9 +100,9 @@ class ViewsAndEnsembleTest {
     ensemble.close();
     again.close();
 
-    assertThatThrownBy(() -> Bases.parseSpec(MobileNetV1Base.ID + "+" + MobileNetV1Base.ID))
+    assertThatThrownBy(() -> Bases.parseSpec(MobileNetV1.ID + "+" + MobileNetV1.ID))
         .hasMessageContaining("twice");
-    assertThatThrownBy(() -> Bases.parseSpec(MobileNetV1Base.ID + "+vgg16"))
+    assertThatThrownBy(() -> Bases.parseSpec(MobileNetV1.ID + "+vgg16"))
         .hasMessageContaining("Unknown base 'vgg16'");
   }
 
@@ -122,9 +124,9 @@ class ViewsAndEnsembleTest {
     String cache = tmp.resolve("cache").toUri().toString();
     for (String engine : Bases.engines()) {
       Featurizer.Result original =
-          Featurizer.featurize(spark, rows, MobileNetV1Base.ID, engine, ImageView.ORIGINAL, cache + engine, 2, 0);
+          Featurizer.featurize(spark, rows, MobileNetV1.ID, engine, ImageView.ORIGINAL, cache + engine, 2, 0);
       Featurizer.Result flipped =
-          Featurizer.featurize(spark, rows, MobileNetV1Base.ID, engine, ImageView.FLIP, cache + engine, 2, 0);
+          Featurizer.featurize(spark, rows, MobileNetV1.ID, engine, ImageView.FLIP, cache + engine, 2, 0);
       assertThat(flipped.cacheLocation()).isNotEqualTo(original.cacheLocation()).endsWith("_flip");
       assertThat(flipped.preprocessingId()).isEqualTo(original.preprocessingId() + "+flip");
       Map<String, float[]> o = byName(original.featured());
@@ -145,12 +147,12 @@ class ViewsAndEnsembleTest {
     ImageView first = ImageView.augmented(augmentation, 1);
     ImageView second = ImageView.augmented(augmentation, 2);
 
-    Featurizer.Result a = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, first, cache, 1, 4);
+    Featurizer.Result a = Featurizer.featurize(spark, rows, MobileNetV1.ID, Bases.DEFAULT_ENGINE, first, cache, 1, 4);
     // the same view into another cache, one partition and a different batch size
     Featurizer.Result b =
-        Featurizer.featurize(spark, rows.repartition(1), MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, first, cache + "-other", 3, 1);
-    Featurizer.Result c = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, second, cache, 2, 0);
-    Featurizer.Result original = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, cache, 2, 0);
+        Featurizer.featurize(spark, rows.repartition(1), MobileNetV1.ID, Bases.DEFAULT_ENGINE, first, cache + "-other", 3, 1);
+    Featurizer.Result c = Featurizer.featurize(spark, rows, MobileNetV1.ID, Bases.DEFAULT_ENGINE, second, cache, 2, 0);
+    Featurizer.Result original = Featurizer.featurize(spark, rows, MobileNetV1.ID, cache, 2, 0);
     assertThat(a.computed()).isEqualTo(4);
     assertThat(c.computed()).isEqualTo(4);
     assertThat(original.computed()).isEqualTo(4);
@@ -163,7 +165,7 @@ class ViewsAndEnsembleTest {
       assertThat(maxDifference(fa.get(name), fc.get(name))).as(name).isGreaterThan(0.01f);
       assertThat(maxDifference(fa.get(name), fo.get(name))).as(name).isGreaterThan(0.01f);
     }
-    Featurizer.Result again = Featurizer.featurize(spark, rows, MobileNetV1Base.ID, Bases.DEFAULT_ENGINE, first, cache, 2, 0);
+    Featurizer.Result again = Featurizer.featurize(spark, rows, MobileNetV1.ID, Bases.DEFAULT_ENGINE, first, cache, 2, 0);
     assertThat(again.computed()).isZero();
     assertThat(again.fromCache()).isEqualTo(4);
     assertThat(byName(again.featured()).get("cat.0.jpg")).containsExactly(fa.get("cat.0.jpg"));

@@ -1,5 +1,7 @@
 package io.bottleneck.nets;
 
+import io.bottleneck.nets.architectures.SqueezeNet;
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -52,8 +54,8 @@ class EnginesTest {
   static List<String> bases() {
     List<String> ids = new ArrayList<>(
         Bases.names().stream().filter(id -> Bases.engines(id).contains(Bases.ENGINE_DL4J)).toList());
-    ids.add(SqueezeNetBase.ID + "@320");
-    ids.add(MobileNetV1Base.ID + "@160");
+    ids.add(SqueezeNet.ID + "@320");
+    ids.add(MobileNetV1.ID + "@160");
     return ids;
   }
 
@@ -128,14 +130,14 @@ class EnginesTest {
 
   @Test
   void tensorflowRejectsWeightsOfAnotherArchitecture() {
-    byte[] squeezeNetWeights = Bases.weights(SqueezeNetBase.ID);
+    byte[] squeezeNetWeights = Bases.weights(SqueezeNet.ID);
     assertThatThrownBy(
-            () -> Bases.fromWeights(MobileNetV1Base.ID, squeezeNetWeights, "tensorflow"))
+            () -> Bases.fromWeights(MobileNetV1.ID, squeezeNetWeights, "tensorflow"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("conv1");
-    byte[] mobileNetWeights = Bases.weights(MobileNetV1Base.ID);
+    byte[] mobileNetWeights = Bases.weights(MobileNetV1.ID);
     assertThatThrownBy(
-            () -> Bases.fromWeights(SqueezeNetBase.ID, mobileNetWeights, "tensorflow"))
+            () -> Bases.fromWeights(SqueezeNet.ID, mobileNetWeights, "tensorflow"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("conv1");
   }
@@ -163,7 +165,7 @@ class EnginesTest {
 
   @Test
   void closedTensorflowBaseRefusesToRunAndClosesOnce() {
-    ImageBase base = Bases.load(MobileNetV1Base.ID, Bases.ENGINE_TENSORFLOW);
+    ImageBase base = Bases.load(MobileNetV1.ID, Bases.ENGINE_TENSORFLOW);
     assertThat(base.featurize(images.subList(0, 1))).hasNumberOfRows(1);
     base.close();
     base.close(); // idempotent

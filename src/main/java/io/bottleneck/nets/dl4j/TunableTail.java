@@ -1,9 +1,12 @@
 package io.bottleneck.nets.dl4j;
 
+import io.bottleneck.nets.Architecture;
 import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.FoldedBatchNorm;
 import io.bottleneck.nets.KerasWeights;
-import io.bottleneck.nets.tf.TfMobileNetV2Base;
+import io.bottleneck.nets.architectures.MobileNetV1;
+import io.bottleneck.nets.architectures.MobileNetV2;
+import io.bottleneck.nets.architectures.SqueezeNet;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -42,19 +45,12 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class TunableTail {
   private final String baseId;
-  private final Architecture architecture;
+  private final Blocks architecture;
 
   private TunableTail(String baseId, int blocks) {
     this.baseId = baseId;
-    int inputSize = Bases.inputSize(baseId);
-    String name = Bases.nameOf(baseId);
-    if (name.equals(SqueezeNetBase.ID)) {
-      this.architecture = new SqueezeNetTail(blocks, SqueezeNetBase.tailInputShape(inputSize));
-    } else if (name.equals(TfMobileNetV2Base.ID)) {
-      this.architecture = new MobileNetV2Tail(TfMobileNetV2Base.tailInputShape(inputSize));
-    } else {
-      this.architecture = new MobileNetV1Tail(blocks, MobileNetV1Base.tailInputShape(inputSize, blocks));
-    }
+    Architecture a = Bases.architecture(baseId);
+    this.architecture = a.tunableTail(blocks, a.tailInputShape(Bases.inputSize(baseId), blocks));
   }
 
   /** The tail left out of base id {@code tailBaseId} ({@code <base>@tail<k>}). */
@@ -70,21 +66,16 @@ public final class TunableTail {
   /** The id of the frozen part that feeds a tail of {@code blocks}, {@code <base>@tail<k>} (an input size kept). */
   public static String frozenPartId(String baseId, int blocks) {
     boolean whole = Bases.tailBlocks(baseId) == 0 && Bases.pixelSize(baseId) < 0;
-    String name = Bases.nameOf(baseId);
-    if (whole && name.equals(MobileNetV1Base.ID)) {
-      MobileNetV1Base.checkTail(blocks);
-      return MobileNetV1Base.idWithTail(Bases.inputSize(baseId), blocks);
+    List<Architecture> tunable = Bases.architectures().stream().filter(a -> a.maxTailBlocks() > 0).toList();
+    for (Architecture a : tunable) {
+      if (whole && a.id().equals(Bases.nameOf(baseId))) {
+        a.checkTail(blocks);
+        return a.idWithTail(Bases.inputSize(baseId), blocks);
+      }
     }
-    if (whole && name.equals(SqueezeNetBase.ID)) {
-      SqueezeNetBase.checkTail(blocks);
-      return SqueezeNetBase.idWithTail(Bases.inputSize(baseId), blocks);
-    }
-    if (whole && name.equals(TfMobileNetV2Base.ID)) {
-      TfMobileNetV2Base.checkTail(blocks);
-      return TfMobileNetV2Base.idWithTail(Bases.inputSize(baseId), blocks);
-    }
-    throw new IllegalArgumentException("Fine-tuning supports base " + TfMobileNetV2Base.ID + " (1 block), "
-        + MobileNetV1Base.ID + " (1 or 2 blocks) or " + SqueezeNetBase.ID + " (1 or 2), not '" + baseId + "'");
+    throw new IllegalArgumentException("Fine-tuning supports base " + String.join(", ", tunable.stream()
+        .map(a -> a.id() + " (" + (a.maxTailBlocks() == 1 ? "1 block" : "1 to " + a.maxTailBlocks() + " blocks") + ")")
+        .toList()) + ", not '" + baseId + "'");
   }
 
   public String baseId() {
@@ -133,8 +124,26 @@ public final class TunableTail {
     architecture.copyPretrained(net);
   }
 
-  /** One architecture's tail: its convolution layers (before the pooling) and their pretrained values. */
-  private interface Architecture {
+  /** MobileNet v1's last {@code blocks} depthwise + pointwise blocks, entered at {@code inputShape}. */
+  public static Blocks mobileNetV1(int blocks, int[] inputShape) {
+    return new MobileNetV1Tail(blocks, inputShape);
+  }
+
+  /** SqueezeNet's fire9 expand (1 block), or fire8's expand and fire9 (2), entered at {@code inputShape}. */
+  public static Blocks squeezeNet(int blocks, int[] inputShape) {
+    return new SqueezeNetTail(blocks, inputShape);
+  }
+
+  /** MobileNetV2's block_16 and Conv_1, entered at {@code inputShape}. */
+  public static Blocks mobileNetV2(int[] inputShape) {
+    return new MobileNetV2Tail(inputShape);
+  }
+
+  /**
+   * One architecture's tail ({@link Architecture#tunableTail}): its convolution layers (before
+   * the pooling) and their pretrained values.
+   */
+  public interface Blocks {
     /** Channels, height, width of the frozen part's activation. */
     int[] inputShape();
 
@@ -148,10 +157,10 @@ public final class TunableTail {
   }
 
   /** MobileNet v1's last 1 or 2 depthwise + pointwise blocks. */
-  private record MobileNetV1Tail(int blocks, int[] inputShape) implements Architecture {
+  private record MobileNetV1Tail(int blocks, int[] inputShape) implements Blocks {
     @Override
     public int outputLength() {
-      return MobileNetV1Base.FEATURES;
+      return MobileNetV1.FEATURES;
     }
 
     private int firstBlock() {
@@ -162,21 +171,21 @@ public final class TunableTail {
     public List<Layer> convolutions() {
       List<Layer> layers = new ArrayList<>();
       for (int b = firstBlock(); b <= 13; b++) {
-        int in = MobileNetV1Base.channels(b - 1);
-        int stride = MobileNetV1Base.dwStride(b);
+        int in = MobileNetV1.channels(b - 1);
+        int stride = MobileNetV1.dwStride(b);
         layers.add(depthwise("conv_dw_" + b, in, stride, Activation.RELU6));
-        layers.add(conv1x1("conv_pw_" + b, in, MobileNetV1Base.channels(b), Activation.RELU6));
+        layers.add(conv1x1("conv_pw_" + b, in, MobileNetV1.channels(b), Activation.RELU6));
       }
       return layers;
     }
 
     @Override
     public void copyPretrained(MultiLayerNetwork net) {
-      KerasWeights weights = KerasWeights.read(Bases.weights(MobileNetV1Base.ID));
+      KerasWeights weights = KerasWeights.read(Bases.weights(MobileNetV1.ID));
       int layer = 0;
       for (int b = firstBlock(); b <= 13; b++) {
-        int in = MobileNetV1Base.channels(b - 1);
-        int out = MobileNetV1Base.channels(b);
+        int in = MobileNetV1.channels(b - 1);
+        int out = MobileNetV1.channels(b);
         String dw = "conv_dw_" + b;
         copyDepthwise(net, layer++, weights, dw, dw + "_bn", in);
         String pw = "conv_pw_" + b;
@@ -186,40 +195,40 @@ public final class TunableTail {
   }
 
   /** MobileNetV2's block_16 (expand, depthwise, linear project; no residual) and Conv_1. */
-  private record MobileNetV2Tail(int[] inputShape) implements Architecture {
-    private static final int EXPANDED = 6 * TfMobileNetV2Base.TAIL_CHANNELS; // 960
+  private record MobileNetV2Tail(int[] inputShape) implements Blocks {
+    private static final int EXPANDED = 6 * MobileNetV2.TAIL_CHANNELS; // 960
     private static final int PROJECTED = 320;
 
     @Override
     public int outputLength() {
-      return TfMobileNetV2Base.FEATURES;
+      return MobileNetV2.FEATURES;
     }
 
     @Override
     public List<Layer> convolutions() {
       List<Layer> layers = new ArrayList<>();
-      layers.add(conv1x1("block_16_expand", TfMobileNetV2Base.TAIL_CHANNELS, EXPANDED, Activation.RELU6));
+      layers.add(conv1x1("block_16_expand", MobileNetV2.TAIL_CHANNELS, EXPANDED, Activation.RELU6));
       layers.add(depthwise("block_16_depthwise", EXPANDED, 1, Activation.RELU6));
       layers.add(conv1x1("block_16_project", EXPANDED, PROJECTED, Activation.IDENTITY));
-      layers.add(conv1x1("Conv_1", PROJECTED, TfMobileNetV2Base.FEATURES, Activation.RELU6));
+      layers.add(conv1x1("Conv_1", PROJECTED, MobileNetV2.FEATURES, Activation.RELU6));
       return layers;
     }
 
     @Override
     public void copyPretrained(MultiLayerNetwork net) {
-      KerasWeights weights = KerasWeights.read(Bases.weights(TfMobileNetV2Base.ID));
-      copyConv1x1(net, 0, weights, "block_16_expand", "block_16_expand_BN", TfMobileNetV2Base.TAIL_CHANNELS, EXPANDED);
+      KerasWeights weights = KerasWeights.read(Bases.weights(MobileNetV2.ID));
+      copyConv1x1(net, 0, weights, "block_16_expand", "block_16_expand_BN", MobileNetV2.TAIL_CHANNELS, EXPANDED);
       copyDepthwise(net, 1, weights, "block_16_depthwise", "block_16_depthwise_BN", EXPANDED);
       copyConv1x1(net, 2, weights, "block_16_project", "block_16_project_BN", EXPANDED, PROJECTED);
-      copyConv1x1(net, 3, weights, "Conv_1", "Conv_1_bn", PROJECTED, TfMobileNetV2Base.FEATURES);
+      copyConv1x1(net, 3, weights, "Conv_1", "Conv_1_bn", PROJECTED, MobileNetV2.FEATURES);
     }
   }
 
   /** SqueezeNet's fire9 expand, preceded for two blocks by fire8's expand and fire9's squeeze. */
-  private record SqueezeNetTail(int blocks, int[] inputShape) implements Architecture {
+  private record SqueezeNetTail(int blocks, int[] inputShape) implements Blocks {
     @Override
     public int outputLength() {
-      return SqueezeNetBase.FEATURES;
+      return SqueezeNet.FEATURES;
     }
 
     @Override
@@ -230,7 +239,7 @@ public final class TunableTail {
         layers.add(
             new ConvolutionLayer.Builder(1, 1)
                 .stride(1, 1)
-                .nIn(SqueezeNetBase.FEATURES)
+                .nIn(SqueezeNet.FEATURES)
                 .nOut(inputShape[0])
                 .convolutionMode(ConvolutionMode.Same)
                 .hasBias(true)
@@ -247,7 +256,7 @@ public final class TunableTail {
       return new ConvolutionLayer.Builder(3, 3)
           .stride(1, 1)
           .nIn(inputShape[0])
-          .nOut(SqueezeNetBase.FEATURES)
+          .nOut(SqueezeNet.FEATURES)
           .convolutionMode(ConvolutionMode.Same)
           .hasBias(true)
           .activation(Activation.RELU)
@@ -257,12 +266,12 @@ public final class TunableTail {
 
     @Override
     public void copyPretrained(MultiLayerNetwork net) {
-      KerasWeights weights = KerasWeights.read(Bases.weights(SqueezeNetBase.ID));
+      KerasWeights weights = KerasWeights.read(Bases.weights(SqueezeNet.ID));
       int layer = 0;
       if (blocks == 2) {
         copySqueezeNetExpand(net, layer++, weights, "fire8");
         KerasWeights.Conv squeeze = weights.takeConv("fire9/squeeze1x1");
-        int in = SqueezeNetBase.FEATURES;
+        int in = SqueezeNet.FEATURES;
         int out = inputShape[0];
         // Keras [1,1,in,out] -> DL4J [out,in,1,1]
         INDArray kernel =
@@ -281,7 +290,7 @@ public final class TunableTail {
       KerasWeights.Conv e1 = weights.takeConv(fire + "/expand1x1");
       KerasWeights.Conv e3 = weights.takeConv(fire + "/expand3x3");
       int in = inputShape[0];
-      int half = SqueezeNetBase.FEATURES / 2;
+      int half = SqueezeNet.FEATURES / 2;
       float[] k1 = KerasWeights.values(e1.kernel()); // [1,1,in,half]
       float[] k3 = KerasWeights.values(e3.kernel()); // [3,3,in,half]
       float[] merged = new float[2 * half * in * 9]; // [out,in,3,3]

@@ -1,15 +1,16 @@
 package io.bottleneck.nets.onnx;
 
+import io.bottleneck.nets.Architecture;
+import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.KerasWeights;
 import io.bottleneck.nets.Preprocessing;
-import io.bottleneck.nets.dl4j.MobileNetV1Base;
-import io.bottleneck.nets.dl4j.SqueezeNetBase;
+import io.bottleneck.nets.architectures.MobileNetV1;
+import io.bottleneck.nets.architectures.MobileNetV2;
+import io.bottleneck.nets.architectures.SqueezeNet;
 import io.bottleneck.nets.onnx.KerasOnnxLayers.FeatureMap;
 import io.bottleneck.nets.onnx.KerasOnnxLayers.Padding;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Objects;
-import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -37,32 +38,13 @@ public final class BuiltInOnnxGraphs {
   public static final String INPUT = "input";
   /** The graph output's name. */
   public static final String OUTPUT = "features";
-  /** Keras Applications MobileNetV2, alpha 1.0 (1280 features). */
-  public static final String MOBILENET_V2 = "mobilenet_v2_1.0";
-
   /**
-   * An architecture: default input side, parameter count of its weights file (checked), the
-   * preprocessing its weights expect, and the network.
+   * An architecture's network on ONNX: adds its layers after the NCHW input, marking where each
+   * block starts, and returns its last activation.
    */
-  private record Architecture(int defaultSize, long params, IntFunction<Preprocessing> preprocessing,
-      Network network) {}
-
-  /** Adds a network's layers after the NCHW input and returns its last activation. */
   @FunctionalInterface
-  private interface Network {
+  public interface Network {
     FeatureMap build(KerasOnnxLayers layers, FeatureMap input);
-  }
-
-  private static final Map<String, Architecture> ARCHITECTURES = new LinkedHashMap<>();
-
-  static {
-    // sizes and parameter counts as MobileNetV1Base and SqueezeNetBase declare them
-    ARCHITECTURES.put(MobileNetV1Base.ID,
-        new Architecture(224, 218_544L, Preprocessing::plusMinusOne, BuiltInOnnxGraphs::mobileNetV1));
-    ARCHITECTURES.put(SqueezeNetBase.ID,
-        new Architecture(227, 722_496L, Preprocessing::caffe, BuiltInOnnxGraphs::squeezeNet));
-    ARCHITECTURES.put(MOBILENET_V2,
-        new Architecture(224, 2_257_984L, Preprocessing::plusMinusOne, BuiltInOnnxGraphs::mobileNetV2));
   }
 
   /** name, optional @size, optional @tail<k> */
@@ -71,11 +53,21 @@ public final class BuiltInOnnxGraphs {
   private BuiltInOnnxGraphs() {}
 
   /**
-   * The serialized ONNX model of a base from the bytes of its Keras weights file. Fails naming
-   * the base if the id is unknown or malformed, or if the file does not hold exactly the
-   * architecture's tensors (another base's weights, say).
+   * The serialized ONNX model of a built-in base from the bytes of its Keras weights file: the
+   * network its {@link Architecture} runs on ONNX Runtime. Fails naming the base if the id is
+   * unknown or malformed, or if the file does not hold exactly the architecture's tensors
+   * (another base's weights, say).
    */
   public static byte[] write(String baseId, byte[] h5Bytes) {
+    Architecture architecture = architecture(baseId);
+    if (!(architecture.engines().get(OnnxEngine.NAME) instanceof OnnxEngine.GraphBuilder builder)) {
+      throw new IllegalArgumentException("No ONNX graph for base '" + baseId + "'");
+    }
+    return write(architecture, builder.network(), baseId, h5Bytes);
+  }
+
+  /** {@link #write(String, byte[])} with the architecture and its network given. */
+  static byte[] write(Architecture architecture, Network network, String baseId, byte[] h5Bytes) {
     Parsed id = parse(baseId);
     KerasWeights weights;
     try {
@@ -87,8 +79,8 @@ public final class BuiltInOnnxGraphs {
     OnnxGraphBuilder graph = new OnnxGraphBuilder(baseId);
     KerasOnnxLayers layers = new KerasOnnxLayers(baseId, graph, weights);
     try {
-      FeatureMap last = id.architecture.network.build(layers, layers.nhwcInput(INPUT, id.size));
-      weights.verifyAllTaken(id.architecture.params);
+      FeatureMap last = network.build(layers, layers.nhwcInput(INPUT, id.size));
+      weights.verifyAllTaken(architecture.weightParams());
       layers.output(OUTPUT, id.tailBlocks == 0 ? layers.globalAveragePool(last) : layers.blockInput(id.tailBlocks));
     } catch (IllegalStateException e) {
       throw new IllegalArgumentException("The weights do not fit base '" + baseId + "': "
@@ -99,64 +91,58 @@ public final class BuiltInOnnxGraphs {
 
   /** The preprocessing whose NHWC output the graph of {@code baseId} takes as {@value #INPUT}. */
   public static Preprocessing inputPreprocessing(String baseId) {
-    Parsed id = parse(baseId);
-    return id.architecture.preprocessing.apply(id.size);
+    return architecture(baseId).preprocessing(parse(baseId).size);
   }
 
-  private record Parsed(Architecture architecture, int size, int tailBlocks) {}
+  private record Parsed(int size, int tailBlocks) {}
 
-  private static Parsed parse(String baseId) {
+  /** The architecture of a base id; fails naming the ones with an ONNX graph. */
+  private static Architecture architecture(String baseId) {
     Objects.requireNonNull(baseId, "base id");
     String name = baseId.split("@", 2)[0];
-    Architecture a = ARCHITECTURES.get(name);
-    if (a == null) {
-      throw new IllegalArgumentException("No ONNX graph for base '" + baseId + "'; supported: "
-          + String.join(", ", ARCHITECTURES.keySet()));
-    }
+    List<Architecture> onnx = Bases.architectures().stream()
+        .filter(a -> a.engines().containsKey(OnnxEngine.NAME)).toList();
+    return onnx.stream().filter(a -> a.id().equals(name)).findFirst().orElseThrow(() ->
+        new IllegalArgumentException("No ONNX graph for base '" + baseId + "'; supported: "
+            + String.join(", ", onnx.stream().map(Architecture::id).toList())));
+  }
+
+  private static Parsed parse(String baseId) {
+    Architecture a = architecture(baseId);
+    String name = a.id();
     Matcher m = ID.matcher(baseId);
     if (!m.matches()) {
       throw new IllegalArgumentException("Base id '" + baseId + "': expected " + name
           + "[@<size>][@tail<k>]");
     }
-    int size = m.group(2) == null ? a.defaultSize : Integer.parseInt(m.group(2));
+    int size = m.group(2) == null ? a.defaultInputSize() : Integer.parseInt(m.group(2));
     if (size < 1) {
       throw new IllegalArgumentException("Base '" + baseId + "': the input size must be positive");
     }
-    return new Parsed(a, size, m.group(3) == null ? 0 : Integer.parseInt(m.group(3)));
+    return new Parsed(size, m.group(3) == null ? 0 : Integer.parseInt(m.group(3)));
   }
 
   // ------------------------------------------------------------------ architectures
 
-  /** MobileNet v1 alpha 0.25: output channels of conv1 and of the 13 pointwise convolutions. */
-  private static final int[] MOBILENET_V1_CHANNELS = {8, 16, 32, 32, 64, 64, 128, 128, 128, 128,
-      128, 128, 256, 256};
-  /** Stride of the depthwise convolution of blocks 1..13 (index 0 unused). */
-  private static final int[] MOBILENET_V1_STRIDES = {0, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
-
   /** Keras 2.0.4 MobileNet ('same' padding everywhere): conv1, then 13 depthwise + pointwise blocks. */
-  private static FeatureMap mobileNetV1(KerasOnnxLayers l, FeatureMap input) {
-    FeatureMap x = l.relu6(l.convBn("conv1", "conv1_bn", input, 3, MOBILENET_V1_CHANNELS[0], 2));
+  public static FeatureMap mobileNetV1(KerasOnnxLayers l, FeatureMap input) {
+    FeatureMap x = l.relu6(l.convBn("conv1", "conv1_bn", input, 3, MobileNetV1.channels(0), 2));
     for (int i = 1; i <= 13; i++) {
       l.markBlockInput(x);
-      x = l.relu6(l.depthwiseBn("conv_dw_" + i, "conv_dw_" + i + "_bn", x, MOBILENET_V1_STRIDES[i]));
-      x = l.relu6(l.convBn("conv_pw_" + i, "conv_pw_" + i + "_bn", x, 1, MOBILENET_V1_CHANNELS[i], 1));
+      x = l.relu6(l.depthwiseBn("conv_dw_" + i, "conv_dw_" + i + "_bn", x, MobileNetV1.dwStride(i)));
+      x = l.relu6(l.convBn("conv_pw_" + i, "conv_pw_" + i + "_bn", x, 1, MobileNetV1.channels(i), 1));
     }
     return x;
   }
-
-  /** SqueezeNet v1.1 fire modules 2..9: squeeze and (per branch) expand channels. */
-  private static final int[][] SQUEEZENET_FIRES = {
-      {2, 16, 64}, {3, 16, 64}, {4, 32, 128}, {5, 32, 128},
-      {6, 48, 192}, {7, 48, 192}, {8, 64, 256}, {9, 64, 256}};
 
   /**
    * keras-squeezenet v1.1: conv1 3x3/2 and 3x3/2 max pools 'valid' (floor), after fire3 and
    * fire5; fires concatenate [expand1x1, expand3x3]. A fire's squeeze output counts as the input
    * of its block, as the other engines cut there.
    */
-  private static FeatureMap squeezeNet(KerasOnnxLayers l, FeatureMap input) {
+  public static FeatureMap squeezeNet(KerasOnnxLayers l, FeatureMap input) {
     FeatureMap x = l.maxPool(l.relu(l.conv("conv1", input, 3, 64, 2, Padding.VALID)), 3, 2);
-    for (int[] fire : SQUEEZENET_FIRES) {
+    for (int[] fire : SqueezeNet.fires()) {
       String f = "fire" + fire[0] + "/";
       FeatureMap s = l.relu(l.conv(f + "squeeze1x1", x, 1, fire[1], 1, Padding.VALID));
       l.markBlockInput(s);
@@ -171,29 +157,18 @@ public final class BuiltInOnnxGraphs {
   }
 
   /**
-   * MobileNetV2 alpha 1.0 inverted-residual stages: expansion, output channels, blocks, stride
-   * of the first block.
-   */
-  private static final int[][] MOBILENET_V2_STAGES = {
-      {1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2},
-      {6, 320, 1, 1}};
-
-  /**
    * Keras Applications MobileNetV2 alpha 1.0: Conv1 (32), 17 inverted-residual blocks
    * ({@code expanded_conv}, then {@code block_1..16}), Conv_1 (1280), each convolution with a
    * folded BatchNorm. Keras pads its stride-2 layers with {@code correct_pad}, which for 3x3 is
    * TF's 'same' (even side: 0 before, 1 after; odd: 1 and 1).
    */
-  private static FeatureMap mobileNetV2(KerasOnnxLayers l, FeatureMap input) {
+  public static FeatureMap mobileNetV2(KerasOnnxLayers l, FeatureMap input) {
     FeatureMap x = l.relu6(l.convBn("Conv1", "bn_Conv1", input, 3, 32, 2));
-    int block = 0;
-    for (int[] stage : MOBILENET_V2_STAGES) {
-      for (int i = 0; i < stage[2]; i++, block++) {
-        String name = block == 0 ? "expanded_conv" : "block_" + block;
-        x = invertedResidual(l, name, x, stage[0], stage[1], i == 0 ? stage[3] : 1);
-      }
+    x = invertedResidual(l, "expanded_conv", x, 1, 16, 1);
+    for (int b = 1; b <= MobileNetV2.blocks(); b++) {
+      x = invertedResidual(l, "block_" + b, x, MobileNetV2.EXPANSION, MobileNetV2.channels(b), MobileNetV2.stride(b));
     }
-    return l.relu6(l.convBn("Conv_1", "Conv_1_bn", x, 1, 1280, 1));
+    return l.relu6(l.convBn("Conv_1", "Conv_1_bn", x, 1, MobileNetV2.FEATURES, 1));
   }
 
   /**

@@ -18,10 +18,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * folded into the preceding convolution with {@link FoldedBatchNorm}, on the Keras kernel, so the
  * graph holds the same numbers as the TensorFlow engine's.
  */
-final class KerasOnnxLayers {
+public final class KerasOnnxLayers {
 
   /** An NCHW activation of the graph: its value's name, channels, height and width. */
-  record FeatureMap(String value, int channels, int height, int width) {}
+  public record FeatureMap(String value, int channels, int height, int width) {}
 
   /** Keras/TF padding modes. */
   enum Padding {

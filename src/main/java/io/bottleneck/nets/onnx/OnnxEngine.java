@@ -1,12 +1,8 @@
 package io.bottleneck.nets.onnx;
 
 import io.bottleneck.nets.BaseDeclaration;
+import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.Engine;
-import io.bottleneck.nets.ImageBase;
-import io.bottleneck.nets.dl4j.MobileNetV1Base;
-import io.bottleneck.nets.dl4j.SqueezeNetBase;
-import io.bottleneck.nets.tf.TfMobileNetV2Base;
-import java.util.Map;
 
 /**
  * ONNX Runtime: built-in bases through the ONNX graphs the project writes from the same Keras
@@ -18,27 +14,26 @@ public final class OnnxEngine implements Engine {
   /** The engine's name. */
   public static final String NAME = OnnxBase.ENGINE;
 
-  private static final Map<String, Builder> ARCHITECTURES = Map.of(
-      MobileNetV1Base.ID, OnnxEngine::build,
-      SqueezeNetBase.ID, OnnxEngine::build,
-      TfMobileNetV2Base.ID, OnnxEngine::build);
-
   @Override
   public String name() {
     return NAME;
   }
 
-  @Override
-  public Map<String, Builder> architectures() {
-    return ARCHITECTURES;
+  /**
+   * How a built-in architecture runs on ONNX Runtime: the project's ONNX graph of its weights
+   * ({@code network} written by {@link BuiltInOnnxGraphs}), NHWC input preprocessed as on
+   * TensorFlow (so the cache entries are shared), features as its output.
+   */
+  public static Engine.Builder builtIn(BuiltInOnnxGraphs.Network network) {
+    return new GraphBuilder(network);
   }
 
-  /**
-   * A built-in base on ONNX Runtime: the project's ONNX graph of the same weights, NHWC input
-   * preprocessed as on TensorFlow (so the cache entries are shared), features as its output.
-   */
-  private static ImageBase build(byte[] h5, String id, int inputSize, int tailBlocks) {
-    return new OnnxBase(id, id, BuiltInOnnxGraphs.write(id, h5), BuiltInOnnxGraphs.inputPreprocessing(id),
-        true, BaseDeclaration.Pooling.NONE, -1);
+  /** {@link #builtIn}'s builder; {@link BuiltInOnnxGraphs#write(String, byte[])} reads its network. */
+  record GraphBuilder(BuiltInOnnxGraphs.Network network) implements Engine.Builder {
+    @Override
+    public OnnxBase build(byte[] h5, String id, int inputSize, int tailBlocks) {
+      return new OnnxBase(id, id, BuiltInOnnxGraphs.write(Bases.architecture(id), network, id, h5),
+          BuiltInOnnxGraphs.inputPreprocessing(id), true, BaseDeclaration.Pooling.NONE, -1);
+    }
   }
 }

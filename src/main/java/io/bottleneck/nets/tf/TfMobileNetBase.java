@@ -1,9 +1,8 @@
 package io.bottleneck.nets.tf;
 
-import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.FoldedBatchNorm;
 import io.bottleneck.nets.KerasWeights;
-import io.bottleneck.nets.Preprocessing;
+import io.bottleneck.nets.architectures.MobileNetV1;
 import io.bottleneck.nets.dl4j.MobileNetV1Base;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tensorflow.Operand;
@@ -20,50 +19,46 @@ import org.tensorflow.types.TFloat32;
  * output channel and bias {@code beta - mean * gamma / sqrt(var + eps)}, computed in double.
  * That removes a pass over every activation, and matches DL4J's unfolded result to ~1e-5.
  */
-final class TfMobileNetBase extends TfGraphBase {
+public final class TfMobileNetBase extends TfGraphBase {
 
-  /** Output channels of conv1 and of the 13 pointwise convolutions, for alpha 0.25. */
-  private static final int[] CHANNELS = {8, 16, 32, 32, 64, 64, 128, 128, 128, 128, 128, 128,
-      256, 256};
-  /** Stride of the depthwise convolution of blocks 1..13 (index 0 unused). */
-  private static final int[] DW_STRIDE = {0, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+  private static final MobileNetV1 ARCHITECTURE = new MobileNetV1();
 
   private TfMobileNetBase(KerasWeights weights, int inputSize, int tailBlocks) {
-    super(MobileNetV1Base.idWithTail(inputSize, tailBlocks), Preprocessing.plusMinusOne(inputSize),
-        MobileNetV1Base.featureSize(inputSize, tailBlocks),
-        (tf, input) -> build(tf, input, weights, MobileNetV1Base.featureSize(inputSize, tailBlocks), tailBlocks));
+    super(ARCHITECTURE.idWithTail(inputSize, tailBlocks), ARCHITECTURE.preprocessing(inputSize),
+        ARCHITECTURE.featureSize(inputSize, tailBlocks),
+        (tf, input) -> build(tf, input, weights, ARCHITECTURE.featureSize(inputSize, tailBlocks), tailBlocks));
   }
 
   /** Builds the graph from the weights at the default size, verifying that every tensor is used exactly. */
   static TfMobileNetBase fromWeights(KerasWeights weights) {
-    return build(weights, MobileNetV1Base.INPUT_SIZE, 0);
+    return build(weights, MobileNetV1.INPUT_SIZE, 0);
   }
 
   /**
-   * {@link Bases.KerasBuilder}: at {@code inputSize}; with {@code tailBlocks} > 0 the frozen part of
+   * {@link io.bottleneck.nets.Engine.KerasBuilder}: at {@code inputSize}; with {@code tailBlocks} > 0 the frozen part of
    * a fine-tuned MobileNet, whose output is the activation at the input of the last
-   * {@code tailBlocks} blocks, flattened in NCHW order (see {@link MobileNetV1Base#idWithTail}).
+   * {@code tailBlocks} blocks, flattened in NCHW order (see {@link MobileNetV1#idWithTail}).
    */
-  static TfMobileNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
+  public static TfMobileNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
     if (tailBlocks != 0) {
-      MobileNetV1Base.checkTail(tailBlocks);
+      ARCHITECTURE.checkTail(tailBlocks);
     }
     return new TfMobileNetBase(weights, inputSize, tailBlocks);
   }
 
   private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int featureSize, int tailBlocks) {
-    Operand<TFloat32> x = conv(tf, w, "conv1", input, 3, 3, CHANNELS[0], 2);
+    Operand<TFloat32> x = conv(tf, w, "conv1", input, 3, 3, MobileNetV1.channels(0), 2);
     Operand<TFloat32> cut = null;
     for (int i = 1; i <= 13; i++) {
       if (i == 14 - tailBlocks) {
         cut = x;
       }
-      x = depthwise(tf, w, "conv_dw_" + i, x, CHANNELS[i - 1], DW_STRIDE[i]);
-      x = conv(tf, w, "conv_pw_" + i, x, 1, CHANNELS[i - 1], CHANNELS[i], 1);
+      x = depthwise(tf, w, "conv_dw_" + i, x, MobileNetV1.channels(i - 1), MobileNetV1.dwStride(i));
+      x = conv(tf, w, "conv_pw_" + i, x, 1, MobileNetV1.channels(i - 1), MobileNetV1.channels(i), 1);
     }
     // checked before the session opens: a wrong file never yields a usable base. The blocks
     // after a cut stay in the graph (a session only runs what the output needs).
-    w.verifyAllTaken(MobileNetV1Base.PARAMS);
+    w.verifyAllTaken(MobileNetV1.PARAMS);
     if (cut == null) {
       return globalAveragePool(tf, x);
     }

@@ -1,9 +1,8 @@
 package io.bottleneck.nets.tf;
 
-import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.FoldedBatchNorm;
 import io.bottleneck.nets.KerasWeights;
-import io.bottleneck.nets.Preprocessing;
+import io.bottleneck.nets.architectures.MobileNetV2;
 import io.bottleneck.nets.dl4j.TunableTail;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tensorflow.Operand;
@@ -31,7 +30,7 @@ import org.tensorflow.types.TFloat32;
  * an input size cannot see the side and pads (0, 1) on odd sides too, so it differs there; the
  * model built for that size is the reference.
  *
- * <p>{@code ID@tail1} is the frozen part of a fine-tuned MobileNetV2: its output is the
+ * <p>{@code mobilenet_v2_1.0@tail1} is the frozen part of a fine-tuned MobileNetV2: its output is the
  * activation entering block_16 (block_15's output after its residual add; 160x7x7 at 224),
  * flattened in NCHW order, which {@link TunableTail} continues with block_16 and Conv_1. Only
  * one block can be left out: block_15 ends in a residual add, which a DL4J layer list (the
@@ -39,84 +38,28 @@ import org.tensorflow.types.TFloat32;
  */
 public final class TfMobileNetV2Base extends TfGraphBase {
 
-  /** The base id. */
-  public static final String ID = "mobilenet_v2_1.0";
-  /** Default input side (an id {@code ID@<size>} sets another, see {@link Bases#inputSize}). */
-  public static final int INPUT_SIZE = 224;
-  /** Feature length of the whole base. */
-  public static final int FEATURES = 1280;
-  /** Parameter count of the weights file; checked on load. */
-  static final long PARAMS = 2_257_984L;
-
-  /** Blocks 1..16: output channels and stride (the expansion is 6 in each). */
-  private static final int[][] BLOCKS = {
-      {24, 2}, {24, 1},
-      {32, 2}, {32, 1}, {32, 1},
-      {64, 2}, {64, 1}, {64, 1}, {64, 1},
-      {96, 1}, {96, 1}, {96, 1},
-      {160, 2}, {160, 1}, {160, 1},
-      {320, 1}};
-  private static final int EXPANSION = 6;
-  /** Blocks a tail may hold: block_16 (+ Conv_1) only, see the class comment. */
-  static final int MAX_TAIL_BLOCKS = 1;
-  /** Channels entering block_16, the first (only) block of a tail. */
-  public static final int TAIL_CHANNELS = 160;
+  private static final MobileNetV2 ARCHITECTURE = new MobileNetV2();
 
   private TfMobileNetV2Base(KerasWeights weights, int inputSize, int tailBlocks) {
-    super(idWithTail(inputSize, tailBlocks), Preprocessing.plusMinusOne(inputSize), featureSize(inputSize, tailBlocks),
-        (tf, input) -> build(tf, input, weights, featureSize(inputSize, tailBlocks), tailBlocks));
+    super(ARCHITECTURE.idWithTail(inputSize, tailBlocks), ARCHITECTURE.preprocessing(inputSize),
+        ARCHITECTURE.featureSize(inputSize, tailBlocks),
+        (tf, input) -> build(tf, input, weights, ARCHITECTURE.featureSize(inputSize, tailBlocks), tailBlocks));
   }
 
   /**
-   * {@link Bases.KerasBuilder}: at {@code inputSize}, without its last {@code tailBlocks} blocks
-   * (0: whole; 1: up to the input of block_16). Fails naming the base if any tensor or the
-   * parameter count does not match the architecture.
+   * {@link io.bottleneck.nets.Engine.KerasBuilder}: at {@code inputSize}, without its last
+   * {@code tailBlocks} blocks (0: whole; 1: up to the input of block_16). Fails naming the base
+   * if any tensor or the parameter count does not match the architecture.
    */
-  static TfMobileNetV2Base build(KerasWeights weights, int inputSize, int tailBlocks) {
+  public static TfMobileNetV2Base build(KerasWeights weights, int inputSize, int tailBlocks) {
     if (tailBlocks != 0) {
-      checkTail(tailBlocks);
+      ARCHITECTURE.checkTail(tailBlocks);
     }
     try {
       return new TfMobileNetV2Base(weights, inputSize, tailBlocks);
     } catch (IllegalStateException e) {
-      throw new IllegalStateException("Weights do not fit base " + ID + ": " + e.getMessage(), e);
+      throw new IllegalStateException("Weights do not fit base " + MobileNetV2.ID + ": " + e.getMessage(), e);
     }
-  }
-
-  /** The id without the last {@code tailBlocks} blocks ({@code ID[@<size>]@tail<k>}); the base id for 0. */
-  public static String idWithTail(int inputSize, int tailBlocks) {
-    String id = Bases.idWithSize(ID, inputSize);
-    return tailBlocks == 0 ? id : id + Bases.TAIL + tailBlocks;
-  }
-
-  /** A tail is block_16 and Conv_1: 1 block, not more (block_15 ends in a residual add). */
-  public static void checkTail(int tailBlocks) {
-    if (tailBlocks < 1 || tailBlocks > MAX_TAIL_BLOCKS) {
-      throw new IllegalArgumentException("MobileNetV2 can leave out its last 1 block only (block_16 and Conv_1), not "
-          + tailBlocks + ": block_15 ends in a residual add, which a DL4J layer list cannot express");
-    }
-  }
-
-  /**
-   * Channels, height and width of the activation entering block_16 at an input size (SAME
-   * padding: each stride-2 layer takes the ceiling of half the side): 160x7x7 at 224.
-   */
-  public static int[] tailInputShape(int inputSize) {
-    int side = (inputSize + 1) / 2; // Conv1
-    for (int b = 1; b < BLOCKS.length; b++) {
-      int stride = BLOCKS[b - 1][1];
-      side = (side + stride - 1) / stride;
-    }
-    return new int[] {TAIL_CHANNELS, side, side};
-  }
-
-  static int featureSize(int inputSize, int tailBlocks) {
-    if (tailBlocks == 0) {
-      return FEATURES;
-    }
-    checkTail(tailBlocks);
-    int[] shape = tailInputShape(inputSize);
-    return shape[0] * shape[1] * shape[2];
   }
 
   private static Operand<TFloat32> build(Ops tf, Operand<TFloat32> input, KerasWeights w, int featureSize,
@@ -127,24 +70,24 @@ public final class TfMobileNetV2Base extends TfGraphBase {
     x = conv(tf, w, "expanded_conv_project", "expanded_conv_project_BN", x, 1, 32, 16, 1, false);
     int channels = 16;
     Operand<TFloat32> cut = null;
-    for (int b = 1; b <= BLOCKS.length; b++) {
-      if (b == BLOCKS.length + 1 - tailBlocks) {
+    for (int b = 1; b <= MobileNetV2.blocks(); b++) {
+      if (b == MobileNetV2.blocks() + 1 - tailBlocks) {
         cut = x;
       }
-      int out = BLOCKS[b - 1][0];
-      int stride = BLOCKS[b - 1][1];
+      int out = MobileNetV2.channels(b);
+      int stride = MobileNetV2.stride(b);
       String p = "block_" + b + "_";
-      int expanded = EXPANSION * channels;
+      int expanded = MobileNetV2.EXPANSION * channels;
       Operand<TFloat32> y = conv(tf, w, p + "expand", p + "expand_BN", x, 1, channels, expanded, 1, true);
       y = depthwise(tf, w, p + "depthwise", y, expanded, stride);
       y = conv(tf, w, p + "project", p + "project_BN", y, 1, expanded, out, 1, false);
       x = stride == 1 && out == channels ? tf.math.add(x, y) : y;
       channels = out;
     }
-    x = conv(tf, w, "Conv_1", "Conv_1_bn", x, 1, channels, FEATURES, 1, true);
+    x = conv(tf, w, "Conv_1", "Conv_1_bn", x, 1, channels, MobileNetV2.FEATURES, 1, true);
     // checked before the session opens: a wrong file never yields a usable base
     // the layers after a cut stay in the graph (a session only runs what the output needs)
-    w.verifyAllTaken(PARAMS);
+    w.verifyAllTaken(MobileNetV2.PARAMS);
     if (cut == null) {
       return globalAveragePool(tf, x);
     }

@@ -1,8 +1,7 @@
 package io.bottleneck.nets.tf;
 
-import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.KerasWeights;
-import io.bottleneck.nets.Preprocessing;
+import io.bottleneck.nets.architectures.SqueezeNet;
 import io.bottleneck.nets.dl4j.SqueezeNetBase;
 import java.util.List;
 import org.tensorflow.Operand;
@@ -18,31 +17,28 @@ import org.tensorflow.types.TFloat32;
  * concatenating [expand1x1, expand3x3] on channels; 227 -> 113 -> 56 -> 27 -> 13, then the
  * mean over H and W.
  */
-final class TfSqueezeNetBase extends TfGraphBase {
+public final class TfSqueezeNetBase extends TfGraphBase {
 
-  /** Fire modules 2..9: squeeze and (per branch) expand channels. */
-  private static final int[][] FIRES = {
-      {2, 16, 64}, {3, 16, 64}, {4, 32, 128}, {5, 32, 128},
-      {6, 48, 192}, {7, 48, 192}, {8, 64, 256}, {9, 64, 256}};
+  private static final SqueezeNet ARCHITECTURE = new SqueezeNet();
 
   private TfSqueezeNetBase(KerasWeights weights, int inputSize, int tailBlocks) {
-    super(SqueezeNetBase.idWithTail(inputSize, tailBlocks), Preprocessing.caffe(inputSize),
-        SqueezeNetBase.featureSize(inputSize, tailBlocks),
-        (tf, input) -> build(tf, input, weights, SqueezeNetBase.featureSize(inputSize, tailBlocks), tailBlocks));
+    super(ARCHITECTURE.idWithTail(inputSize, tailBlocks), ARCHITECTURE.preprocessing(inputSize),
+        ARCHITECTURE.featureSize(inputSize, tailBlocks),
+        (tf, input) -> build(tf, input, weights, ARCHITECTURE.featureSize(inputSize, tailBlocks), tailBlocks));
   }
 
   /** Builds the graph from the weights at the default size, verifying that every tensor is used exactly. */
   static TfSqueezeNetBase fromWeights(KerasWeights weights) {
-    return build(weights, SqueezeNetBase.INPUT_SIZE, 0);
+    return build(weights, SqueezeNet.INPUT_SIZE, 0);
   }
 
   /**
-   * {@link Bases.KerasBuilder}: at {@code inputSize}; with {@code tailBlocks} > 0 up to fire9's (1) or
-   * fire8's (2) squeeze output, flattened NCHW (see {@link SqueezeNetBase#idWithTail}).
+   * {@link io.bottleneck.nets.Engine.KerasBuilder}: at {@code inputSize}; with {@code tailBlocks}
+   * > 0 up to fire9's (1) or fire8's (2) squeeze output, flattened NCHW.
    */
-  static TfSqueezeNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
+  public static TfSqueezeNetBase build(KerasWeights weights, int inputSize, int tailBlocks) {
     if (tailBlocks != 0) {
-      SqueezeNetBase.checkTail(tailBlocks);
+      ARCHITECTURE.checkTail(tailBlocks);
     }
     return new TfSqueezeNetBase(weights, inputSize, tailBlocks);
   }
@@ -52,7 +48,7 @@ final class TfSqueezeNetBase extends TfGraphBase {
     Operand<TFloat32> cut = null;
     x = maxPool(tf, x);
     int channels = 64;
-    for (int[] fire : FIRES) {
+    for (int[] fire : SqueezeNet.fires()) {
       String f = "fire" + fire[0] + "/";
       Operand<TFloat32> s = conv(tf, w, f + "squeeze1x1", x, 1, channels, fire[1], 1, "VALID");
       if (fire[0] == 10 - tailBlocks) {
@@ -66,7 +62,7 @@ final class TfSqueezeNetBase extends TfGraphBase {
         x = maxPool(tf, x);
       }
     }
-    w.verifyAllTaken(SqueezeNetBase.PARAMS);
+    w.verifyAllTaken(SqueezeNet.PARAMS);
     if (tailBlocks == 0) {
       return globalAveragePool(tf, x);
     }

@@ -1,5 +1,7 @@
 package io.bottleneck.nets.dl4j;
 
+import io.bottleneck.nets.architectures.SqueezeNet;
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bottleneck.nets.Bases;
@@ -51,7 +53,7 @@ class SampleAccuracyTest {
 
   @Test
   void mobileNetFeaturesSeparateCatsFromDogsAndRandomWeightsDoNot() {
-    double pretrained = looAccuracy(featurize(Bases.load(MobileNetV1Base.ID)));
+    double pretrained = looAccuracy(featurize(Bases.load(MobileNetV1.ID)));
     double random = looAccuracy(featurize(MobileNetV1Base.randomlyInitialised(42)));
     System.out.printf("MobileNet leave-one-out accuracy: pretrained %.4f, random %.4f%n",
         pretrained, random);
@@ -61,7 +63,7 @@ class SampleAccuracyTest {
 
   @Test
   void squeezeNetFeaturesSeparateCatsFromDogsAndRandomWeightsDoNot() {
-    double pretrained = looAccuracy(featurize(Bases.load(SqueezeNetBase.ID)));
+    double pretrained = looAccuracy(featurize(Bases.load(SqueezeNet.ID)));
     double random = looAccuracy(featurize(SqueezeNetBase.randomlyInitialised(42)));
     System.out.printf("SqueezeNet leave-one-out accuracy: pretrained %.4f, random %.4f%n",
         pretrained, random);

@@ -1,5 +1,8 @@
 package io.bottleneck.nets.dl4j;
 
+import io.bottleneck.nets.architectures.MobileNetV2;
+import io.bottleneck.nets.architectures.SqueezeNet;
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -47,9 +50,9 @@ class TunableTailTest {
 
   @Test
   void squeezeNetUpToASqueezeLayerThenTheTailEqualsTheWholeBase() throws Exception {
-    float[][] whole = featurize(Bases.load(SqueezeNetBase.ID));
+    float[][] whole = featurize(Bases.load(SqueezeNet.ID));
     for (int blocks = 1; blocks <= 2; blocks++) {
-      String id = TunableTail.frozenPartId(SqueezeNetBase.ID, blocks);
+      String id = TunableTail.frozenPartId(SqueezeNet.ID, blocks);
       assertThat(id).isEqualTo("squeezenet_1.1@tail" + blocks);
       float[][] frozen = featurize(Bases.load(id, Bases.ENGINE_TENSORFLOW));
       float[][] frozenDl4j = featurize(Bases.load(id, Bases.ENGINE_DL4J));
@@ -107,9 +110,9 @@ class TunableTailTest {
 
   @Test
   void frozenPartThenPretrainedTailEqualsTheWholeBase() throws Exception {
-    float[][] whole = featurize(Bases.load(MobileNetV1Base.ID));
+    float[][] whole = featurize(Bases.load(MobileNetV1.ID));
     for (int blocks = 1; blocks <= 2; blocks++) {
-      String id = TunableTail.frozenPartId(MobileNetV1Base.ID, blocks);
+      String id = TunableTail.frozenPartId(MobileNetV1.ID, blocks);
       assertThat(id).isEqualTo("mobilenet_v1_0.25@tail" + blocks);
       float[][] frozen = featurize(Bases.load(id, Bases.ENGINE_TENSORFLOW));
       float[][] frozenDl4j = featurize(Bases.load(id, Bases.ENGINE_DL4J));
@@ -137,7 +140,7 @@ class TunableTailTest {
   /** At another input size the cut activations grow with the image and the tail still composes to the whole base. */
   @Test
   void anInputSizeCarriesThroughTheFrozenPartAndTheTail() throws Exception {
-    for (String baseId : List.of(SqueezeNetBase.ID + "@320", MobileNetV1Base.ID + "@160")) {
+    for (String baseId : List.of(SqueezeNet.ID + "@320", MobileNetV1.ID + "@160")) {
       float[][] whole = featurize(Bases.load(baseId));
       String id = TunableTail.frozenPartId(baseId, 1);
       assertThat(id).isEqualTo(baseId + "@tail1");
@@ -160,7 +163,7 @@ class TunableTailTest {
    */
   @Test
   void mobileNetV2UpToBlock16ThenTheTailEqualsTheWholeBase() throws Exception {
-    for (String baseId : List.of(TfMobileNetV2Base.ID, TfMobileNetV2Base.ID + "@160")) {
+    for (String baseId : List.of(MobileNetV2.ID, MobileNetV2.ID + "@160")) {
       float[][] whole = featurize(Bases.load(baseId));
       String id = TunableTail.frozenPartId(baseId, 1);
       assertThat(id).isEqualTo(baseId + "@tail1");
@@ -191,10 +194,10 @@ class TunableTailTest {
 
   @Test
   void tailsHaveOneOrTwoBlocks() {
-    assertThatThrownBy(() -> TunableTail.frozenPartId(SqueezeNetBase.ID, 3)).hasMessageContaining("not 3");
-    assertThatThrownBy(() -> TunableTail.frozenPartId(MobileNetV1Base.ID, 3)).hasMessageContaining("1 to 2");
+    assertThatThrownBy(() -> TunableTail.frozenPartId(SqueezeNet.ID, 3)).hasMessageContaining("not 3");
+    assertThatThrownBy(() -> TunableTail.frozenPartId(MobileNetV1.ID, 3)).hasMessageContaining("1 to 2");
     assertThatThrownBy(() -> TunableTail.frozenPartId("pixels64", 1)).hasMessageContaining("not 'pixels64'");
-    assertThatThrownBy(() -> TunableTail.frozenPartId(TfMobileNetV2Base.ID, 2)).hasMessageContaining("last 1 block only");
+    assertThatThrownBy(() -> TunableTail.frozenPartId(MobileNetV2.ID, 2)).hasMessageContaining("last 1 block only");
     assertThatThrownBy(() -> Bases.parseSpec("squeezenet_1.1@tail3")).hasMessageContaining("last 1 block");
     assertThat(Bases.parseSpec("mobilenet_v1_0.25@tail1+squeezenet_1.1"))
         .containsExactly("mobilenet_v1_0.25@tail1", "squeezenet_1.1");

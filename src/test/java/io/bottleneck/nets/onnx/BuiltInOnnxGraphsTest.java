@@ -1,5 +1,8 @@
 package io.bottleneck.nets.onnx;
 
+import io.bottleneck.nets.architectures.MobileNetV2;
+import io.bottleneck.nets.architectures.SqueezeNet;
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -64,12 +67,12 @@ class BuiltInOnnxGraphsTest {
    */
   @ParameterizedTest
   @ValueSource(strings = {
-      MobileNetV1Base.ID, MobileNetV1Base.ID + "@160", MobileNetV1Base.ID + "@tail1",
-      MobileNetV1Base.ID + "@161@tail2",
-      SqueezeNetBase.ID, SqueezeNetBase.ID + "@320", SqueezeNetBase.ID + "@tail1",
-      SqueezeNetBase.ID + "@250@tail2",
-      BuiltInOnnxGraphs.MOBILENET_V2, BuiltInOnnxGraphs.MOBILENET_V2 + "@160",
-      BuiltInOnnxGraphs.MOBILENET_V2 + "@tail1", BuiltInOnnxGraphs.MOBILENET_V2 + "@161@tail1"})
+      MobileNetV1.ID, MobileNetV1.ID + "@160", MobileNetV1.ID + "@tail1",
+      MobileNetV1.ID + "@161@tail2",
+      SqueezeNet.ID, SqueezeNet.ID + "@320", SqueezeNet.ID + "@tail1",
+      SqueezeNet.ID + "@250@tail2",
+      MobileNetV2.ID, MobileNetV2.ID + "@160",
+      MobileNetV2.ID + "@tail1", MobileNetV2.ID + "@161@tail1"})
   void givesTheTensorFlowEnginesFeatures(String baseId) throws OrtException {
     // MobileNetV2's weights and TensorFlow graph come with its entry in Bases
     assumeTrue(Bases.names().contains(baseId.split("@")[0]), baseId + " is not a bundled base");
@@ -98,7 +101,7 @@ class BuiltInOnnxGraphsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {MobileNetV1Base.ID + "@160", SqueezeNetBase.ID + "@tail1"})
+  @ValueSource(strings = {MobileNetV1.ID + "@160", SqueezeNet.ID + "@tail1"})
   void declaresOneNhwcInputAndOneFeatureOutput(String baseId) throws Exception {
     byte[] model = BuiltInOnnxGraphs.write(baseId, Bases.weights(baseId));
     int size = BuiltInOnnxGraphs.inputPreprocessing(baseId).size();
@@ -133,9 +136,9 @@ class BuiltInOnnxGraphsTest {
   @Test
   void aTailGraphHoldsOnlyTheFrozenPart() throws Exception {
     Onnx.GraphProto whole = Onnx.ModelProto.parseFrom(
-        BuiltInOnnxGraphs.write(MobileNetV1Base.ID, Bases.weights(MobileNetV1Base.ID))).getGraph();
+        BuiltInOnnxGraphs.write(MobileNetV1.ID, Bases.weights(MobileNetV1.ID))).getGraph();
     Onnx.GraphProto tail = Onnx.ModelProto.parseFrom(BuiltInOnnxGraphs.write(
-        MobileNetV1Base.ID + "@tail1", Bases.weights(MobileNetV1Base.ID))).getGraph();
+        MobileNetV1.ID + "@tail1", Bases.weights(MobileNetV1.ID))).getGraph();
     // block 13 (depthwise + pointwise, each Conv + Clip) and the pool are gone; Flatten stays
     assertThat(whole.getNodeCount() - tail.getNodeCount()).isEqualTo(5);
     assertThat(tail.getInitializerList()).noneMatch(t -> t.getName().startsWith("conv_dw_13"));
@@ -143,32 +146,32 @@ class BuiltInOnnxGraphsTest {
 
   @Test
   void rejectsAnUnknownBaseNamingIt() {
-    assertThatThrownBy(() -> BuiltInOnnxGraphs.write("resnet50", Bases.weights(MobileNetV1Base.ID)))
+    assertThatThrownBy(() -> BuiltInOnnxGraphs.write("resnet50", Bases.weights(MobileNetV1.ID)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("No ONNX graph for base 'resnet50'; supported: mobilenet_v1_0.25, squeezenet_1.1, mobilenet_v2_1.0");
-    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1Base.ID + "@tail14", Bases.weights(MobileNetV1Base.ID)))
+        .hasMessage("No ONNX graph for base 'resnet50'; supported: mobilenet_v2_1.0, mobilenet_v1_0.25, squeezenet_1.1");
+    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1.ID + "@tail14", Bases.weights(MobileNetV1.ID)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Base 'mobilenet_v1_0.25@tail14' can leave out its last 1 to 13 blocks, not 14");
-    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1Base.ID + "@big", Bases.weights(MobileNetV1Base.ID)))
+    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1.ID + "@big", Bases.weights(MobileNetV1.ID)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Base id 'mobilenet_v1_0.25@big': expected mobilenet_v1_0.25[@<size>][@tail<k>]");
   }
 
   @Test
   void rejectsAnotherBasesWeightsNamingTheBase() {
-    byte[] squeezeNet = Bases.weights(SqueezeNetBase.ID);
-    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1Base.ID, squeezeNet))
+    byte[] squeezeNet = Bases.weights(SqueezeNet.ID);
+    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(MobileNetV1.ID, squeezeNet))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("The weights do not fit base 'mobilenet_v1_0.25': ");
-    byte[] mobileNet = Bases.weights(MobileNetV1Base.ID);
-    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(SqueezeNetBase.ID + "@tail1", mobileNet))
+    byte[] mobileNet = Bases.weights(MobileNetV1.ID);
+    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(SqueezeNet.ID + "@tail1", mobileNet))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("The weights do not fit base 'squeezenet_1.1@tail1': ");
   }
 
   @Test
   void rejectsAnInputTooSmallForTheNetworkNamingTheBase() {
-    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(SqueezeNetBase.ID + "@20", Bases.weights(SqueezeNetBase.ID)))
+    assertThatThrownBy(() -> BuiltInOnnxGraphs.write(SqueezeNet.ID + "@20", Bases.weights(SqueezeNet.ID)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'squeezenet_1.1@20'")
         .hasMessageContaining("too small");

@@ -1,5 +1,7 @@
 package io.bottleneck.nets.tf;
 
+import io.bottleneck.nets.architectures.MobileNetV2;
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -30,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class MobileNetV2Test {
 
-  private static final String ID = TfMobileNetV2Base.ID;
+  private static final String ID = MobileNetV2.ID;
   /** The same weights exported to ONNX (see ../shared/README.md); absent in CI without it. */
   private static final Path ONNX_MODEL = Path.of("../shared/data/models/mobilenet_v2_1.0_224.onnx");
 
@@ -51,7 +53,7 @@ class MobileNetV2Test {
   void runsOnTensorflowAndOnnxRuntime() {
     assertThat(Bases.engines(ID)).containsExactly(Bases.ENGINE_TENSORFLOW, Bases.ENGINE_ONNX);
     assertThat(Bases.engines(ID + "@160")).containsExactly(Bases.ENGINE_TENSORFLOW, Bases.ENGINE_ONNX);
-    assertThat(Bases.engines(MobileNetV1Base.ID)).containsExactly("tensorflow", "onnx", "dl4j");
+    assertThat(Bases.engines(MobileNetV1.ID)).containsExactly("tensorflow", "onnx", "dl4j");
     String message = "Base 'mobilenet_v2_1.0' does not run on engine dl4j; it runs on: tensorflow, onnx";
     assertThatThrownBy(() -> Bases.load(ID, Bases.ENGINE_DL4J))
         .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
@@ -98,8 +100,8 @@ class MobileNetV2Test {
       assertThat(base.featurize(List.of(BasesTest.image("cat.0.jpg")))[0]).hasSize(7_840);
     }
     // 160 -> 80 -> 40 -> 20 -> 10 -> 5; 97 -> 49 -> 25 -> 13 -> 7 -> 4
-    assertThat(TfMobileNetV2Base.featureSize(160, 1)).isEqualTo(160 * 5 * 5);
-    assertThat(TfMobileNetV2Base.featureSize(97, 1)).isEqualTo(160 * 4 * 4);
+    assertThat(new MobileNetV2().featureSize(160, 1)).isEqualTo(160 * 5 * 5);
+    assertThat(new MobileNetV2().featureSize(97, 1)).isEqualTo(160 * 4 * 4);
     String message = "MobileNetV2 can leave out its last 1 block only (block_16 and Conv_1), not 2:"
         + " block_15 ends in a residual add, which a DL4J layer list cannot express";
     assertThatThrownBy(() -> Bases.parseSpec(ID + "@tail2"))
@@ -112,13 +114,13 @@ class MobileNetV2Test {
 
   @Test
   void weightsOfAnotherArchitectureAreRejected() {
-    assertThat(KerasWeights.read(Bases.weights(ID)).totalValues()).isEqualTo(TfMobileNetV2Base.PARAMS);
-    byte[] v1 = Bases.weights(MobileNetV1Base.ID);
+    assertThat(KerasWeights.read(Bases.weights(ID)).totalValues()).isEqualTo(MobileNetV2.PARAMS);
+    byte[] v1 = Bases.weights(MobileNetV1.ID);
     assertThatThrownBy(() -> Bases.fromWeights(ID, v1))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("Weights do not fit base mobilenet_v2_1.0: Keras layer 'Conv1' not found in the weights file");
     byte[] v2 = Bases.weights(ID);
-    assertThatThrownBy(() -> Bases.fromWeights(MobileNetV1Base.ID, v2, Bases.ENGINE_TENSORFLOW))
+    assertThatThrownBy(() -> Bases.fromWeights(MobileNetV1.ID, v2, Bases.ENGINE_TENSORFLOW))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("conv1");
   }

@@ -1,5 +1,6 @@
 package io.bottleneck.nets.tf;
 
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bottleneck.nets.Bases;
@@ -84,15 +85,15 @@ class TfDl4jCoexistenceTest {
     static void run() {
       var images = List.of(BasesTest.image("cat.0.jpg"), BasesTest.image("dog.0.jpg"));
       float[][] before;
-      try (ImageBase tf = Bases.load(MobileNetV1Base.ID, Bases.ENGINE_TENSORFLOW)) {
+      try (ImageBase tf = Bases.load(MobileNetV1.ID, Bases.ENGINE_TENSORFLOW)) {
         before = tf.featurize(images);
       }
 
       double[] scores = trainTinyNetwork();
       assertThat(scores[1]).as("DL4J training lowers the loss").isLessThan(scores[0]);
 
-      try (ImageBase tf = Bases.load(MobileNetV1Base.ID, Bases.ENGINE_TENSORFLOW);
-          ImageBase dl4j = Bases.load(MobileNetV1Base.ID, Bases.ENGINE_DL4J)) {
+      try (ImageBase tf = Bases.load(MobileNetV1.ID, Bases.ENGINE_TENSORFLOW);
+          ImageBase dl4j = Bases.load(MobileNetV1.ID, Bases.ENGINE_DL4J)) {
         float[][] after = tf.featurize(images);
         float[][] reference = dl4j.featurize(images);
         for (int i = 0; i < images.size(); i++) {

@@ -1,5 +1,6 @@
 package io.bottleneck.nets.tf;
 
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -145,7 +146,7 @@ class TfJpegInputTest {
     byte[] cmyk = resource("/ingest/cmyk.jpg");
     ByteArrayOutputStream png = new ByteArrayOutputStream();
     assertThat(ImageIO.write(Images.decode(files.get(0), "cat"), "png", png)).isTrue();
-    try (TfGraphBase base = (TfGraphBase) Bases.load(MobileNetV1Base.ID, Bases.ENGINE_TENSORFLOW)) {
+    try (TfGraphBase base = (TfGraphBase) Bases.load(MobileNetV1.ID, Bases.ENGINE_TENSORFLOW)) {
       Preprocessing preprocessing = base.preprocessing();
       int perImage = 3 * base.inputSize() * base.inputSize();
       for (byte[] file : List.of(adobe, cmyk, png.toByteArray())) {
@@ -163,7 +164,7 @@ class TfJpegInputTest {
   void aTruncatedJpegFailsNamingTheFile() throws Exception {
     byte[] cut = Arrays.copyOf(files.get(0), files.get(0).length / 2);
     assertThat(Images.isPlainJpeg(cut)).isTrue(); // the header is intact: TF gets to try
-    try (TfGraphBase base = (TfGraphBase) Bases.load(MobileNetV1Base.ID, Bases.ENGINE_TENSORFLOW)) {
+    try (TfGraphBase base = (TfGraphBase) Bases.load(MobileNetV1.ID, Bases.ENGINE_TENSORFLOW)) {
       float[] batch = new float[3 * base.inputSize() * base.inputSize()];
       assertThatThrownBy(() -> base.readInput(cut, "data/cut.jpg", batch, 0))
           .isInstanceOf(UndecodableImageException.class)

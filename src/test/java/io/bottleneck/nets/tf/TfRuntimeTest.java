@@ -1,5 +1,6 @@
 package io.bottleneck.nets.tf;
 
+import io.bottleneck.nets.architectures.MobileNetV1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.jna.Library;
@@ -18,7 +19,7 @@ class TfRuntimeTest {
 
   @Test
   void onednnAndOwnThreadPoolsAreOnUnlessTheUserChose() {
-    try (ImageBase base = Bases.load(MobileNetV1Base.ID, Bases.ENGINE_TENSORFLOW)) {
+    try (ImageBase base = Bases.load(MobileNetV1.ID, Bases.ENGINE_TENSORFLOW)) {
       assertThat(base.engine()).isEqualTo(Bases.ENGINE_TENSORFLOW);
     }
     CLibrary libc = (CLibrary) Native.loadLibrary("c", CLibrary.class);
