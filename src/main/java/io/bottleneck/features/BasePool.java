@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.apache.spark.broadcast.Broadcast;
+import java.util.function.Supplier;
 
 /**
  * Networks built in this JVM, kept for reuse: an executor builds one per concurrently running
@@ -19,16 +19,16 @@ final class BasePool {
 
   private BasePool() {}
 
-  /** {@link #borrow(String, String, Broadcast)} on {@link Bases#DEFAULT_ENGINE}. */
-  static ImageBase borrow(String baseId, Broadcast<byte[]> weights) {
+  /** {@link #borrow(String, String, Supplier)} on {@link Bases#DEFAULT_ENGINE}. */
+  static ImageBase borrow(String baseId, Supplier<byte[]> weights) {
     return borrow(baseId, Bases.DEFAULT_ENGINE, weights);
   }
 
   /**
-   * An idle instance of the base on the engine, or a new one built from the broadcast weights
-   * (or the bundled ones when {@code weights} is null).
+   * An idle instance of the base on the engine, or a new one built from the shipped weights
+   * (or the bundled ones when {@code weights} is null), asked for only then.
    */
-  static ImageBase borrow(String baseId, String engine, Broadcast<byte[]> weights) {
+  static ImageBase borrow(String baseId, String engine, Supplier<byte[]> weights) {
     // a declared base runs on its format's engine, whatever was asked for
     String runs = Bases.engineOf(baseId, engine);
     ImageBase idle = idle(Bases.poolKey(baseId, runs)).poll();
@@ -37,7 +37,7 @@ final class BasePool {
     }
     return weights == null
         ? Bases.load(baseId, runs)
-        : Bases.fromWeights(baseId, weights.value(), runs);
+        : Bases.fromWeights(baseId, weights.get(), runs);
   }
 
   /** Returns a borrowed instance; it goes back to the queue of its own id and engine. */

@@ -40,7 +40,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private final String engine;
   /** The declaration of a declared base (null for a built-in one): executors register it. */
   private final BaseDeclaration declared;
-  private final Broadcast<byte[]> weights;
+  private final ModelShipment weights;
   private final Broadcast<SerializableHadoopConf> conf;
   private final int batchSize;
   private final ImageView view;
@@ -50,7 +50,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
       String baseId,
       String engine,
       BaseDeclaration declared,
-      Broadcast<byte[]> weights,
+      ModelShipment weights,
       Broadcast<SerializableHadoopConf> conf,
       int batchSize,
       ImageView view,
@@ -69,7 +69,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   public Iterator<Row> call(Iterator<Row> rows) {
     Configuration hadoopConf = conf.value().get();
     if (declared != null) {
-      DeclaredBases.register(declared); // the model bytes are the broadcast weights
+      DeclaredBases.register(declared); // the model arrives with the weights shipment
     }
     return new Iterator<>() {
       private final List<Row> out = new ArrayList<>();
@@ -125,7 +125,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
         }
         if (base == null) {
           LOG.info("featurize partition {} (attempt {}) started on executor {}", partitionId(), attempt(), executorId());
-          base = BasePool.borrow(baseId, engine, weights);
+          base = BasePool.borrow(baseId, engine, () -> weights.weights(hadoopConf));
         }
         float[][] features = featurize(base, files, paths, view, hashes);
         featurized += features.length;

@@ -288,7 +288,7 @@ public final class Featurizer {
     // (FeaturizePartition skips a hash it has seen) without a separate de-duplicating shuffle.
     Dataset<Row> missing = fresh.select(Columns.PATH, Columns.CONTENT_HASH).repartition(parts, col(Columns.CONTENT_HASH));
     LongAccumulator done = spark.sparkContext().longAccumulator("featurized images");
-    Broadcast<byte[]> weights = jsc.broadcast(Bases.weights(baseId));
+    ModelShipment weights = ModelShipment.of(jsc, baseId);
     Broadcast<SerializableHadoopConf> conf = jsc.broadcast(new SerializableHadoopConf(hadoopConf));
     // Each call writes its own folder of the cache, in the same job that computes: concurrent
     // runs never share a temporary folder, and the output reads this call's rows back from

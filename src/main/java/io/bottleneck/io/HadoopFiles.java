@@ -66,6 +66,15 @@ public final class HadoopFiles {
     }
   }
 
+  /** Copies a local file (read through links) to {@code uri}, streaming: files of any size. */
+  public static void copyFromLocal(java.nio.file.Path local, String uri, Configuration conf) throws IOException {
+    Path p = new Path(uri);
+    FileSystem fs = p.getFileSystem(conf);
+    try (InputStream in = java.nio.file.Files.newInputStream(local); OutputStream out = fs.create(p, true)) {
+      in.transferTo(out);
+    }
+  }
+
   public static void writeString(String uri, String text, Configuration conf) throws IOException {
     writeBytes(uri, text.getBytes(StandardCharsets.UTF_8), conf);
   }

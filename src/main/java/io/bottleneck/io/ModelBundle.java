@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.DeclaredBases;
+import io.bottleneck.nets.ModelFiles;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -165,6 +166,11 @@ public record ModelBundle(
       }
       String file = BASES_DIR + "/" + id + "/" + d.format().bundleFile();
       HadoopFiles.writeBytes(HadoopFiles.child(dirUri, file), model, conf);
+      // ONNX external data: each file at its location beside the model, as ONNX Runtime reads it
+      for (String location : DeclaredBases.dataFiles(id)) {
+        HadoopFiles.copyFromLocal(DeclaredBases.dataFolder(id).resolve(location),
+            HadoopFiles.child(HadoopFiles.child(dirUri, BASES_DIR + "/" + id), location), conf);
+      }
       out.put(id, d.withUri(file).toMap());
     }
     return out;
@@ -182,11 +188,19 @@ public record ModelBundle(
       BaseDeclaration d = BaseDeclaration.fromMap(e.getKey(), (Map<String, Object>) e.getValue(), metaUri);
       String file = HadoopFiles.child(dirUri, d.uri());
       byte[] model = HadoopFiles.readBytes(file, conf);
-      if (!DeclaredBases.sha256(model).equals(d.sha256())) {
+      Map<String, ModelFiles.Source> data = d.format() == BaseDeclaration.Format.ONNX
+          ? DeclaredBases.dataFilesBeside(file, model, conf) : Map.of();
+      if (data.isEmpty() && !DeclaredBases.sha256(model).equals(d.sha256())) {
         throw new IllegalArgumentException(file + ": the model file of declared base " + d.name()
             + " does not have the SHA-256 its bundle recorded (" + d.sha256() + ")");
       }
-      DeclaredBases.register(d.withUri(file), model);
+      try {
+        DeclaredBases.register(d.withUri(file), model, data);
+      } catch (IllegalArgumentException mismatch) {
+        throw new IllegalArgumentException(file + ": declared base " + d.name() + " with its data files "
+            + data.keySet() + " does not have the SHA-256 its bundle recorded (" + d.sha256() + "): "
+            + mismatch.getMessage(), mismatch);
+      }
     }
   }
 

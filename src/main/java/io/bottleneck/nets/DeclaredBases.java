@@ -15,6 +15,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -32,6 +33,8 @@ public final class DeclaredBases {
   private static final Map<String, BaseDeclaration> DECLARED = new ConcurrentHashMap<>();
   private static final Map<String, byte[]> MODELS = new ConcurrentHashMap<>();
   private static final Map<String, Integer> FEATURE_SIZES = new ConcurrentHashMap<>();
+  /** The local folders of ONNX external data files, by the declaration's SHA-256. */
+  private static final Map<String, ModelFiles.Folder> DATA = new ConcurrentHashMap<>();
 
   private DeclaredBases() {}
 
@@ -64,16 +67,66 @@ public final class DeclaredBases {
     return DECLARED.get(name);
   }
 
-  /** Registers a checked declaration with its model's bytes (the driver, a bundle's loader). */
+  /**
+   * Registers a checked declaration with its model's bytes (the driver, a bundle's loader). A
+   * model with external data must have had its data files gathered (by {@link #load} or {@link
+   * #register(BaseDeclaration, byte[], Map)}).
+   */
   public static void register(BaseDeclaration d, byte[] model) {
+    register(d, model, Map.of());
+  }
+
+  /**
+   * Registers a checked declaration with its model's bytes and, for an ONNX model with external
+   * data, where each data file comes from (by location); they are gathered into a local folder
+   * and must have, with the model, the declaration's SHA-256.
+   */
+  public static void register(BaseDeclaration d, byte[] model, Map<String, ModelFiles.Source> dataFiles) {
     if (d.sha256().isEmpty()) {
       throw new IllegalArgumentException(d + " has no model hash: load it first");
     }
-    if (!sha256(model).equals(d.sha256())) {
+    List<String> data = d.format() == Format.ONNX ? OnnxModels.externalDataFiles(model, d.uri()) : List.of();
+    if (data.isEmpty() && !sha256(model).equals(d.sha256())) {
       throw new IllegalArgumentException(d + ": the model's bytes do not have the declared SHA-256 " + d.sha256());
+    }
+    if (!data.isEmpty() && !DATA.containsKey(d.sha256())) {
+      if (!dataFiles.keySet().containsAll(data)) {
+        throw new IllegalStateException(d + ": the model keeps tensor data in " + data
+            + ", of which " + data.stream().filter(l -> !dataFiles.containsKey(l)).toList() + " were not given");
+      }
+      DATA.put(d.sha256(), ModelFiles.folder(model, dataFiles, d.sha256()));
     }
     MODELS.put(d.name(), model);
     DECLARED.put(d.name(), d);
+  }
+
+  /**
+   * The external data files of an ONNX model at {@code modelUri}, each read from the same
+   * relative location beside it on its Hadoop file system; empty for a self-contained model.
+   */
+  public static Map<String, ModelFiles.Source> dataFilesBeside(String modelUri, byte[] model, Configuration conf) {
+    Map<String, ModelFiles.Source> sources = new java.util.TreeMap<>();
+    for (String location : OnnxModels.externalDataFiles(model, modelUri)) {
+      sources.put(location, ModelFiles.hadoop(HadoopFiles.child(HadoopFiles.parent(modelUri), location), conf));
+    }
+    return sources;
+  }
+
+  /**
+   * The external data files of a registered declared ONNX base (locations relative to its
+   * model), empty for a self-contained model or another format.
+   */
+  public static List<String> dataFiles(String name) {
+    BaseDeclaration d = DECLARED.get(name);
+    return d == null || d.format() != Format.ONNX || !MODELS.containsKey(name)
+        ? List.of() : OnnxModels.externalDataFiles(MODELS.get(name), d.uri());
+  }
+
+  /** The local folder holding {@link #dataFiles} of a registered base; null when it has none. */
+  public static java.nio.file.Path dataFolder(String name) {
+    BaseDeclaration d = DECLARED.get(name);
+    ModelFiles.Folder folder = d == null ? null : DATA.get(d.sha256());
+    return folder == null ? null : folder.path();
   }
 
   /**
@@ -86,6 +139,11 @@ public final class DeclaredBases {
     if (before != null && !before.sha256().equals(d.sha256())) {
       MODELS.remove(d.name());
     }
+  }
+
+  /** Whether the model of {@code name} is registered with its bytes in this JVM. */
+  public static boolean hasModel(String name) {
+    return MODELS.containsKey(name);
   }
 
   /** The model file of a base registered with its bytes. */
@@ -122,10 +180,34 @@ public final class DeclaredBases {
     if (d.format() != Format.ONNX) {
       throw unsupportedFormat(d);
     }
-    byte[] cut = OnnxModels.cutAt(model, d.output(), d.uri());
     Integer known = FEATURE_SIZES.get(poolKey(d));
-    return new OnnxBase(d.name(), poolKey(d), cut, d.preprocessing(), d.layout() == Layout.NHWC,
-        d.pooling(), known == null ? -1 : known);
+    return onnxBase(d, OnnxModels.cutAt(model, d.output(), d.uri()), known == null ? -1 : known);
+  }
+
+  /**
+   * The ONNX Runtime network of a cut model: from its bytes, or for a model with external data
+   * from a file written beside its gathered data files (ONNX Runtime reads them from the model
+   * file's folder).
+   */
+  private static OnnxBase onnxBase(BaseDeclaration d, byte[] cut, int featureSize) {
+    ModelFiles.Folder data = DATA.get(d.sha256());
+    if (data == null) {
+      return new OnnxBase(d.name(), poolKey(d), cut, d.preprocessing(), d.layout() == Layout.NHWC,
+          d.pooling(), featureSize);
+    }
+    java.nio.file.Path file = data.path().resolve(".cut-" + sha256(cut).substring(0, 16) + ".onnx");
+    try {
+      if (!java.nio.file.Files.exists(file)) {
+        java.nio.file.Path part = java.nio.file.Files.createTempFile(data.path(), ".cut-", ".part");
+        java.nio.file.Files.write(part, cut);
+        java.nio.file.Files.move(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("Cannot write the cut model of " + d + " into " + data.path(), e);
+    }
+    return new OnnxBase(d.name(), poolKey(d), file, d.preprocessing(), d.layout() == Layout.NHWC,
+        d.pooling(), featureSize);
   }
 
   /**
@@ -153,10 +235,51 @@ public final class DeclaredBases {
     } catch (IOException | RuntimeException e) {
       throw new InvalidDeclaration(d, "uri", "cannot read " + d.uri() + ": " + e.getMessage(), e);
     }
-    BaseDeclaration hashed = d.withSha256(sha256(model));
+    String hash = sha256(model);
+    if (d.format() == Format.ONNX) {
+      hash = gatherExternalData(d, model, hadoopConf);
+    }
+    BaseDeclaration hashed = d.withSha256(hash);
     check(hashed, model);
     register(hashed, model);
     return hashed;
+  }
+
+  /**
+   * For an ONNX model with external data: gathers its data files (read beside the model) into a
+   * local folder and returns the SHA-256 of the model with them; for a self-contained one, the
+   * SHA-256 of its bytes.
+   */
+  private static String gatherExternalData(BaseDeclaration d, byte[] model, Configuration conf) {
+    Map<String, ModelFiles.Source> sources;
+    try {
+      sources = dataFilesBeside(d.uri(), model, conf);
+    } catch (OnnxModels.NotOnnxException e) {
+      throw new InvalidDeclaration(d, "uri", e.getMessage() + " (format = onnx)", e);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidDeclaration(d, "uri", e.getMessage(), e);
+    }
+    if (sources.isEmpty()) {
+      return sha256(model);
+    }
+    for (String location : sources.keySet()) {
+      String uri = HadoopFiles.child(HadoopFiles.parent(d.uri()), location);
+      try {
+        if (!HadoopFiles.exists(uri, conf)) {
+          throw new InvalidDeclaration(d, "uri", d.uri() + " keeps tensor data in '" + location
+              + "', but " + uri + " does not exist: copy the model's data files along with it", null);
+        }
+      } catch (IOException e) {
+        throw new InvalidDeclaration(d, "uri", "cannot read " + uri + ": " + e.getMessage(), e);
+      }
+    }
+    try {
+      ModelFiles.Folder folder = ModelFiles.folder(model, sources, null);
+      DATA.put(folder.sha256(), folder);
+      return folder.sha256();
+    } catch (java.io.UncheckedIOException e) {
+      throw new InvalidDeclaration(d, "uri", "cannot read the data files of " + d.uri() + ": " + e.getMessage(), e);
+    }
   }
 
   /** {@link #load}'s checks on bytes already read. */
@@ -176,8 +299,7 @@ public final class DeclaredBases {
     // built with an explicit pooling check below: the network's own checks come after
     OnnxBase base;
     try {
-      base = new OnnxBase(d.name(), poolKey(d), cut, d.preprocessing(), d.layout() == Layout.NHWC,
-          d.pooling(), 1);
+      base = onnxBase(d, cut, 1);
     } catch (IllegalArgumentException e) {
       throw new InvalidDeclaration(d, "uri", e.getMessage(), e);
     }

@@ -139,6 +139,54 @@ class DeclaredBaseFeaturizerTest {
         .hasMessageContaining("does not have the SHA-256 its bundle recorded");
   }
 
+  @Test
+  void aModelWithExternalDataFeaturizesAndTravelsInTheBundleWithItsDataFiles(SparkSession spark) throws Exception {
+    TinyOnnx net = new TinyOnnx(11, SIDE, false);
+    Path whole = tmp.resolve("whole.onnx");
+    Files.write(whole, net.model(false));
+    Path split = tmp.resolve("split/model.onnx");
+    Files.createDirectories(split.getParent());
+    Files.write(split, TinyOnnx.withExternalData(net.model(false), split.getParent(), "data/weights.bin"));
+    declare("ext_whole", whole);
+    BaseDeclaration d = declare("ext_split", split);
+    Dataset<Row> images = images(spark, 4);
+    Map<String, float[]> expected;
+    Map<String, float[]> actual;
+    String cache = tmp.resolve("cache").toUri().toString();
+    try (Featurizer.Result a = Featurizer.featurize(spark, images, "ext_whole", "onnx", cache, 3, 0);
+        Featurizer.Result b = Featurizer.featurize(spark, images, "ext_split", "onnx", cache, 3, 0)) {
+      expected = byPath(a.featured());
+      actual = byPath(b.featured());
+    }
+    assertThat(actual.keySet()).isEqualTo(expected.keySet()).hasSize(4);
+    actual.forEach((path, f) -> assertThat(f).as(path).containsExactly(expected.get(path), offset(1e-6f)));
+
+    // the bundle holds the model and its data file at the same location beside it
+    MultiLayerNetwork head = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).list()
+        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(TinyOnnx.CHANNELS).nOut(2)
+            .activation(Activation.SOFTMAX).build())
+        .build());
+    head.init();
+    String dir = tmp.resolve("bundle").toUri().toString();
+    Configuration conf = new Configuration();
+    ModelBundle.create("ext_split", d.preprocessing().id(), TinyOnnx.CHANNELS, List.of("cat", "dog"), head, Map.of(), Map.of())
+        .save(dir, conf);
+    assertThat(tmp.resolve("bundle/bases/ext_split/model.onnx")).hasSameBinaryContentAs(split);
+    assertThat(tmp.resolve("bundle/bases/ext_split/data/weights.bin")).hasSameBinaryContentAs(split.resolveSibling("data/weights.bin"));
+    // the user's folder goes away: the bundle alone restores the network, data included
+    Files.delete(split.resolveSibling("data/weights.bin"));
+    Files.delete(split);
+    ModelBundle.load(dir, conf);
+    assertThat(DeclaredBases.get("ext_split").sha256()).isEqualTo(d.sha256());
+    assertThat(DeclaredBases.get("ext_split").uri()).endsWith("bundle/bases/ext_split/model.onnx");
+    try (ImageBase base = Bases.load("ext_split", "onnx")) {
+      Map.Entry<String, float[]> first = expected.entrySet().iterator().next();
+      Path file = Path.of(java.net.URI.create(first.getKey()));
+      float[] again = base.featurizeFiles(List.of(Files.readAllBytes(file)), List.of(file.toString()))[0];
+      assertThat(again).containsExactly(first.getValue(), offset(1e-6f));
+    }
+  }
+
   private static Map<String, float[]> byPath(Dataset<Row> featured) {
     return featured.collectAsList().stream().collect(Collectors.toMap(
         row -> row.<String>getAs("path"),

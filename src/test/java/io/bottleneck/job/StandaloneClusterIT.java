@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bottleneck.testing.LocalSpark;
+import io.bottleneck.testing.TinyOnnx;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -111,7 +112,7 @@ class StandaloneClusterIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void driverKilledMidRunThenReRunReusesTheCacheWithoutDuplicates() throws Exception {
     // run id k1 again, whose 12 rows the cluster-mode run wrote to the table, with a cache of
     // its own so that the killed run computes features
@@ -143,7 +144,7 @@ class StandaloneClusterIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void workerKilledDuringFeaturizationStillGivesTheSameOutputs() throws Exception {
     Set<String> appsBefore = applications();
     List<String> command = submitCommand("workerkill", "w1");
@@ -253,6 +254,82 @@ class StandaloneClusterIT {
     }
     p.destroyForcibly();
     throw new AssertionError("timed out waiting for " + what);
+  }
+
+  /**
+   * A declared ONNX base in the external data format on the driver's disk (how models over 2 GB
+   * are stored), and a self-contained one over spark.bottleneck.model.broadcastLimit: both reach
+   * the executors on the workers as files (SparkContext.addFile), where the files are checked
+   * against the declaration's hash, and give the features a local run gives.
+   */
+  @Test
+  @Order(3)
+  void largeAndExternalDataModelsShipToTheExecutorsAsFiles() throws Exception {
+    Path models = work.resolve("models");
+    Files.createDirectories(models.resolve("split"));
+    byte[] whole = new TinyOnnx(31, 64, false).model(false);
+    Files.write(models.resolve("whole.onnx"), whole);
+    Files.write(models.resolve("split/model.onnx"), TinyOnnx.withExternalData(whole, models.resolve("split"), "weights/tiny.data"));
+    Path conf = work.resolve("tiny.conf");
+    Files.writeString(conf, """
+        bottleneck.bases {
+          tiny_whole { format = onnx, uri = "%s", input-size = 64, preprocessing = tf, output = features, pooling = none }
+          tiny_split { format = onnx, uri = "%s", input-size = 64, preprocessing = tf, output = features, pooling = none }
+        }
+        """.formatted(models.resolve("whole.onnx").toUri(), models.resolve("split/model.onnx").toUri()));
+    Launcher.Result ingest = Launcher.run(work, "ingest", "--input", Launcher.sample("train").getAbsolutePath(),
+        "--output", work.resolve("ingested").toString());
+    assertThat(ingest.exitCode()).as(ingest.toString()).isZero();
+    String images = work.resolve("ingested/images").toString();
+
+    Launcher.Result local = Launcher.run(work, "featurize", "--conf", conf.toString(), "--input", images,
+        "--base", "tiny_whole", "--output", work.resolve("tiny-local").toString(), "--cache", work.resolve("tiny-cache-local").toString());
+    assertThat(local.exitCode()).as(local.toString()).isZero();
+    Map<String, float[]> expected = features(work.resolve("tiny-local"));
+    assertThat(expected).hasSize(80);
+
+    for (String base : List.of("tiny_split", "tiny_whole")) {
+      Set<String> appsBefore = applications();
+      List<String> command = new ArrayList<>(List.of("submit/cluster-submit", "standalone", "featurize",
+          "--conf", conf.toString(), "--input", images, "--base", base, "--batch-size", "8",
+          "--output", work.resolve("tiny-" + base).toString(), "--cache", work.resolve("tiny-cache-" + base).toString()));
+      Path stderr = work.resolve(base + ".err");
+      Map<String, String> env = submitEnv("client");
+      // the self-contained model: 1 byte over the limit is enough to send it as a file
+      env.put("SPARK_SUBMIT_OPTS_EXTRA", env.get("SPARK_SUBMIT_OPTS_EXTRA") + " --conf spark.bottleneck.model.broadcastLimit=1k");
+      List<String> absolute = new ArrayList<>(command);
+      absolute.set(0, Launcher.ROOT.resolve(command.get(0)).toString());
+      ProcessBuilder pb = new ProcessBuilder(absolute).directory(work.toFile())
+          .redirectOutput(stdoutOf(stderr).toFile()).redirectError(stderr.toFile());
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      assertThat(p.waitFor(5, TimeUnit.MINUTES)).as(base + " finished in 5 minutes; stderr in " + stderr).isTrue();
+      String err = Files.readString(stderr);
+      assertThat(p.exitValue()).as(err).isZero();
+      assertThat(err).contains("featurize: base " + base + " (" + (base.equals("tiny_split") ? "external data [weights/tiny.data]" : whole.length + " bytes, over"));
+      assertThat(err).contains("ships to the executors as " + (base.equals("tiny_split") ? 2 : 1) + " file(s) with addFile");
+      String app = newApplication(appsBefore);
+      for (Path workerDir : workerDirs()) {
+        assertThat(featurizeLines(workerDir.resolve(app))).as("featurize partitions on " + workerDir).isNotEmpty();
+      }
+      Map<String, float[]> actual = features(work.resolve("tiny-" + base));
+      assertThat(actual.keySet()).isEqualTo(expected.keySet());
+      actual.forEach((path, f) -> assertThat(f).as(path).containsExactly(expected.get(path), org.assertj.core.data.Offset.offset(1e-5f)));
+    }
+  }
+
+  /** path → features of a featurize output. */
+  private static Map<String, float[]> features(Path dir) {
+    Map<String, float[]> out = new TreeMap<>();
+    for (Row row : LocalSpark.session().read().parquet(dir.toString()).select("path", "features").collectAsList()) {
+      List<Float> f = row.getList(1);
+      float[] v = new float[f.size()];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = f.get(i);
+      }
+      out.put(row.getString(0), v);
+    }
+    return out;
   }
 
   // --- what ran where

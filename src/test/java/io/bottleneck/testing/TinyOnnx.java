@@ -226,6 +226,44 @@ public final class TinyOnnx {
     return a.build();
   }
 
+  /**
+   * Writes {@code model} in ONNX's external data format, as {@code onnx.save(...,
+   * save_as_external_data=True)} and exporters of models over 2 GB do: the raw data of each
+   * initializer moves to {@code folder/location} (one file, 4 KB aligned like onnx's writer),
+   * the tensor keeps its location, offset and length. Returns the model's bytes, to be written
+   * into {@code folder}.
+   */
+  public static byte[] withExternalData(byte[] model, java.nio.file.Path folder, String location)
+      throws java.io.IOException {
+    Onnx.ModelProto proto = Onnx.ModelProto.parseFrom(model);
+    Onnx.GraphProto.Builder g = proto.getGraph().toBuilder();
+    java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      Onnx.TensorProto t = g.getInitializer(i);
+      if (t.getRawData().isEmpty()) {
+        continue;
+      }
+      while (data.size() % 4096 != 0) {
+        data.write(0);
+      }
+      long offset = data.size();
+      t.getRawData().writeTo(data);
+      g.setInitializer(i, t.toBuilder().clearRawData()
+          .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+          .addExternalData(entry("location", location))
+          .addExternalData(entry("offset", Long.toString(offset)))
+          .addExternalData(entry("length", Long.toString(t.getRawData().size()))));
+    }
+    java.nio.file.Path file = folder.resolve(location);
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.write(file, data.toByteArray());
+    return proto.toBuilder().setGraph(g).build().toByteArray();
+  }
+
+  private static Onnx.StringStringEntryProto entry(String key, String value) {
+    return Onnx.StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+  }
+
   private static Onnx.TensorProto tensor(String name, float[] values, long... dims) {
     ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {

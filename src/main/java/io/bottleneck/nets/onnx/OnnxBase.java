@@ -11,6 +11,7 @@ import io.bottleneck.nets.BaseDeclaration.Pooling;
 import io.bottleneck.nets.FeatureMaps;
 import io.bottleneck.nets.Preprocessing;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
@@ -43,11 +44,31 @@ public final class OnnxBase extends LoadedModelBase {
    */
   public OnnxBase(String id, String poolKey, byte[] model, Preprocessing preprocessing,
       boolean channelsLast, Pooling pooling, int featureSize) {
+    this(id, poolKey, () -> OrtRuntime.session(model), preprocessing, channelsLast, pooling, featureSize);
+  }
+
+  /**
+   * {@link #OnnxBase(String, String, byte[], Preprocessing, boolean, Pooling, int)} over a model
+   * file, whose external data files ONNX Runtime reads from the file's folder.
+   */
+  public OnnxBase(String id, String poolKey, Path modelFile, Preprocessing preprocessing,
+      boolean channelsLast, Pooling pooling, int featureSize) {
+    this(id, poolKey, () -> OrtRuntime.session(modelFile), preprocessing, channelsLast, pooling, featureSize);
+  }
+
+  /** Opens the session of a model held one way or another. */
+  @FunctionalInterface
+  private interface SessionOpener {
+    OrtSession open() throws OrtException;
+  }
+
+  private OnnxBase(String id, String poolKey, SessionOpener model, Preprocessing preprocessing,
+      boolean channelsLast, Pooling pooling, int featureSize) {
     super(id, preprocessing, channelsLast);
     this.poolKey = poolKey;
     this.pooling = pooling;
     try {
-      this.session = OrtRuntime.session(model);
+      this.session = model.open();
     } catch (OrtException e) {
       throw new IllegalArgumentException("ONNX Runtime cannot load the model of base " + id + ": "
           + e.getMessage(), e);

@@ -51,6 +51,55 @@ public final class OnnxModels {
   }
 
   /**
+   * The files the model keeps tensor data in (ONNX external data: models over protobuf's 2 GB
+   * limit must use it), as their locations relative to the model file's folder, sorted and
+   * distinct; empty for a self-contained model. Covers initializers and tensor attributes of
+   * every node, in subgraphs too.
+   *
+   * @throws IllegalArgumentException naming {@code source} and the location when one is absolute
+   *     or leaves the model's folder (ONNX Runtime would read a file elsewhere)
+   */
+  public static List<String> externalDataFiles(byte[] model, String source) {
+    java.util.TreeSet<String> locations = new java.util.TreeSet<>();
+    collectExternal(parse(model, source).getGraph(), locations);
+    for (String location : locations) {
+      java.nio.file.Path p = java.nio.file.Path.of(location).normalize();
+      if (location.isEmpty() || p.isAbsolute() || p.startsWith("..") || location.contains("\\")) {
+        throw new IllegalArgumentException(source + " keeps tensor data in '" + location
+            + "'; external data must lie in the model's folder or below it (a relative location without '..')");
+      }
+    }
+    return List.copyOf(locations);
+  }
+
+  private static void collectExternal(Onnx.GraphProto graph, Set<String> locations) {
+    graph.getInitializerList().forEach(t -> collectExternal(t, locations));
+    for (Onnx.NodeProto node : graph.getNodeList()) {
+      for (Onnx.AttributeProto a : node.getAttributeList()) {
+        if (a.hasT()) {
+          collectExternal(a.getT(), locations);
+        }
+        a.getTensorsList().forEach(t -> collectExternal(t, locations));
+        if (a.hasG()) {
+          collectExternal(a.getG(), locations);
+        }
+        a.getGraphsList().forEach(g -> collectExternal(g, locations));
+      }
+    }
+  }
+
+  private static void collectExternal(Onnx.TensorProto tensor, Set<String> locations) {
+    if (tensor.getDataLocation() != Onnx.TensorProto.DataLocation.EXTERNAL) {
+      return;
+    }
+    for (Onnx.StringStringEntryProto e : tensor.getExternalDataList()) {
+      if (e.getKey().equals("location")) {
+        locations.add(e.getValue());
+      }
+    }
+  }
+
+  /**
    * The model with {@code output} as its only output, so ONNX Runtime computes only what leads
    * to it (the nodes after it, such as a classifier, are dropped when the session is built):
    * SynapseML's "slice at outputs". {@code output} may be a graph output or any node's output.

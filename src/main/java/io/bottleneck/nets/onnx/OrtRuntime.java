@@ -60,6 +60,16 @@ public final class OrtRuntime {
     }
   }
 
+  /**
+   * A session over a model file with {@link #sessionOptions()}: what a model with external data
+   * needs, as ONNX Runtime finds its data files relative to the file's folder.
+   */
+  public static OrtSession session(Path model) throws OrtException {
+    try (OrtSession.SessionOptions options = sessionOptions()) {
+      return environment().createSession(model.toString(), options);
+    }
+  }
+
   private static OrtEnvironment createOnLargeStack() {
     long stack = (64L << 20) + 2048L * commandLineLength();
     AtomicReference<Object> result = new AtomicReference<>();
