@@ -107,7 +107,11 @@ public final class DeclaredBases {
   public static Map<String, ModelFiles.Source> dataFilesBeside(String modelUri, byte[] model, Configuration conf) {
     Map<String, ModelFiles.Source> sources = new java.util.TreeMap<>();
     for (String location : OnnxModels.externalDataFiles(model, modelUri)) {
-      sources.put(location, ModelFiles.hadoop(HadoopFiles.child(HadoopFiles.parent(modelUri), location), conf));
+      String uri = HadoopFiles.child(HadoopFiles.parent(modelUri), location);
+      java.net.URI parsed = java.net.URI.create(uri.replace(" ", "%20"));
+      // a local file is linked, not copied: external data is what makes a model large
+      sources.put(location, "file".equals(parsed.getScheme())
+          ? ModelFiles.local(java.nio.file.Path.of(parsed)) : ModelFiles.hadoop(uri, conf));
     }
     return sources;
   }

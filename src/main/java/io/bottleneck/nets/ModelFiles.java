@@ -23,7 +23,8 @@ import org.apache.hadoop.fs.FileSystem;
  * Local folders holding the data files a model reads beside itself (ONNX external data), one
  * per JVM and model hash: ONNX Runtime opens such a model from a file path and finds its data
  * files relative to that file's folder, so the files must lie on local disk at their
- * locations. A local source is linked, a Hadoop one ({@code hdfs:}, {@code s3a:}) copied once.
+ * locations. A local source is hard-linked (or copied), a Hadoop one ({@code hdfs:}, {@code
+ * s3a:}) copied, once.
  * A folder appears complete or not at all (built aside, then renamed). The folders live under
  * a root of this JVM's own, deleted when it exits: a later process never trusts links or copies
  * it did not check itself.
@@ -36,10 +37,20 @@ public final class ModelFiles {
     void placeAt(Path target) throws IOException;
   }
 
-  /** A file on this machine's disk, linked into the folder (no copy). */
+  /**
+   * A file on this machine's disk, hard-linked into the folder (no copy) where the file system
+   * allows, else copied. Not a symbolic link: ONNX Runtime resolves links and refuses data files
+   * whose real path leaves the model's folder.
+   */
   public static Source local(Path file) {
-    String path = file.toAbsolutePath().toString();
-    return target -> Files.createSymbolicLink(target, Path.of(path));
+    Path source = file.toAbsolutePath();
+    return target -> {
+      try {
+        Files.createLink(target, source.toRealPath());
+      } catch (IOException | UnsupportedOperationException e) {
+        Files.copy(source, target);
+      }
+    };
   }
 
   /** A file on a Hadoop file system, copied into the folder. */
