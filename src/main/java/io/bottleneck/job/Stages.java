@@ -212,26 +212,9 @@ final class Stages {
     return out;
   }
 
+  /** The train.* keys as the head trainer takes them (built and checked when cfg loaded). */
   static HeadConfig headConfig(JobConfig cfg) {
-    return HeadConfig.defaults().toBuilder()
-        .hiddenUnits(cfg.hiddenUnits)
-        .dropout(cfg.dropout)
-        .learningRate(cfg.learningRate)
-        .l2(cfg.l2)
-        .batchNorm(cfg.batchNorm)
-        .optimizer(cfg.optimizer)
-        .classWeights(cfg.classWeights)
-        .epochs(cfg.epochs)
-        .batchSizePerWorker(cfg.trainBatchSize)
-        .averagingFrequency(cfg.averagingFrequency)
-        .seed(cfg.trainSeed)
-        .earlyStoppingPatience(cfg.earlyStoppingPatience)
-        .earlyStoppingMinDelta(cfg.earlyStoppingMinDelta)
-        .restoreBestWeights(cfg.restoreBestWeights)
-        .reduceLrPatience(cfg.reduceLrPatience)
-        .reduceLrFactor(cfg.reduceLrFactor)
-        .minLearningRate(cfg.minLearningRate)
-        .build();
+    return cfg.head;
   }
 
   /** The search.* keys as a search (seeded with train.seed); call only when search.trials > 0. */
