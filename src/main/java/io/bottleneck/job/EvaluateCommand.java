@@ -104,10 +104,7 @@ final class EvaluateCommand extends JobCommand {
       facts.put("label_from", cfg.labelFrom);
       facts.put("tta", cfg.tta);
       facts.put("versions", Reports.versions(spark));
-      Map<String, Object> data = new LinkedHashMap<>();
-      data.put("listed", ingested.listed());
-      data.put("accepted", ingested.accepted());
-      data.put("rejected", ingested.rejected());
+      Map<String, Object> data = ingested.counts();
       Map<String, Long> rejectReasons = ingested.rejected() > 0 ? Reports.rejectReasons(ingested.rejects()) : Map.of();
       ClassificationMetrics evaluated = metrics;
       Reports.write(spark, cfg, out, () -> {

@@ -46,10 +46,7 @@ final class IngestCommand extends JobCommand {
     IngestResult result = Stages.ingest(spark, cfg.input, cfg.labelFrom);
     result.images().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "images"));
     result.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
-    Map<String, Object> counts = new LinkedHashMap<>();
-    counts.put("listed", result.listed());
-    counts.put("accepted", result.accepted());
-    counts.put("rejected", result.rejected());
+    Map<String, Object> counts = result.counts();
     Stages.writeText(spark, HadoopFiles.child(out, "ingest.json"), Json.pretty(counts));
     System.out.println(Json.oneLine(counts));
     return Main.OK;

@@ -144,10 +144,7 @@ final class PipelineCommand extends JobCommand {
 
     IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
     ingested.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
-    Map<String, Object> ingestCounts = new LinkedHashMap<>();
-    ingestCounts.put("listed", ingested.listed());
-    ingestCounts.put("accepted", ingested.accepted());
-    ingestCounts.put("rejected", ingested.rejected());
+    Map<String, Object> ingestCounts = ingested.counts();
     Dataset<Row> accepted = ingested.images();
     if (cfg.dedupe) {
       accepted = DataQuality.dropDuplicates(accepted).persist();

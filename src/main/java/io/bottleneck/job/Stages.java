@@ -57,8 +57,8 @@ final class Stages {
   static IngestResult ingest(SparkSession spark, String input, String labelFrom) {
     IngestResult result = ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom));
     LOG.info(
-        "ingest: {} files listed, {} accepted, {} rejected",
-        result.listed(), result.accepted(), result.rejected());
+        "ingest: {} files listed, {} accepted, {} rejected, {} hidden skipped",
+        result.listed(), result.accepted(), result.rejected(), result.skipped());
     return result;
   }
 
