@@ -59,6 +59,9 @@ public final class JobConfig implements Serializable {
   /** The bases declared in bottleneck.bases, by name (their files are read by the command). */
   public final Map<String, BaseDeclaration> bases;
 
+  /** Turn JPEGs upright by their Exif orientation wherever images are decoded (ingest.exif-orientation). */
+  public final boolean exifOrientation;
+
   public final double testSize;
   public final long seed;
   /** Seed of the head's (and fine-tuning's) initialisation, dropout, batch order and search: train.seed, default split.seed. */
@@ -176,6 +179,8 @@ public final class JobConfig implements Serializable {
           + (bases.isEmpty() ? "" : ", the declared " + String.join(", ", bases.keySet()))
           + ", or several joined by '+' (an ensemble)");
     }
+
+    exifOrientation = bool(c, "ingest.exif-orientation");
 
     testSize = number(c, "split.test-size");
     if (!(testSize > 0 && testSize < 1) && !(testSize >= 1 && testSize == Math.rint(testSize))) {

@@ -121,6 +121,14 @@ public final class ImageIngest {
    *     files, or the manifest is missing or lacks a path or label column
    */
   public static IngestResult ingest(SparkSession spark, String inputUri, LabelSource labels) {
+    return ingest(spark, inputUri, labels, true);
+  }
+
+  /**
+   * As {@link #ingest(SparkSession, String, LabelSource)}; width and height are those of the
+   * upright image when {@code exifOrientation} (a JPEG tagged 6 or 8 swaps them).
+   */
+  public static IngestResult ingest(SparkSession spark, String inputUri, LabelSource labels, boolean exifOrientation) {
     Objects.requireNonNull(spark, "spark");
     Objects.requireNonNull(labels, "labels");
     Configuration conf = spark.sparkContext().hadoopConfiguration();
@@ -144,7 +152,7 @@ public final class ImageIngest {
         spark.createDataFrame(jsc.parallelize(listing, partitions(spark, listing)), LISTING);
     Dataset<Row> decoded =
         files.mapPartitions(
-            new Decode(labels, root.toString(), hadoopConf), Encoders.row(DECODED));
+            new Decode(labels, root.toString(), hadoopConf, exifOrientation), Encoders.row(DECODED));
     Dataset<Row> all =
         (manifest == null ? decoded : applyManifest(decoded, manifest))
             .persist(StorageLevel.MEMORY_AND_DISK());
@@ -422,11 +430,13 @@ public final class ImageIngest {
     private final LabelSource labels;
     private final String root;
     private final Broadcast<Map<String, String>> hadoopConf;
+    private final boolean exifOrientation;
 
-    Decode(LabelSource labels, String root, Broadcast<Map<String, String>> hadoopConf) {
+    Decode(LabelSource labels, String root, Broadcast<Map<String, String>> hadoopConf, boolean exifOrientation) {
       this.labels = labels;
       this.root = root;
       this.hadoopConf = hadoopConf;
+      this.exifOrientation = exifOrientation;
     }
 
     @Override
@@ -481,7 +491,7 @@ public final class ImageIngest {
         return rejected(path, size, "file too large: grew beyond " + MAX_FILE_BYTES + " bytes");
       }
       try {
-        int[] dims = Images.decodedSize(bytes, path);
+        int[] dims = Images.decodedSize(bytes, path, exifOrientation);
         String hash = hex.formatHex(sha256.digest(bytes));
         long length = bytes.length;
         return RowFactory.create(path, labeled.label(), hash, length, dims[0], dims[1], null);

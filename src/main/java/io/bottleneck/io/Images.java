@@ -90,6 +90,25 @@ public final class Images {
   }
 
   /**
+   * As {@link #decode}, then turned upright by the JPEG's Exif orientation when
+   * {@code exifOrientation} ({@link ExifOrientation}); as stored otherwise.
+   */
+  public static BufferedImage decode(byte[] bytes, String name, boolean exifOrientation)
+      throws UndecodableImageException {
+    BufferedImage stored = decode(bytes, name);
+    return exifOrientation ? ExifOrientation.apply(stored, ExifOrientation.of(bytes)) : stored;
+  }
+
+  /** As {@link #decodedSize(byte[], String)}, width and height swapped for orientations 5-8 when {@code exifOrientation}. */
+  public static int[] decodedSize(byte[] bytes, String name, boolean exifOrientation)
+      throws UndecodableImageException {
+    int[] size = decodedSize(bytes, name);
+    return exifOrientation && ExifOrientation.swapsSides(ExifOrientation.of(bytes))
+        ? new int[] {size[1], size[0]}
+        : size;
+  }
+
+  /**
    * Decodes {@code bytes} completely, exactly as {@link #decode} does and with the same
    * failures, and returns {@code {width, height}}: for validation, which needs no RGB copy.
    */

@@ -85,7 +85,7 @@ final class EvaluateCommand extends JobCommand {
     List<String> classes = bundles.get(0).classes();
     String modelId = Scoring.modelId(bundles);
     String cacheRoot = Stages.featureCache(spark, cfg);
-    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
+    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     ClassificationMetrics metrics;
     // label indices first: an unknown label fails before any featurization
     Dataset<Row> labeled = Stages.withLabelIndex(ingested.images(), classes);

@@ -43,7 +43,7 @@ final class IngestCommand extends JobCommand {
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     String out = Stages.qualify(spark, cfg.output);
-    IngestResult result = Stages.ingest(spark, cfg.input, cfg.labelFrom);
+    IngestResult result = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     result.images().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "images"));
     result.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
     Map<String, Object> counts = result.counts();

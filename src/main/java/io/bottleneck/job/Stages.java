@@ -55,7 +55,12 @@ final class Stages {
   }
 
   static IngestResult ingest(SparkSession spark, String input, String labelFrom) {
-    IngestResult result = ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom));
+    return ingest(spark, input, labelFrom, true);
+  }
+
+  static IngestResult ingest(SparkSession spark, String input, String labelFrom, boolean exifOrientation) {
+    IngestResult result =
+        ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom), exifOrientation);
     LOG.info(
         "ingest: {} files listed, {} accepted, {} rejected, {} hidden skipped",
         result.listed(), result.accepted(), result.rejected(), result.skipped());
@@ -74,7 +79,8 @@ final class Stages {
   static Featurizer.Result featurize(
       SparkSession spark, Dataset<Row> images, String baseSpec, JobConfig cfg, String cacheRoot, ImageView view) {
     return Featurizer.featurize(
-        spark, images, baseSpec, cfg.featurizeEngine, view, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions);
+        spark, images, baseSpec, cfg.featurizeEngine, view, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions,
+        cfg.exifOrientation);
   }
 
   /**
