@@ -101,6 +101,19 @@ class ImageIngestTest {
     assertThat(r.listed() + r.missing()).isEqualTo(r.accepted() + r.rejected());
   }
 
+  @Test
+  void widthAndHeightAreTheUprightImagesUnlessExifOrientationIsOff(SparkSession spark) throws Exception {
+    Path root = tmp.resolve("phone");
+    byte[] stored = io.bottleneck.io.JpegVariants.write(new BufferedImage(48, 24, BufferedImage.TYPE_INT_RGB), false);
+    Path portrait = write(root.resolve("cat/portrait.jpg"), io.bottleneck.io.JpegVariants.withExifOrientation(stored, 6, true));
+    Map<String, Row> upright = byPath(ImageIngest.ingest(spark, root.toString(), new LabelSource.Directory()).images());
+    assertThat(upright.get(uri(portrait)).getInt(4)).isEqualTo(24);
+    assertThat(upright.get(uri(portrait)).getInt(5)).isEqualTo(48);
+    Map<String, Row> asStored = byPath(ImageIngest.ingest(spark, root.toString(), new LabelSource.Directory(), false).images());
+    assertThat(asStored.get(uri(portrait)).getInt(4)).isEqualTo(48);
+    assertThat(asStored.get(uri(portrait)).getInt(5)).isEqualTo(24);
+  }
+
   // ---- labels from folders, and every kind of reject -------------------------------------------
 
   @Test
