@@ -6,12 +6,14 @@ import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import io.bottleneck.features.Augmentation;
+import io.bottleneck.ingest.LabelSource;
 import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.dl4j.TunableTail;
 import io.bottleneck.train.ClassWeights;
 import io.bottleneck.train.HeadConfig;
 import io.bottleneck.train.HeadSearch;
+import io.bottleneck.train.SearchSpace;
 import java.io.Serializable;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -38,12 +40,11 @@ public final class JobConfig implements Serializable {
       Arrays.stream(HeadSearch.Strategy.values()).map(HeadSearch.Strategy::toString).toList();
   private static final Pattern TABLE_NAME =
       Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+  private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://");
   private static final Pattern ISO_DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
   /** Where the JDBC user and password come from when the configuration leaves them empty. */
   public static final String JDBC_USER_ENV = "BOTTLENECK_JDBC_USER";
   public static final String JDBC_PASSWORD_ENV = "BOTTLENECK_JDBC_PASSWORD";
-  private static final Pattern LABEL_FROM =
-      Pattern.compile("dir|filename|none|manifest:.+");
 
   public final String input;
   public final String labelFrom;
@@ -57,6 +58,9 @@ public final class JobConfig implements Serializable {
   public final String base;
   /** The bases declared in bottleneck.bases, by name (their files are read by the command). */
   public final Map<String, BaseDeclaration> bases;
+
+  /** Turn JPEGs upright by their Exif orientation wherever images are decoded (ingest.exif-orientation). */
+  public final boolean exifOrientation;
 
   public final double testSize;
   public final long seed;
@@ -87,6 +91,8 @@ public final class JobConfig implements Serializable {
   public final boolean batchNorm;
   public final String optimizer;
   public final ClassWeights classWeights;
+  /** The train.* keys as the head trainer takes them, checked when the configuration loads. */
+  public final HeadConfig head;
 
   /** 0: no fine-tuning. */
   public final int fineTuneBlocks;
@@ -148,7 +154,9 @@ public final class JobConfig implements Serializable {
   private JobConfig(Config c) {
     input = string(c, "input");
     labelFrom = string(c, "label-from");
-    if (!LABEL_FROM.matcher(labelFrom).matches()) {
+    try {
+      LabelSource.parse(labelFrom); // the grammar ingest reads it with, so both always agree
+    } catch (IllegalArgumentException e) {
       throw invalid("label-from", labelFrom, "one of dir, filename, manifest:URI, none");
     }
     output = string(c, "output");
@@ -171,6 +179,8 @@ public final class JobConfig implements Serializable {
           + (bases.isEmpty() ? "" : ", the declared " + String.join(", ", bases.keySet()))
           + ", or several joined by '+' (an ensemble)");
     }
+
+    exifOrientation = bool(c, "ingest.exif-orientation");
 
     testSize = number(c, "split.test-size");
     if (!(testSize > 0 && testSize < 1) && !(testSize >= 1 && testSize == Math.rint(testSize))) {
@@ -220,14 +230,14 @@ public final class JobConfig implements Serializable {
     }
     learningRate = positiveNumber(c, "train.learning-rate");
     l2 = number(c, "train.l2");
-    if (l2 < 0) {
+    if (!(l2 >= 0)) {
       throw invalid("train.l2", l2, ">= 0");
     }
     trainBatchSize = positive(c, "train.batch-size");
     averagingFrequency = positive(c, "train.averaging-frequency");
     earlyStoppingPatience = atLeast(c, "train.early-stopping.patience", 0);
     earlyStoppingMinDelta = number(c, "train.early-stopping.min-delta");
-    if (earlyStoppingMinDelta < 0) {
+    if (!(earlyStoppingMinDelta >= 0)) {
       throw invalid("train.early-stopping.min-delta", earlyStoppingMinDelta, ">= 0");
     }
     restoreBestWeights = bool(c, "train.early-stopping.restore-best-weights");
@@ -237,8 +247,10 @@ public final class JobConfig implements Serializable {
       throw invalid("train.reduce-lr.factor", reduceLrFactor, "in (0, 1)");
     }
     minLearningRate = number(c, "train.reduce-lr.min-lr");
-    if (minLearningRate < 0) {
-      throw invalid("train.reduce-lr.min-lr", minLearningRate, ">= 0");
+    if (!(minLearningRate >= 0 && minLearningRate <= learningRate)) {
+      // a floor above the starting rate would make the first reduction raise the rate
+      throw invalid("train.reduce-lr.min-lr", minLearningRate,
+          ">= 0 and at most train.learning-rate (" + learningRate + ")");
     }
     batchNorm = bool(c, "train.batch-norm");
     optimizer = string(c, "train.optimizer");
@@ -246,6 +258,7 @@ public final class JobConfig implements Serializable {
       throw invalid("train.optimizer", optimizer, "one of " + String.join(", ", HeadConfig.OPTIMIZERS));
     }
     classWeights = classWeights(c, "train.class-weights");
+    head = headConfig();
 
     fineTuneBlocks = atLeast(c, "fine-tune.blocks", 0);
     fineTuneEpochs = positive(c, "fine-tune.epochs");
@@ -270,6 +283,12 @@ public final class JobConfig implements Serializable {
     scratchFilters = intList(c, "scratch.filters");
     if (scratchFilters.isEmpty()) {
       throw invalid("scratch.filters", scratchFilters, "a non-empty list of channel counts");
+    }
+    int pixels = Bases.pixelSize(base);
+    if (pixels > 0 && (pixels >> scratchFilters.size()) < 1) {
+      // each block halves the side with its 2x2 max-pool
+      throw invalid("scratch.filters", scratchFilters, "at most " + (31 - Integer.numberOfLeadingZeros(pixels))
+          + " entries with base " + base + " (each block halves the " + pixels + "-pixel side)");
     }
 
     searchTrials = atLeast(c, "search.trials", 0);
@@ -308,6 +327,12 @@ public final class JobConfig implements Serializable {
       if (!HeadConfig.OPTIMIZERS.contains(o)) {
         throw invalid("search.optimizer", searchOptimizer, "a list of optimizers among " + String.join(", ", HeadConfig.OPTIMIZERS));
       }
+    }
+
+    try {
+      new SearchSpace(searchHiddenUnits, searchDropout, searchLearningRate, searchL2, searchBatchNorm, searchOptimizer);
+    } catch (IllegalArgumentException e) { // the checks above should have named the key already
+      throw new ConfigError("Cannot use the search.* values: " + e.getMessage(), e);
     }
 
     predictFormat = string(c, "predict.format");
@@ -355,8 +380,8 @@ public final class JobConfig implements Serializable {
       throw invalid("bench.input", "\"\"", "a directory URI or path");
     }
     benchWorkDir = string(c, "bench.work-dir");
-    if (benchWorkDir.isEmpty()) {
-      throw invalid("bench.work-dir", "\"\"", "a local directory");
+    if (benchWorkDir.isEmpty() || (URI_SCHEME.matcher(benchWorkDir).lookingAt() && !benchWorkDir.startsWith("file:"))) {
+      throw invalid("bench.work-dir", benchWorkDir.isEmpty() ? "\"\"" : benchWorkDir, "a local directory (a path or file: URI)");
     }
     benchSeed = c.getLong(key("bench.seed"));
 
@@ -373,6 +398,36 @@ public final class JobConfig implements Serializable {
     reportEnabled = bool(c, "report.enabled");
     reportExamples = atLeast(c, "report.examples", 0);
     effective = Collections.unmodifiableMap(EffectiveConfig.redacted(c));
+  }
+
+  /**
+   * The head's configuration from the train.* values read above. They are checked key by key
+   * first, so that the message names the key; HeadConfig's own checks are the safety net.
+   */
+  private HeadConfig headConfig() {
+    try {
+      return HeadConfig.defaults().toBuilder()
+          .hiddenUnits(hiddenUnits)
+          .dropout(dropout)
+          .learningRate(learningRate)
+          .l2(l2)
+          .batchNorm(batchNorm)
+          .optimizer(optimizer)
+          .classWeights(classWeights)
+          .epochs(epochs)
+          .batchSizePerWorker(trainBatchSize)
+          .averagingFrequency(averagingFrequency)
+          .seed(trainSeed)
+          .earlyStoppingPatience(earlyStoppingPatience)
+          .earlyStoppingMinDelta(earlyStoppingMinDelta)
+          .restoreBestWeights(restoreBestWeights)
+          .reduceLrPatience(reduceLrPatience)
+          .reduceLrFactor(reduceLrFactor)
+          .minLearningRate(minLearningRate)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigError("Cannot use the train.* values: " + e.getMessage(), e);
+    }
   }
 
   /** Reads and validates a merged configuration; any problem is a {@link ConfigError}. */
@@ -430,8 +485,13 @@ public final class JobConfig implements Serializable {
     return fromEnvironment == null ? "" : fromEnvironment;
   }
 
+  /** Every number key: NaN and infinities pass range checks written as {@code x < 0}. */
   private static double number(Config c, String k) {
-    return c.getDouble(key(k));
+    double v = c.getDouble(key(k));
+    if (!Double.isFinite(v)) {
+      throw invalid(k, v, "a finite number");
+    }
+    return v;
   }
 
   private static double positiveNumber(Config c, String k) {

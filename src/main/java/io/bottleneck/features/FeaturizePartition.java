@@ -44,6 +44,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   private final Broadcast<SerializableHadoopConf> conf;
   private final int batchSize;
   private final ImageView view;
+  private final boolean exifOrientation;
   private final LongAccumulator done;
 
   FeaturizePartition(
@@ -54,6 +55,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
       Broadcast<SerializableHadoopConf> conf,
       int batchSize,
       ImageView view,
+      boolean exifOrientation,
       LongAccumulator done) {
     this.baseId = baseId;
     this.engine = engine;
@@ -62,6 +64,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
     this.conf = conf;
     this.batchSize = batchSize;
     this.view = view;
+    this.exifOrientation = exifOrientation;
     this.done = done;
   }
 
@@ -127,7 +130,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
           LOG.info("featurize partition {} (attempt {}) started on executor {}", partitionId(), attempt(), executorId());
           base = BasePool.borrow(baseId, engine, () -> weights.weights(hadoopConf));
         }
-        float[][] features = featurize(base, files, paths, view, hashes);
+        float[][] features = featurize(base, files, paths, view, exifOrientation, hashes);
         featurized += features.length;
         done.add(features.length);
         for (int i = 0; i < features.length; i++) {
@@ -161,9 +164,10 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
   }
 
   private static float[][] featurize(
-      ImageBase base, List<byte[]> files, List<String> paths, ImageView view, List<String> hashes) {
+      ImageBase base, List<byte[]> files, List<String> paths, ImageView view, boolean exifOrientation,
+      List<String> hashes) {
     try {
-      return view.featurizeFiles(base, files, paths, hashes);
+      return view.featurizeFiles(base, files, paths, hashes, exifOrientation);
     } catch (UndecodableImageException e) {
       // ingest accepted it, so the file changed in between: fail rather than cache garbage
       throw new IllegalStateException("Image " + e.name() + " was accepted at ingest but no"

@@ -147,15 +147,42 @@ public final class Featurizer {
       String cacheRoot,
       int batchSize,
       int partitions) {
+    return featurize(spark, images, baseSpec, engine, view, cacheRoot, batchSize, partitions, true);
+  }
+
+  /**
+   * Appended to a cache folder's name when images are turned upright by their Exif orientation:
+   * the features of a tagged JPEG depend on the setting, and folders written before it existed
+   * hold the stored orientation's.
+   */
+  static final String EXIF_SUFFIX = "+exif";
+
+  /**
+   * As {@link #featurize(SparkSession, Dataset, String, String, ImageView, String, int, int)};
+   * {@code exifOrientation} turns JPEGs upright by their Exif orientation before the view
+   * applies (see {@link io.bottleneck.io.ExifOrientation}). The setting has its own cache
+   * folders but not its own preprocessing id: a model trained with one setting scores images
+   * decoded with the other.
+   */
+  public static Result featurize(
+      SparkSession spark,
+      Dataset<Row> images,
+      String baseSpec,
+      String engine,
+      ImageView view,
+      String cacheRoot,
+      int batchSize,
+      int partitions,
+      boolean exifOrientation) {
     checkSchema(images.schema());
     List<String> ids = Bases.parseSpec(baseSpec);
     if (ids.size() == 1) {
-      return featurizeOne(spark, images, ids.get(0), engine, view, cacheRoot, batchSize, partitions);
+      return featurizeOne(spark, images, ids.get(0), engine, view, cacheRoot, batchSize, partitions, exifOrientation);
     }
     List<Result> parts = new ArrayList<>();
     try {
       for (String id : ids) {
-        parts.add(featurizeOne(spark, images, id, engine, view, cacheRoot, batchSize, partitions));
+        parts.add(featurizeOne(spark, images, id, engine, view, cacheRoot, batchSize, partitions, exifOrientation));
       }
     } catch (RuntimeException e) {
       parts.forEach(Result::close);
@@ -220,14 +247,15 @@ public final class Featurizer {
       ImageView view,
       String cacheRoot,
       int batchSize,
-      int partitions) {
+      int partitions,
+      boolean exifOrientation) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be positive but was " + batchSize);
     }
     engine = Bases.engineOf(baseId, engine);
     BaseInfo info = BaseInfo.of(baseId, engine);
     String preprocessingId = info.preprocessingId() + view.cacheSuffix();
-    String cacheDir = cacheLocation(cacheRoot, baseId, preprocessingId);
+    String cacheDir = cacheLocation(cacheRoot, baseId, preprocessingId + (exifOrientation ? EXIF_SUFFIX : ""));
     var hadoopConf = spark.sparkContext().hadoopConfiguration();
     boolean cacheExists;
     try {
@@ -298,7 +326,8 @@ public final class Featurizer {
     try (FeaturizeProgress progress = new FeaturizeProgress(done, missingRows, PROGRESS_SECONDS)) {
       missing
           .mapPartitions(
-              new FeaturizePartition(baseId, engine, DeclaredBases.get(baseId), weights, conf, batchSize, view, done),
+              new FeaturizePartition(
+                  baseId, engine, DeclaredBases.get(baseId), weights, conf, batchSize, view, exifOrientation, done),
               Encoders.row(FEATURE_SCHEMA))
           .write()
           .mode(SaveMode.ErrorIfExists)

@@ -1,5 +1,6 @@
 package io.bottleneck.features;
 
+import io.bottleneck.io.ExifOrientation;
 import io.bottleneck.io.UndecodableImageException;
 import io.bottleneck.nets.ImageBase;
 import java.io.Serializable;
@@ -133,10 +134,20 @@ public final class ImageView implements Serializable {
    * ImageBase#forward}.
    *
    * @param contentHashes the files' content hashes, which seed an augmented view's transform
+   * @param exifOrientation turn each JPEG upright by its Exif orientation first: on the network
+   *     input, like the view, so that engines keep their own decoders (see {@link
+   *     ExifOrientation#applyToInput})
    */
-  float[][] featurizeFiles(ImageBase base, List<byte[]> files, List<String> names, List<String> contentHashes)
+  float[][] featurizeFiles(
+      ImageBase base, List<byte[]> files, List<String> names, List<String> contentHashes, boolean exifOrientation)
       throws UndecodableImageException {
-    if (isOriginal()) {
+    int[] orientations = new int[files.size()];
+    boolean oriented = false;
+    for (int i = 0; i < files.size(); i++) {
+      orientations[i] = exifOrientation ? ExifOrientation.of(files.get(i)) : ExifOrientation.UPRIGHT;
+      oriented |= orientations[i] != ExifOrientation.UPRIGHT;
+    }
+    if (isOriginal() && !oriented) {
       return base.featurizeFiles(files, names);
     }
     if (names.size() != files.size() || contentHashes.size() != files.size()) {
@@ -150,7 +161,10 @@ public final class ImageView implements Serializable {
     float[] batch = new float[Math.multiplyExact(files.size(), 3 * size * size)];
     for (int i = 0; i < files.size(); i++) {
       base.readInput(files.get(i), names.get(i), batch, i);
-      apply(batch, i, size, base.channelsLast(), contentHashes.get(i));
+      ExifOrientation.applyToInput(batch, i, size, base.channelsLast(), orientations[i]);
+      if (!isOriginal()) {
+        apply(batch, i, size, base.channelsLast(), contentHashes.get(i));
+      }
     }
     return base.forward(batch, files.size());
   }

@@ -66,7 +66,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Files are listed recursively with the Hadoop FileSystem API on the driver, so any Hadoop
  * URI works. As in Spark's file sources, files and folders whose names start with '.' or '_'
- * (and in-flight {@code ._COPYING_} uploads) are skipped and not counted. Spark's own file scan
+ * (and in-flight {@code ._COPYING_} uploads) are skipped: not listed, but counted as skipped
+ * ({@code .DS_Store}, {@code _SUCCESS} and the like are not data, so not rejects either). With
+ * labels from folders, class folders without an accepted image are reported: a folder that
+ * yields no class is most likely a mistake. Spark's own file scan
  * is not used for reading because it silently drops zero-length files, which must be rejected
  * ("empty file") to be accounted for. Files are read and decoded once, on the executors, in one
  * pass that yields both outputs from a persisted dataset; the bytes are not kept (later stages
@@ -118,6 +121,14 @@ public final class ImageIngest {
    *     files, or the manifest is missing or lacks a path or label column
    */
   public static IngestResult ingest(SparkSession spark, String inputUri, LabelSource labels) {
+    return ingest(spark, inputUri, labels, true);
+  }
+
+  /**
+   * As {@link #ingest(SparkSession, String, LabelSource)}; width and height are those of the
+   * upright image when {@code exifOrientation} (a JPEG tagged 6 or 8 swaps them).
+   */
+  public static IngestResult ingest(SparkSession spark, String inputUri, LabelSource labels, boolean exifOrientation) {
     Objects.requireNonNull(spark, "spark");
     Objects.requireNonNull(labels, "labels");
     Configuration conf = spark.sparkContext().hadoopConfiguration();
@@ -128,7 +139,8 @@ public final class ImageIngest {
             ? readManifest(spark, m.csvUri(), root, conf)
             : null;
 
-    List<Row> listing = list(root, conf);
+    List<Row> listing = new ArrayList<>();
+    long skipped = list(root, conf, listing);
     long listed = listing.size();
     if (listed == 0) {
       throw new IllegalArgumentException(
@@ -140,7 +152,7 @@ public final class ImageIngest {
         spark.createDataFrame(jsc.parallelize(listing, partitions(spark, listing)), LISTING);
     Dataset<Row> decoded =
         files.mapPartitions(
-            new Decode(labels, root.toString(), hadoopConf), Encoders.row(DECODED));
+            new Decode(labels, root.toString(), hadoopConf, exifOrientation), Encoders.row(DECODED));
     Dataset<Row> all =
         (manifest == null ? decoded : applyManifest(decoded, manifest))
             .persist(StorageLevel.MEMORY_AND_DISK());
@@ -153,7 +165,11 @@ public final class ImageIngest {
       counts =
           all.agg(
                   count(when(col(Columns.REASON).isNull(), lit(1))),
-                  count(when(col(Columns.REASON).isNotNull(), lit(1))))
+                  count(when(col(Columns.REASON).isNotNull(), lit(1))),
+                  // the classes that got an image (a few names), for the empty class folders
+                  labels instanceof LabelSource.Directory
+                      ? collect_set(when(col(Columns.REASON).isNull(), col(Columns.LABEL)))
+                      : lit(null).cast("array<string>"))
               .first();
     } finally {
       spark.sparkContext().setJobDescription(previous);
@@ -167,9 +183,19 @@ public final class ImageIngest {
               + ", rejected " + nRejected);
     }
     LOG.info(
-        "Ingested {}: {} files listed, {} accepted, {} rejected{}",
+        "Ingested {}: {} files listed, {} accepted, {} rejected{}, {} hidden skipped",
         inputUri, listed, nAccepted, nRejected,
-        manifest == null ? "" : " (incl. " + missing + " manifest rows without a file)");
+        manifest == null ? "" : " (incl. " + missing + " manifest rows without a file)", skipped);
+    List<String> emptyClassFolders = new ArrayList<>();
+    if (labels instanceof LabelSource.Directory) {
+      List<String> withImages = counts.getList(2);
+      for (String folder : classFolders(root, conf)) {
+        if (!withImages.contains(folder)) {
+          emptyClassFolders.add(folder);
+          LOG.warn("ingest: class folder {} has no images (no files, or none accepted); it gives no class", folder);
+        }
+      }
+    }
 
     Dataset<Row> images =
         all.filter(col(Columns.REASON).isNull())
@@ -179,7 +205,7 @@ public final class ImageIngest {
     Dataset<Row> rejects =
         all.filter(col(Columns.REASON).isNotNull())
             .select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE));
-    return new IngestResult(images, rejects, listed, nAccepted, nRejected);
+    return new IngestResult(images, rejects, listed, nAccepted, nRejected, skipped, emptyClassFolders);
   }
 
   private static Path inputDirectory(String inputUri, Configuration conf) {
@@ -203,44 +229,69 @@ public final class ImageIngest {
     }
   }
 
-  /** (path, size) of every file under root that is not hidden, sorted by path. */
-  private static List<Row> list(Path root, Configuration conf) {
-    List<Row> rows = new ArrayList<>();
+  /**
+   * Adds (path, size) of every file under root that is not hidden to {@code rows}, sorted by
+   * path, and returns the number of hidden files.
+   */
+  private static long list(Path root, Configuration conf, List<Row> rows) {
     int rootDepth = root.depth();
+    long[] skipped = {0};
     try {
       FileSystem fs = root.getFileSystem(conf);
       if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
         // listFiles would build a LocatedFileStatus per file, which copies the permissions,
         // which Hadoop's local file system (without its native library) reads by running
         // `ls -ld` once per file: 17 s of 2,002 forks for the development data.
-        listLocal(fs, root, rootDepth, rows);
+        listLocal(fs, root, rootDepth, rows, skipped);
       } else {
         // One recursive listing: a flat, paged listing on object stores.
         RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
         while (it.hasNext()) {
-          addIfData(it.next(), rootDepth, rows);
+          addIfData(it.next(), rootDepth, rows, skipped);
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list input " + root, e);
     }
     rows.sort(Comparator.comparing((Row r) -> r.getString(0)));
-    return rows;
+    return skipped[0];
+  }
+
+  /** The names of the folders right under root that are not hidden: the class folders, sorted. */
+  private static List<String> classFolders(Path root, Configuration conf) {
+    List<String> folders = new ArrayList<>();
+    try {
+      for (FileStatus status : root.getFileSystem(conf).listStatus(root)) {
+        if (status.isDirectory() && !isHidden(status.getPath(), root.depth())) {
+          folders.add(status.getPath().getName());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list input " + root, e);
+    }
+    folders.sort(Comparator.naturalOrder());
+    return folders;
   }
 
   /** Depth-first listing with plain statuses (path, length, kind only: no permission reads). */
-  private static void listLocal(FileSystem fs, Path dir, int rootDepth, List<Row> rows) throws IOException {
+  private static void listLocal(FileSystem fs, Path dir, int rootDepth, List<Row> rows, long[] skipped)
+      throws IOException {
     for (FileStatus status : fs.listStatus(dir)) {
       if (status.isDirectory()) {
-        listLocal(fs, status.getPath(), rootDepth, rows);
+        listLocal(fs, status.getPath(), rootDepth, rows, skipped);
       } else {
-        addIfData(status, rootDepth, rows);
+        addIfData(status, rootDepth, rows, skipped);
       }
     }
   }
 
-  private static void addIfData(FileStatus status, int rootDepth, List<Row> rows) {
-    if (status.isFile() && !isHidden(status.getPath(), rootDepth)) {
+  private static void addIfData(FileStatus status, int rootDepth, List<Row> rows, long[] skipped) {
+    if (!status.isFile()) {
+      return;
+    }
+    if (isHidden(status.getPath(), rootDepth)) {
+      skipped[0]++;
+    } else {
       rows.add(RowFactory.create(status.getPath().toString(), status.getLen()));
     }
   }
@@ -379,11 +430,13 @@ public final class ImageIngest {
     private final LabelSource labels;
     private final String root;
     private final Broadcast<Map<String, String>> hadoopConf;
+    private final boolean exifOrientation;
 
-    Decode(LabelSource labels, String root, Broadcast<Map<String, String>> hadoopConf) {
+    Decode(LabelSource labels, String root, Broadcast<Map<String, String>> hadoopConf, boolean exifOrientation) {
       this.labels = labels;
       this.root = root;
       this.hadoopConf = hadoopConf;
+      this.exifOrientation = exifOrientation;
     }
 
     @Override
@@ -438,7 +491,7 @@ public final class ImageIngest {
         return rejected(path, size, "file too large: grew beyond " + MAX_FILE_BYTES + " bytes");
       }
       try {
-        int[] dims = Images.decodedSize(bytes, path);
+        int[] dims = Images.decodedSize(bytes, path, exifOrientation);
         String hash = hex.formatHex(sha256.digest(bytes));
         long length = bytes.length;
         return RowFactory.create(path, labeled.label(), hash, length, dims[0], dims[1], null);

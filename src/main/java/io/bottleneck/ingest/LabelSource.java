@@ -13,10 +13,10 @@ public sealed interface LabelSource extends Serializable
         LabelSource.None {
 
   /**
-   * Label = name of the file's immediate parent folder: {@code root/cat/1.jpg} and
-   * {@code root/pets/cat/1.jpg} are both "cat". Files directly under the input root have no
+   * Label = the first folder level under the input root, as Keras'
+   * {@code image_dataset_from_directory} and {@code flow_from_directory}: {@code root/cat/1.jpg}
+   * and {@code root/cat/2019/1.jpg} are both "cat". Files directly under the input root have no
    * class folder and are rejected with "no class folder" rather than given a made-up label.
-   * (Keras' {@code flow_from_directory} instead takes the first-level folder under the root.)
    */
   record Directory() implements LabelSource {}
 

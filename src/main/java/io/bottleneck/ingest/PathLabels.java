@@ -28,14 +28,16 @@ final class PathLabels {
    */
   static Labeled labelOf(LabelSource source, Path file, Path root) {
     if (source instanceof LabelSource.Directory) {
-      Path parent = file.getParent();
-      // Compare without scheme and authority: "file:/x" and "file:///x" name the same folder.
-      if (parent == null
-          || Path.getPathWithoutSchemeAndAuthority(parent)
-              .equals(Path.getPathWithoutSchemeAndAuthority(root))) {
+      // The first folder level under the root, as Keras' image_dataset_from_directory: the
+      // class folder may hold subfolders (photos/cat/2019/x.jpg is a cat).
+      if (file.depth() - root.depth() < 2) {
         return Labeled.rejected(NO_CLASS_FOLDER);
       }
-      return Labeled.of(parent.getName());
+      Path classFolder = file.getParent();
+      while (classFolder.depth() > root.depth() + 1) {
+        classFolder = classFolder.getParent();
+      }
+      return Labeled.of(classFolder.getName());
     }
     if (source instanceof LabelSource.FilenamePrefix) {
       String name = file.getName();

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decodes image files to {@link BufferedImage#TYPE_INT_RGB}: JPEG (also grayscale, CMYK and
- * YCCK, through TwelveMonkeys), PNG (alpha, palette, 16-bit, gray), GIF (first frame) and BMP.
+ * YCCK, through TwelveMonkeys), PNG (alpha, palette, 16-bit, gray), GIF (first frame), BMP, and
+ * through TwelveMonkeys WebP (lossy, lossless; first frame) and TIFF (first page).
  *
  * <p>The format is sniffed from the leading bytes, never from the file name, and the image size
  * is read from the header before any pixel is decoded, so a decompression bomb is refused
@@ -62,12 +63,19 @@ public final class Images {
     JPEG("jpeg"),
     PNG("png"),
     GIF("gif"),
-    BMP("bmp");
+    BMP("bmp"),
+    WEBP("webp"),
+    TIFF("tiff");
 
     final String readerName;
 
     Format(String readerName) {
       this.readerName = readerName;
+    }
+
+    /** Formats read by TwelveMonkeys' reader rather than the JDK's (which has none, or reads fewer files). */
+    boolean twelveMonkeys() {
+      return this == JPEG || this == WEBP || this == TIFF;
     }
   }
 
@@ -79,6 +87,25 @@ public final class Images {
    */
   public static BufferedImage decode(byte[] bytes, String name) throws UndecodableImageException {
     return toRgb(decodeAsRead(bytes, name));
+  }
+
+  /**
+   * As {@link #decode}, then turned upright by the JPEG's Exif orientation when
+   * {@code exifOrientation} ({@link ExifOrientation}); as stored otherwise.
+   */
+  public static BufferedImage decode(byte[] bytes, String name, boolean exifOrientation)
+      throws UndecodableImageException {
+    BufferedImage stored = decode(bytes, name);
+    return exifOrientation ? ExifOrientation.apply(stored, ExifOrientation.of(bytes)) : stored;
+  }
+
+  /** As {@link #decodedSize(byte[], String)}, width and height swapped for orientations 5-8 when {@code exifOrientation}. */
+  public static int[] decodedSize(byte[] bytes, String name, boolean exifOrientation)
+      throws UndecodableImageException {
+    int[] size = decodedSize(bytes, name);
+    return exifOrientation && ExifOrientation.swapsSides(ExifOrientation.of(bytes))
+        ? new int[] {size[1], size[0]}
+        : size;
   }
 
   /**
@@ -97,7 +124,9 @@ public final class Images {
     }
     Format format = sniff(bytes, name);
     long[] size = headerSize(format, bytes, name);
-    checkSize(size[0], size[1], name);
+    if (size != null) {
+      checkSize(size[0], size[1], name);
+    }
 
     ImageReader reader = Readers.create(format);
     ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
@@ -143,6 +172,12 @@ public final class Images {
     if (ascii(b, 0, "BM") && b.length >= 18 && isBmpHeaderSize(le32(b, 14))) {
       return Format.BMP;
     }
+    if (ascii(b, 0, "RIFF") && ascii(b, 8, "WEBP")) {
+      return Format.WEBP;
+    }
+    if (startsWith(b, 0, 'I', 'I', 0x2A, 0x00) || startsWith(b, 0, 'M', 'M', 0x00, 0x2A)) {
+      return Format.TIFF;
+    }
     String unsupported = unsupportedFormat(b);
     if (unsupported != null) {
       throw new UndecodableImageException(name, "unsupported format: " + unsupported);
@@ -152,11 +187,8 @@ public final class Images {
 
   /** Image formats that are recognized but not decoded, so the reason can name them. */
   private static String unsupportedFormat(byte[] b) {
-    if (startsWith(b, 0, 'I', 'I', 0x2A, 0x00) || startsWith(b, 0, 'M', 'M', 0x00, 0x2A)) {
-      return "tiff";
-    }
-    if (ascii(b, 0, "RIFF") && ascii(b, 8, "WEBP")) {
-      return "webp";
+    if (startsWith(b, 0, 'I', 'I', 0x2B, 0x00) || startsWith(b, 0, 'M', 'M', 0x00, 0x2B)) {
+      return "bigtiff";
     }
     if (ascii(b, 4, "ftyp")) {
       String brand = b.length >= 12 ? new String(b, 8, 4, StandardCharsets.US_ASCII) : "";
@@ -192,10 +224,17 @@ public final class Images {
   // ---------------------------------------------------------------------------------------------
   // Header sizes, read before decoding
 
-  /** {width, height} as the file header states them. */
+  /**
+   * {width, height} as the file header states them; null for TIFF, whose size is in an IFD
+   * anywhere in the file: there the reader's own header read (before any pixel) is the check.
+   */
   private static long[] headerSize(Format format, byte[] b, String name)
       throws UndecodableImageException {
     switch (format) {
+      case WEBP:
+        return webpSize(b, name);
+      case TIFF:
+        return null;
       case JPEG:
         return jpegFrameSize(b, name);
       case PNG:
@@ -223,6 +262,34 @@ public final class Images {
       default:
         throw new IllegalStateException("no header parser for " + format);
     }
+  }
+
+  /** The canvas size from the first chunk: VP8X (extended), VP8L (lossless) or VP8 (lossy). */
+  private static long[] webpSize(byte[] b, String name) throws UndecodableImageException {
+    if (b.length < 30) {
+      throw corrupt(Format.WEBP, "header too short", name, null);
+    }
+    // The reader decodes what it has of a file cut short, silently: the RIFF size tells
+    if (le32(b, 4) + 8 > b.length) {
+      throw corrupt(Format.WEBP, "file truncated: " + b.length + " of " + (le32(b, 4) + 8) + " bytes", name, null);
+    }
+    if (ascii(b, 12, "VP8X")) {
+      return new long[] {le24(b, 24) + 1, le24(b, 27) + 1};
+    }
+    if (ascii(b, 12, "VP8L")) {
+      if ((b[20] & 0xFF) != 0x2F) {
+        throw corrupt(Format.WEBP, "no lossless signature", name, null);
+      }
+      long bits = le32(b, 21);
+      return new long[] {(bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
+    }
+    if (ascii(b, 12, "VP8 ")) {
+      if (!startsWith(b, 23, 0x9D, 0x01, 0x2A)) {
+        throw corrupt(Format.WEBP, "no key frame start code", name, null);
+      }
+      return new long[] {le16(b, 26) & 0x3FFF, le16(b, 28) & 0x3FFF};
+    }
+    throw corrupt(Format.WEBP, "unknown first chunk " + new String(b, 12, 4, StandardCharsets.ISO_8859_1), name, null);
   }
 
   private static void checkSize(long width, long height, String name)
@@ -469,7 +536,7 @@ public final class Images {
   // Readers
 
   /** Reader providers, looked up once per JVM (lazily, on the first decode). */
-  private static final class Readers {
+  static final class Readers {
     private static final String TWELVEMONKEYS = "com.twelvemonkeys.";
     private static final Map<Format, ImageReaderSpi> PROVIDERS = load();
 
@@ -481,22 +548,18 @@ public final class Images {
       }
     }
 
-    private static Map<Format, ImageReaderSpi> load() {
+    static Map<Format, ImageReaderSpi> load() {
       // ImageIO registers plugins found by the class loader of the thread that first touches
       // it; on an executor that may not be the one that sees the job jar. Rescanning from this
       // (task) thread adds them.
       ImageIO.scanForPlugins();
       IIORegistry registry = IIORegistry.getDefaultInstance();
-      if (find(registry, "jpeg", TWELVEMONKEYS) == null) {
-        // A jar shaded without merging META-INF/services loses the plugin's registration.
-        LOG.warn("TwelveMonkeys JPEG reader not registered through ServiceLoader; registering it");
-        registry.registerServiceProvider(
-            new com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi());
-      }
+      registerIfMissing(registry, "jpeg", new com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi());
+      registerIfMissing(registry, "webp", new com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi());
+      registerIfMissing(registry, "tiff", new com.twelvemonkeys.imageio.plugins.tiff.TIFFImageReaderSpi());
       Map<Format, ImageReaderSpi> providers = new EnumMap<>(Format.class);
       for (Format format : Format.values()) {
-        ImageReaderSpi spi =
-            find(registry, format.readerName, format == Format.JPEG ? TWELVEMONKEYS : "");
+        ImageReaderSpi spi = find(registry, format.readerName, format.twelveMonkeys() ? TWELVEMONKEYS : "");
         if (spi == null) {
           throw new IllegalStateException("No ImageIO reader for " + format.readerName);
         }
@@ -504,6 +567,17 @@ public final class Images {
       }
       LOG.debug("Image readers: {}", providers);
       return providers;
+    }
+
+    /**
+     * A jar shaded without merging META-INF/services, or a class loader ImageIO did not scan,
+     * loses a plugin's registration: the reader is then registered by hand.
+     */
+    private static void registerIfMissing(IIORegistry registry, String format, ImageReaderSpi spi) {
+      if (find(registry, format, TWELVEMONKEYS) == null) {
+        LOG.warn("TwelveMonkeys {} reader not registered through ServiceLoader; registering it", format);
+        registry.registerServiceProvider(spi);
+      }
     }
 
     /** The first provider in registry order that reads {@code format} and is from {@code pkg}. */
@@ -575,6 +649,10 @@ public final class Images {
 
   private static long le16(byte[] b, int i) {
     return (b[i] & 0xFFL) | ((b[i + 1] & 0xFFL) << 8);
+  }
+
+  private static long le24(byte[] b, int i) {
+    return le16(b, i) | ((b[i + 2] & 0xFFL) << 16);
   }
 
   private static long le32(byte[] b, int i) {

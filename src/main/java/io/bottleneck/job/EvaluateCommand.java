@@ -85,7 +85,7 @@ final class EvaluateCommand extends JobCommand {
     List<String> classes = bundles.get(0).classes();
     String modelId = Scoring.modelId(bundles);
     String cacheRoot = Stages.featureCache(spark, cfg);
-    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
+    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     ClassificationMetrics metrics;
     // label indices first: an unknown label fails before any featurization
     Dataset<Row> labeled = Stages.withLabelIndex(ingested.images(), classes);
@@ -104,10 +104,7 @@ final class EvaluateCommand extends JobCommand {
       facts.put("label_from", cfg.labelFrom);
       facts.put("tta", cfg.tta);
       facts.put("versions", Reports.versions(spark));
-      Map<String, Object> data = new LinkedHashMap<>();
-      data.put("listed", ingested.listed());
-      data.put("accepted", ingested.accepted());
-      data.put("rejected", ingested.rejected());
+      Map<String, Object> data = ingested.counts();
       Map<String, Long> rejectReasons = ingested.rejected() > 0 ? Reports.rejectReasons(ingested.rejects()) : Map.of();
       ClassificationMetrics evaluated = metrics;
       Reports.write(spark, cfg, out, () -> {

@@ -43,13 +43,10 @@ final class IngestCommand extends JobCommand {
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     String out = Stages.qualify(spark, cfg.output);
-    IngestResult result = Stages.ingest(spark, cfg.input, cfg.labelFrom);
+    IngestResult result = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     result.images().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "images"));
     result.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
-    Map<String, Object> counts = new LinkedHashMap<>();
-    counts.put("listed", result.listed());
-    counts.put("accepted", result.accepted());
-    counts.put("rejected", result.rejected());
+    Map<String, Object> counts = result.counts();
     Stages.writeText(spark, HadoopFiles.child(out, "ingest.json"), Json.pretty(counts));
     System.out.println(Json.oneLine(counts));
     return Main.OK;

@@ -142,12 +142,9 @@ final class PipelineCommand extends JobCommand {
     long t0 = System.nanoTime();
     long start = t0;
 
-    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom);
+    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     ingested.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
-    Map<String, Object> ingestCounts = new LinkedHashMap<>();
-    ingestCounts.put("listed", ingested.listed());
-    ingestCounts.put("accepted", ingested.accepted());
-    ingestCounts.put("rejected", ingested.rejected());
+    Map<String, Object> ingestCounts = ingested.counts();
     Dataset<Row> accepted = ingested.images();
     if (cfg.dedupe) {
       accepted = DataQuality.dropDuplicates(accepted).persist();
@@ -274,7 +271,7 @@ final class PipelineCommand extends JobCommand {
     Map<String, Object> ingest = new LinkedHashMap<>((Map<String, Object>) summary.get("ingest"));
     ingest.put("split", summary.get("split"));
     Reports.addData(report, ingest, rejectReasons, quality);
-    Reports.addNearDuplicates(spark, report, near);
+    Reports.addNearDuplicates(spark, cfg, report, near);
     Reports.addTraining(report, trained);
     Reports.addEvaluation(spark, cfg, report, "Validation", trained.metrics());
     Map<String, Object> performance = new LinkedHashMap<>();

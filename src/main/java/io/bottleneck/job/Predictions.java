@@ -39,7 +39,7 @@ final class Predictions {
   static Outcome run(
       SparkSession spark, JobConfig cfg, List<ModelBundle> bundles, String input, String output, String table,
       String featureCache) throws Exception {
-    IngestResult ingested = Stages.ingest(spark, input, "none");
+    IngestResult ingested = Stages.ingest(spark, input, "none", cfg.exifOrientation);
     List<String> classes = bundles.get(0).classes();
     long predicted;
     String qualifiedOutput = "";

@@ -55,9 +55,20 @@ final class Reports {
   }
 
   /** Reads images for thumbnails through the job's Hadoop configuration (any file system). */
-  static RunReport.ImageSource images(SparkSession spark) {
+  static RunReport.ImageSource images(SparkSession spark, JobConfig cfg) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    return path -> HadoopFiles.readBytes(path, conf);
+    boolean upright = cfg.exifOrientation;
+    return new RunReport.ImageSource() {
+      @Override
+      public byte[] read(String path) throws java.io.IOException {
+        return HadoopFiles.readBytes(path, conf);
+      }
+
+      @Override
+      public boolean exifOrientation() {
+        return upright;
+      }
+    };
   }
 
   /** Software versions, for the run facts. */
@@ -93,7 +104,7 @@ final class Reports {
   /** The evaluation section with thumbnails, when there are metrics. */
   static void addEvaluation(SparkSession spark, JobConfig cfg, RunReport report, String heading, ClassificationMetrics metrics) {
     if (metrics != null) {
-      report.evaluation(heading, metrics, images(spark), cfg.reportExamples);
+      report.evaluation(heading, metrics, images(spark, cfg), cfg.reportExamples);
     }
   }
 
@@ -161,7 +172,7 @@ final class Reports {
    * The near-duplicate pairs across splits as a grid of image pairs (held-out image left), with
    * the counts; nothing when the check did not run.
    */
-  static void addNearDuplicates(SparkSession spark, RunReport report, NearDuplicates near) {
+  static void addNearDuplicates(SparkSession spark, JobConfig cfg, RunReport report, NearDuplicates near) {
     if (near == null) {
       return;
     }
@@ -175,7 +186,7 @@ final class Reports {
             "%d held-out image(s) in %d pair(s) with a different training file whose features have cosine similarity >= %.2f "
                 + "(quality.near-duplicates.min-similarity); the most similar pairs, held-out image first.",
             near.heldOutImages(), near.pairs(), near.minSimilarity()),
-        pairs, images(spark));
+        pairs, images(spark, cfg));
   }
 
   /** The whole effective configuration (credentials masked) as one key = value table. */

@@ -55,10 +55,15 @@ final class Stages {
   }
 
   static IngestResult ingest(SparkSession spark, String input, String labelFrom) {
-    IngestResult result = ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom));
+    return ingest(spark, input, labelFrom, true);
+  }
+
+  static IngestResult ingest(SparkSession spark, String input, String labelFrom, boolean exifOrientation) {
+    IngestResult result =
+        ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom), exifOrientation);
     LOG.info(
-        "ingest: {} files listed, {} accepted, {} rejected",
-        result.listed(), result.accepted(), result.rejected());
+        "ingest: {} files listed, {} accepted, {} rejected, {} hidden skipped",
+        result.listed(), result.accepted(), result.rejected(), result.skipped());
     return result;
   }
 
@@ -74,7 +79,8 @@ final class Stages {
   static Featurizer.Result featurize(
       SparkSession spark, Dataset<Row> images, String baseSpec, JobConfig cfg, String cacheRoot, ImageView view) {
     return Featurizer.featurize(
-        spark, images, baseSpec, cfg.featurizeEngine, view, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions);
+        spark, images, baseSpec, cfg.featurizeEngine, view, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions,
+        cfg.exifOrientation);
   }
 
   /**
@@ -212,26 +218,9 @@ final class Stages {
     return out;
   }
 
+  /** The train.* keys as the head trainer takes them (built and checked when cfg loaded). */
   static HeadConfig headConfig(JobConfig cfg) {
-    return HeadConfig.defaults().toBuilder()
-        .hiddenUnits(cfg.hiddenUnits)
-        .dropout(cfg.dropout)
-        .learningRate(cfg.learningRate)
-        .l2(cfg.l2)
-        .batchNorm(cfg.batchNorm)
-        .optimizer(cfg.optimizer)
-        .classWeights(cfg.classWeights)
-        .epochs(cfg.epochs)
-        .batchSizePerWorker(cfg.trainBatchSize)
-        .averagingFrequency(cfg.averagingFrequency)
-        .seed(cfg.trainSeed)
-        .earlyStoppingPatience(cfg.earlyStoppingPatience)
-        .earlyStoppingMinDelta(cfg.earlyStoppingMinDelta)
-        .restoreBestWeights(cfg.restoreBestWeights)
-        .reduceLrPatience(cfg.reduceLrPatience)
-        .reduceLrFactor(cfg.reduceLrFactor)
-        .minLearningRate(cfg.minLearningRate)
-        .build();
+    return cfg.head;
   }
 
   /** The search.* keys as a search (seeded with train.seed); call only when search.trials > 0. */

@@ -101,7 +101,7 @@ final class TrainCommand extends JobCommand {
       if (near != null) {
         report.warnings(near.warnings());
       }
-      Reports.addNearDuplicates(spark, report, near);
+      Reports.addNearDuplicates(spark, cfg, report, near);
       Reports.addTraining(report, trained);
       Reports.addEvaluation(spark, cfg, report, "Validation", trained.metrics());
       return report;

@@ -32,6 +32,11 @@ public final class RunReport {
   @FunctionalInterface
   public interface ImageSource {
     byte[] read(String path) throws IOException;
+
+    /** Whether thumbnails show JPEGs upright by their Exif orientation (ingest.exif-orientation). */
+    default boolean exifOrientation() {
+      return true;
+    }
   }
 
   private final String title;
@@ -222,7 +227,7 @@ public final class RunReport {
       return null;
     }
     try {
-      return Base64.getEncoder().encodeToString(Thumbnails.jpeg(images.read(path), path, THUMBNAIL));
+      return Base64.getEncoder().encodeToString(Thumbnails.jpeg(images.read(path), path, THUMBNAIL, images.exifOrientation()));
     } catch (IOException | UndecodableImageException e) {
       LOG.warn("report: no thumbnail for {}: {}", path, e.getMessage());
       return null;

@@ -19,7 +19,12 @@ final class Thumbnails {
    * @throws UndecodableImageException when the bytes are not an image
    */
   static byte[] jpeg(byte[] imageBytes, String name, int box) throws UndecodableImageException {
-    BufferedImage image = Images.decode(imageBytes, name);
+    return jpeg(imageBytes, name, box, true);
+  }
+
+  /** As {@link #jpeg(byte[], String, int)}, upright by the Exif orientation only when {@code exifOrientation}. */
+  static byte[] jpeg(byte[] imageBytes, String name, int box, boolean exifOrientation) throws UndecodableImageException {
+    BufferedImage image = Images.decode(imageBytes, name, exifOrientation);
     double scale = Math.min(1.0, (double) box / Math.max(image.getWidth(), image.getHeight()));
     int w = Math.max(1, (int) Math.round(image.getWidth() * scale));
     int h = Math.max(1, (int) Math.round(image.getHeight() * scale));

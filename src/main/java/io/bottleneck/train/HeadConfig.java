@@ -1,5 +1,6 @@
 package io.bottleneck.train;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
 
@@ -50,7 +51,7 @@ public record HeadConfig(
     boolean restoreBestWeights,
     int reduceLrPatience,
     double reduceLrFactor,
-    double minLearningRate) {
+    double minLearningRate) implements Serializable {
 
   /** The optimizer names {@link #optimizer} accepts. */
   public static final List<String> OPTIMIZERS =

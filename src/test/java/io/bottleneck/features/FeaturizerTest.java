@@ -50,7 +50,7 @@ class FeaturizerTest {
     assertThat(r1.computed()).isEqualTo(2);
     assertThat(r1.fromCache()).isZero();
     assertThat(r1.featureSize()).isEqualTo(256);
-    assertThat(r1.cacheLocation()).endsWith("/base=mobilenet_v1_0.25/prep=rgb-224-bilinear-pm1-v1");
+    assertThat(r1.cacheLocation()).endsWith("/base=mobilenet_v1_0.25/prep=rgb-224-bilinear-pm1-v1_exif");
     List<String> inputColumns = List.of(first.columns());
     assertThat(List.of(r1.featured().columns()).subList(0, inputColumns.size())).isEqualTo(inputColumns);
     assertThat(r1.featured().columns()[inputColumns.size()]).isEqualTo("features");

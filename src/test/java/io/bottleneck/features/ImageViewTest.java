@@ -173,4 +173,32 @@ class ImageViewTest {
     }
     return s;
   }
+
+  @Test
+  void exifOrientationTurnsTheNetworkInputUprightBeforeTheView() throws Exception {
+    java.awt.image.BufferedImage stored = new java.awt.image.BufferedImage(48, 24, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 24; y++) {
+      for (int x = 0; x < 48; x++) {
+        stored.setRGB(x, y, (x * 5) << 16 | (y * 10) << 8 | 0x40); // red grows rightwards, green downwards
+      }
+    }
+    byte[] tagged = io.bottleneck.io.JpegVariants.withExifOrientation(io.bottleneck.io.JpegVariants.write(stored, false), 6, false);
+    java.util.List<byte[]> files = java.util.List.of(tagged);
+    java.util.List<String> names = java.util.List.of("phone.jpg");
+    java.util.List<String> hashes = java.util.List.of("h");
+    try (io.bottleneck.nets.ImageBase base = io.bottleneck.nets.Bases.load("pixels16")) {
+      // pixels16's features are its network input: the 16 x 16 resized image
+      float[] upright = base.featurize(java.util.List.of(io.bottleneck.io.Images.decode(tagged, "phone.jpg", true)))[0];
+      float[] asStored = base.featurize(java.util.List.of(io.bottleneck.io.Images.decode(tagged, "phone.jpg", false)))[0];
+      assertThat(ImageView.ORIGINAL.featurizeFiles(base, files, names, hashes, true)[0])
+          .containsExactly(upright, org.assertj.core.data.Offset.offset(1e-5f));
+      assertThat(ImageView.ORIGINAL.featurizeFiles(base, files, names, hashes, false)[0])
+          .containsExactly(asStored, org.assertj.core.data.Offset.offset(1e-5f));
+      // the view applies to the upright image: its mirror image
+      float[] flipped = upright.clone();
+      ImageView.FLIP.apply(flipped, 0, 16, base.channelsLast(), "h");
+      assertThat(ImageView.FLIP.featurizeFiles(base, files, names, hashes, true)[0])
+          .containsExactly(flipped, org.assertj.core.data.Offset.offset(1e-5f));
+    }
+  }
 }

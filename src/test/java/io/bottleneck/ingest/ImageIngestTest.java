@@ -101,10 +101,23 @@ class ImageIngestTest {
     assertThat(r.listed() + r.missing()).isEqualTo(r.accepted() + r.rejected());
   }
 
+  @Test
+  void widthAndHeightAreTheUprightImagesUnlessExifOrientationIsOff(SparkSession spark) throws Exception {
+    Path root = tmp.resolve("phone");
+    byte[] stored = io.bottleneck.io.JpegVariants.write(new BufferedImage(48, 24, BufferedImage.TYPE_INT_RGB), false);
+    Path portrait = write(root.resolve("cat/portrait.jpg"), io.bottleneck.io.JpegVariants.withExifOrientation(stored, 6, true));
+    Map<String, Row> upright = byPath(ImageIngest.ingest(spark, root.toString(), new LabelSource.Directory()).images());
+    assertThat(upright.get(uri(portrait)).getInt(4)).isEqualTo(24);
+    assertThat(upright.get(uri(portrait)).getInt(5)).isEqualTo(48);
+    Map<String, Row> asStored = byPath(ImageIngest.ingest(spark, root.toString(), new LabelSource.Directory(), false).images());
+    assertThat(asStored.get(uri(portrait)).getInt(4)).isEqualTo(48);
+    assertThat(asStored.get(uri(portrait)).getInt(5)).isEqualTo(24);
+  }
+
   // ---- labels from folders, and every kind of reject -------------------------------------------
 
   @Test
-  void directoryLabelsImagesAndRejectsBadFiles(SparkSession spark) throws Exception {
+  void directoryLabelsImagesAndRejectsBadFilesAndSkipsHiddenOnes(SparkSession spark) throws Exception {
     Path root = tmp.resolve("in");
     byte[] cat5 = resource("cat.5.jpg");
     byte[] cat28 = resource("cat.28.jpg");
@@ -112,7 +125,7 @@ class ImageIngestTest {
     byte[] alpha = png(3, 2, 0x80FF0000);
     Path cat5File = write(root.resolve("cat/cat.5.jpg"), cat5);
     Path cat28File = write(root.resolve("cat/cat.28.jpg"), cat28);
-    Path nested = write(root.resolve("pets/dog/dog.12.jpg"), resource("dog.12.jpg"));
+    Path nested = write(root.resolve("dog/2019/summer/dog.12.jpg"), resource("dog.12.jpg"));
     Path dog11File = write(root.resolve("dog/dog.11.jpg"), dog11);
     Path copy = write(root.resolve("dog/copy of dog.11.jpg"), dog11);
     Path alphaFile = write(root.resolve("cat/alpha.png"), alpha);
@@ -122,15 +135,28 @@ class ImageIngestTest {
     Path empty = write(root.resolve("cat/empty.jpg"), new byte[0]);
     Path text = write(root.resolve("cat/notes.jpg"), "not a picture".getBytes(StandardCharsets.UTF_8));
     Path half = write(root.resolve("dog/half.jpg"), Arrays.copyOf(cat28, cat28.length / 2));
-    Path tiff = write(root.resolve("dog/scan.tiff"), encode(new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB), "tiff"));
-    write(root.resolve(".DS_Store"), new byte[] {1, 2, 3}); // hidden: not listed
-    write(root.resolve("cat/_SUCCESS"), new byte[0]); // Spark marker: not listed
+    Path tiff = write(root.resolve("dog/scan.tiff"), encode(new BufferedImage(4, 3, BufferedImage.TYPE_INT_RGB), "tiff"));
+    Path webp = write(root.resolve("cat/web.webp"), io.bottleneck.io.LosslessWebp.encode(new int[][] {{0x102030, 0x405060}}));
+    Path heic = write(root.resolve("dog/phone.heic"), "\0\0\0\u0018ftypheic\0\0\0\0".getBytes(StandardCharsets.ISO_8859_1));
+    // hidden: skipped, counted, neither accepted nor rejected
+    write(root.resolve(".DS_Store"), new byte[] {1, 2, 3});
+    write(root.resolve("cat/_SUCCESS"), new byte[0]);
+    write(root.resolve("cat/.thumbs/cat.5.jpg"), cat5);
+    write(root.resolve("_tmp/cat.5.jpg"), cat5);
+    // class folders without an accepted image: reported, not failed
+    Files.createDirectories(root.resolve("bird"));
+    Path fishNotes = write(root.resolve("fish/notes.txt"), "no picture".getBytes(StandardCharsets.UTF_8));
 
     IngestResult result = ImageIngest.ingest(spark, root.toString(), new LabelSource.Directory());
 
-    assertThat(result.listed()).isEqualTo(12);
-    assertThat(result.accepted()).isEqualTo(7);
-    assertThat(result.rejected()).isEqualTo(5);
+    assertThat(result.listed()).isEqualTo(15);
+    assertThat(result.accepted()).isEqualTo(9);
+    assertThat(result.rejected()).isEqualTo(6);
+    assertThat(result.skipped()).isEqualTo(4);
+    assertThat(result.emptyClassFolders()).containsExactly("bird", "fish");
+    assertThat(result.counts()).containsExactly(
+        Map.entry("listed", 15L), Map.entry("accepted", 9L), Map.entry("rejected", 6L), Map.entry("skipped", 4L),
+        Map.entry("empty_class_folders", List.of("bird", "fish")));
     assertThat(result.missing()).isZero();
     assertReconciles(result);
 
@@ -141,7 +167,8 @@ class ImageIngestTest {
 
     Map<String, Row> images = byPath(result.images());
     assertThat(images).containsOnlyKeys(
-        uri(cat5File), uri(cat28File), uri(nested), uri(dog11File), uri(copy), uri(alphaFile), uri(gif));
+        uri(cat5File), uri(cat28File), uri(nested), uri(dog11File), uri(copy), uri(alphaFile), uri(gif),
+        uri(tiff), uri(webp));
     Row cat = images.get(uri(cat5File));
     assertThat(cat.getString(1)).isEqualTo("cat");
     assertThat(cat.getString(2)).isEqualTo(sha256(cat5));
@@ -155,13 +182,19 @@ class ImageIngestTest {
     assertThat(images.get(uri(alphaFile)).getInt(4)).isEqualTo(3);
     assertThat(images.get(uri(alphaFile)).getString(2)).isEqualTo(sha256(alpha));
     assertThat(images.get(uri(gif)).getInt(5)).isEqualTo(4);
+    assertThat(images.get(uri(tiff)).getString(1)).isEqualTo("dog");
+    assertThat(images.get(uri(tiff)).getInt(4)).isEqualTo(4);
+    assertThat(images.get(uri(tiff)).getInt(5)).isEqualTo(3);
+    assertThat(images.get(uri(webp)).getString(1)).isEqualTo("cat");
+    assertThat(images.get(uri(webp)).getInt(4)).isEqualTo(2);
 
     assertThat(reasons(result.rejects())).containsExactlyInAnyOrderEntriesOf(Map.of(
         uri(stray), "no class folder",
         uri(empty), "empty file",
         uri(text), "not an image: unrecognized format",
         uri(half), TRUNCATED,
-        uri(tiff), "unsupported format: tiff"));
+        uri(heic), "unsupported format: heif",
+        uri(fishNotes), "not an image: unrecognized format"));
     assertThat(byPath(result.rejects()).get(uri(half)).getLong(2)).isEqualTo(cat28.length / 2);
   }
 

@@ -35,10 +35,14 @@ class LabelSourceTest {
   }
 
   @Test
-  void directoryIsTheImmediateParentFolder() {
+  void directoryIsTheFirstFolderUnderTheRoot() {
     LabelSource dir = new LabelSource.Directory();
     assertThat(label(dir, "hdfs://nn:8020/data/train/cat/1.jpg")).isEqualTo(Labeled.of("cat"));
-    assertThat(label(dir, "hdfs://nn:8020/data/train/pets/dog/2.jpg")).isEqualTo(Labeled.of("dog"));
+    // deeper folders belong to their class folder, as in Keras' image_dataset_from_directory
+    assertThat(label(dir, "hdfs://nn:8020/data/train/cat/2019/2.jpg")).isEqualTo(Labeled.of("cat"));
+    assertThat(label(dir, "hdfs://nn:8020/data/train/pets/dog/a/b/2.jpg")).isEqualTo(Labeled.of("pets"));
+    assertThat(PathLabels.labelOf(dir, new Path("file:///x/big cat/2019/5.jpg"), new Path("file:/x")))
+        .isEqualTo(Labeled.of("big cat"));
     assertThat(label(dir, "hdfs://nn:8020/data/train/3.jpg"))
         .isEqualTo(Labeled.rejected("no class folder"));
     // The listing may spell the scheme differently from the root; the folder is the same.

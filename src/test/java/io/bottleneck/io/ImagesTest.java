@@ -214,6 +214,99 @@ class ImagesTest {
     assertThat(rgb(image, 6, 2)).isEqualTo(0xABCDEF);
   }
 
+  /** 5x3, two values per channel, every pixel telling its position: (x + 2y) % 3 == 0 is the second colour. */
+  static int[][] twoColours() {
+    int[][] rgb = new int[3][5];
+    for (int y = 0; y < 3; y++) {
+      for (int x = 0; x < 5; x++) {
+        rgb[y][x] = (x + 2 * y) % 3 == 0 ? 0x1464DC : 0xC80A1E;
+      }
+    }
+    return rgb;
+  }
+
+  @Test
+  void losslessWebpDecodesExactly() throws Exception {
+    int[][] expected = twoColours();
+    byte[] webp = LosslessWebp.encode(expected);
+    BufferedImage image = Images.decode(webp, "x.webp");
+    assertThat(image.getType()).isEqualTo(BufferedImage.TYPE_INT_RGB);
+    assertThat(Images.decodedSize(webp, "x.webp")).containsExactly(5, 3);
+    for (int y = 0; y < 3; y++) {
+      for (int x = 0; x < 5; x++) {
+        assertThat(rgb(image, x, y)).as("(%d,%d)", x, y).isEqualTo(expected[y][x]);
+      }
+    }
+  }
+
+  @Test
+  void webpClaimingTooManyPixelsIsRefusedFromItsHeader() {
+    byte[] webp = LosslessWebp.encode(new int[][] {{0x102030}});
+    // VP8L stores width - 1 and height - 1 in 14 bits each, from byte 21: claim 16384 x 16384
+    webp[21] = (byte) 0xFF;
+    webp[22] = (byte) 0xFF;
+    webp[23] = (byte) 0xFF;
+    webp[24] = (byte) (webp[24] | 0x0F);
+    assertThat(reason(webp)).isEqualTo("image too large: 16384x16384");
+  }
+
+  @Test
+  void tiffDecodesExactly() throws Exception {
+    BufferedImage source = filled(BufferedImage.TYPE_INT_RGB, 6, 4, 0x336699);
+    source.setRGB(5, 3, 0xFEDCBA);
+    source.setRGB(0, 3, 0x010203);
+    for (BufferedImage variant : List.of(source, gray(source))) {
+      BufferedImage image = Images.decode(encode(variant, "tiff"), "scan.tiff");
+      assertThat(image.getType()).isEqualTo(BufferedImage.TYPE_INT_RGB);
+      assertThat(image.getWidth()).isEqualTo(6);
+      assertThat(image.getHeight()).isEqualTo(4);
+      for (int[] at : new int[][] {{0, 0}, {5, 3}, {0, 3}}) {
+        int v = variant.getRaster().getNumBands() == 1
+            ? variant.getRaster().getSample(at[0], at[1], 0) * 0x010101
+            : rgb(variant, at[0], at[1]);
+        assertThat(rgb(image, at[0], at[1])).as("%s (%d,%d)", variant.getType(), at[0], at[1]).isEqualTo(v);
+      }
+    }
+  }
+
+  private static BufferedImage gray(BufferedImage rgb) {
+    BufferedImage gray = new BufferedImage(rgb.getWidth(), rgb.getHeight(), BufferedImage.TYPE_BYTE_GRAY);
+    for (int y = 0; y < rgb.getHeight(); y++) {
+      for (int x = 0; x < rgb.getWidth(); x++) {
+        gray.getRaster().setSample(x, y, 0, (x * 40 + y * 7) & 0xFF);
+      }
+    }
+    return gray;
+  }
+
+  @Test
+  void readersLostByShadingAreRegisteredByHand() {
+    // a jar whose META-INF/services lost the TwelveMonkeys entries, or a class loader ImageIO
+    // did not scan: the registry has only the JDK's readers
+    javax.imageio.spi.IIORegistry registry = javax.imageio.spi.IIORegistry.getDefaultInstance();
+    List<javax.imageio.spi.ImageReaderSpi> removed = new ArrayList<>();
+    registry.getServiceProviders(javax.imageio.spi.ImageReaderSpi.class, true).forEachRemaining(spi -> {
+      if (spi.getClass().getName().startsWith("com.twelvemonkeys.")) {
+        removed.add(spi);
+      }
+    });
+    removed.forEach(spi -> registry.deregisterServiceProvider(spi, javax.imageio.spi.ImageReaderSpi.class));
+    Thread thread = Thread.currentThread();
+    ClassLoader context = thread.getContextClassLoader();
+    // sees no job jar, so ImageIO.scanForPlugins() cannot find the plugins again
+    thread.setContextClassLoader(new ClassLoader(null) {});
+    try {
+      java.util.Map<?, javax.imageio.spi.ImageReaderSpi> readers = Images.Readers.load();
+      assertThat(readers.values().stream().map(spi -> spi.getClass().getSimpleName()))
+          .contains("JPEGImageReaderSpi", "WebPImageReaderSpi", "TIFFImageReaderSpi");
+      assertThat(readers.values().stream().filter(spi -> spi.getClass().getName().startsWith("com.twelvemonkeys.")))
+          .hasSize(3);
+    } finally {
+      thread.setContextClassLoader(context);
+      removed.forEach(registry::registerServiceProvider);
+    }
+  }
+
   @Test
   void bytesAfterTheEndOfImageMarkerAreAllowed() throws Exception {
     byte[] jpeg = resource("dog.12.jpg");
@@ -306,12 +399,22 @@ class ImagesTest {
 
   @Test
   void knownButUnsupportedFormatsAreNamed() {
-    BufferedImage rgb = filled(BufferedImage.TYPE_INT_RGB, 4, 4, 0x336699);
-    assertThat(reason(encode(rgb, "tiff"))).isEqualTo("unsupported format: tiff");
-    byte[] webp = "RIFF\0\0\0\0WEBPVP8 ".getBytes(StandardCharsets.ISO_8859_1);
-    assertThat(reason(webp)).isEqualTo("unsupported format: webp");
     byte[] heic = "\0\0\0\u0018ftypheic\0\0\0\0".getBytes(StandardCharsets.ISO_8859_1);
     assertThat(reason(heic)).isEqualTo("unsupported format: heif");
+    byte[] bigTiff = {'I', 'I', 0x2B, 0, 8, 0, 0, 0};
+    assertThat(reason(bigTiff)).isEqualTo("unsupported format: bigtiff");
+  }
+
+  @Test
+  void webpAndTiffCutShortAreCorruptNotUnsupported() {
+    byte[] webp = "RIFF\0\0\0\0WEBPVP8 ".getBytes(StandardCharsets.ISO_8859_1);
+    assertThat(reason(webp)).isEqualTo("truncated or corrupt WEBP: header too short");
+    byte[] lossless = LosslessWebp.encode(new int[][] {{0x102030, 0x405060}});
+    assertThat(reason(Arrays.copyOf(lossless, lossless.length - 2)))
+        .isEqualTo("truncated or corrupt WEBP: file truncated: " + (lossless.length - 2) + " of " + lossless.length + " bytes");
+    byte[] tiff = encode(filled(BufferedImage.TYPE_INT_RGB, 40, 40, 0x336699), "tiff");
+    assertThat(reason(Arrays.copyOf(tiff, 12))).startsWith("truncated or corrupt TIFF: ");
+    assertThat(reason(Arrays.copyOf(tiff, tiff.length / 2))).startsWith("truncated or corrupt TIFF: ");
   }
 
   @Test

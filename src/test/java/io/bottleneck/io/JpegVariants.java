@@ -52,6 +52,35 @@ public final class JpegVariants {
     return out;
   }
 
+  /**
+   * {@code jpeg} with an APP1 Exif segment holding one IFD0 entry, Orientation (0x0112) =
+   * {@code orientation}, in Motorola (big-endian) or Intel byte order, after the JFIF segment.
+   */
+  public static byte[] withExifOrientation(byte[] jpeg, int orientation, boolean littleEndian) {
+    java.nio.ByteBuffer tiff = java.nio.ByteBuffer.allocate(8 + 2 + 12 + 4)
+        .order(littleEndian ? java.nio.ByteOrder.LITTLE_ENDIAN : java.nio.ByteOrder.BIG_ENDIAN);
+    tiff.put((byte) (littleEndian ? 'I' : 'M')).put((byte) (littleEndian ? 'I' : 'M')).putShort((short) 42).putInt(8);
+    tiff.putShort((short) 1); // one entry
+    tiff.putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0);
+    tiff.putInt(0); // no next IFD
+    byte[] exif = "Exif\0\0".getBytes(StandardCharsets.ISO_8859_1);
+    int length = 2 + exif.length + tiff.capacity();
+    int at = 2;
+    if ((jpeg[3] & 0xFF) == 0xE0) { // after APP0 (JFIF), which decoders expect first
+      at = 4 + ((jpeg[4] & 0xFF) << 8 | (jpeg[5] & 0xFF));
+    }
+    byte[] out = new byte[jpeg.length + 2 + length];
+    System.arraycopy(jpeg, 0, out, 0, at);
+    out[at] = (byte) 0xFF;
+    out[at + 1] = (byte) 0xE1;
+    out[at + 2] = (byte) (length >> 8);
+    out[at + 3] = (byte) length;
+    System.arraycopy(exif, 0, out, at + 4, exif.length);
+    System.arraycopy(tiff.array(), 0, out, at + 4 + exif.length, tiff.capacity());
+    System.arraycopy(jpeg, at, out, at + 2 + length, jpeg.length - at);
+    return out;
+  }
+
   /** Offset of the first frame header's body (after marker and length), or -1. */
   public static int frameBody(byte[] jpeg) {
     int i = 2;

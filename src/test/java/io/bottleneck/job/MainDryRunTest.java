@@ -115,4 +115,14 @@ class MainDryRunTest {
     InProcessMain.Outcome unknownOption = run("pipeline", "--dry-run", "--no-such-option");
     assertThat(unknownOption.exitCode()).isEqualTo(Main.USAGE);
   }
+
+  @Test
+  void trainingRulesAreCheckedBeforeSparkNotAfterFeaturizing() {
+    // a learning-rate floor above the learning rate used to pass --dry-run and fail in training
+    InProcessMain.Outcome floor = run("pipeline", "--dry-run", "--set", "train.reduce-lr.min-lr=0.01");
+    assertThat(floor.exitCode()).as(floor.stderr()).isEqualTo(Main.USAGE);
+    assertThat(floor.stderr()).contains(
+        "Cannot set bottleneck.train.reduce-lr.min-lr to 0.01: the value must be >= 0 and at most train.learning-rate (0.001)");
+    assertThat(floor.stdout()).isEmpty();
+  }
 }
