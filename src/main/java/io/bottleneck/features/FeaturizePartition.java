@@ -118,7 +118,7 @@ final class FeaturizePartition implements MapPartitionsFunction<Row, Row> {
           String hash = row.getString(1);
           if (seen.add(hash)) {
             String path = row.getString(0);
-            files.add(read(path, hadoopConf));
+            files.add(row.size() > 2 && !row.isNullAt(2) ? (byte[]) row.get(2) : read(path, hadoopConf));
             paths.add(path);
             hashes.add(hash);
           }

@@ -314,7 +314,12 @@ public final class Featurizer {
     Dataset<Row> fresh = joined == null ? images : joined.where(col(Columns.FEATURES).isNull()).drop(Columns.FEATURES);
     // Partitioned by hash, so copies of one image meet in one partition and are computed once
     // (FeaturizePartition skips a hash it has seen) without a separate de-duplicating shuffle.
-    Dataset<Row> missing = fresh.select(Columns.PATH, Columns.CONTENT_HASH).repartition(parts, col(Columns.CONTENT_HASH));
+    // images given as bytes (a binary content column, as Spark's binaryFile source reads them)
+    // travel with their rows; others are read from their path by the task
+    boolean inline = java.util.Arrays.asList(fresh.columns()).contains(Columns.CONTENT);
+    Dataset<Row> missing = (inline
+        ? fresh.select(col(Columns.PATH), col(Columns.CONTENT_HASH), col(Columns.CONTENT))
+        : fresh.select(Columns.PATH, Columns.CONTENT_HASH)).repartition(parts, col(Columns.CONTENT_HASH));
     LongAccumulator done = spark.sparkContext().longAccumulator("featurized images");
     ModelShipment weights = ModelShipment.of(jsc, baseId);
     Broadcast<SerializableHadoopConf> conf = jsc.broadcast(new SerializableHadoopConf(hadoopConf));

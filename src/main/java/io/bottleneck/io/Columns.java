@@ -10,6 +10,11 @@ public final class Columns {
   public static final String LABEL = "label";
   /** Hex SHA-256 of the file bytes (string): the identity of an image's content. */
   public static final String CONTENT_HASH = "content_hash";
+  /**
+   * The image file's bytes (binary), when a Dataset carries them instead of a readable path (as
+   * Spark's {@code binaryFile} source does); the featurizer then reads no file.
+   */
+  public static final String CONTENT = "content";
   /** File size in bytes (long). */
   public static final String SIZE = "size";
   /** Decoded width and height in pixels (int). */

@@ -30,6 +30,7 @@ import io.bottleneck.train.HeadTrainer;
 import io.bottleneck.train.ScratchCnn;
 import io.bottleneck.train.SearchSpace;
 import io.bottleneck.train.TrainedHead;
+import io.bottleneck.train.TrainingRows;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -203,20 +204,9 @@ final class Stages {
 
   /** Adds label_index in the given class order; labels the model does not know are an error. */
   static Dataset<Row> withLabelIndex(Dataset<Row> labeled, List<String> classes) {
-    Column index = lit(null).cast("int");
-    for (int i = classes.size() - 1; i >= 0; i--) {
-      index = when(col(Columns.LABEL).equalTo(classes.get(i)), lit(i)).otherwise(index);
-    }
-    Dataset<Row> out = labeled.withColumn(Columns.LABEL_INDEX, index);
-    List<Row> unknown = out.where(col(Columns.LABEL_INDEX).isNull()).select(Columns.LABEL).distinct().limit(10).collectAsList();
-    if (!unknown.isEmpty()) {
-      List<String> names = new ArrayList<>();
-      unknown.forEach(r -> names.add(String.valueOf(r.get(0))));
-      throw new IllegalArgumentException(
-          "Column " + Columns.LABEL + " has values the model does not know: " + names + "; model classes: " + classes);
-    }
-    return out;
+    return TrainingRows.withLabelIndex(labeled, classes);
   }
+
 
   /** The train.* keys as the head trainer takes them (built and checked when cfg loaded). */
   static HeadConfig headConfig(JobConfig cfg) {
@@ -403,14 +393,9 @@ final class Stages {
    * same model either way.
    */
   static Dataset<Row> inStableOrder(Dataset<Row> rows) {
-    List<Column> keys = new ArrayList<>();
-    for (String name : List.of(Columns.CONTENT_HASH, Columns.VIEW, Columns.PATH)) {
-      if (Schemas.hasColumn(rows.schema(), name)) {
-        keys.add(col(name));
-      }
-    }
-    return keys.isEmpty() ? rows : rows.orderBy(keys.toArray(new Column[0]));
+    return TrainingRows.inStableOrder(rows);
   }
+
 
   private static double bestValidationLoss(TrainedHead head) {
     return head.history().isEmpty() ? Double.NaN : head.history().get(head.bestEpoch()).validationLoss();

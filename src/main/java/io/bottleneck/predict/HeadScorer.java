@@ -52,13 +52,31 @@ public final class HeadScorer {
       List<String> classNames,
       int batchSize,
       List<String> viewColumns) {
+    return score(featured, head, classNames, batchSize, Columns.FEATURES, viewColumns, Columns.PROBABILITIES,
+        Columns.PREDICTION);
+  }
+
+  /**
+   * As {@link #score(Dataset, MultiLayerNetwork, List, int, List)} with the column names given:
+   * the features (array&lt;float&gt;) in {@code featuresColumn}, the output in {@code
+   * probabilitiesColumn} and {@code predictionColumn}.
+   */
+  public static Dataset<Row> score(
+      Dataset<Row> featured,
+      MultiLayerNetwork head,
+      List<String> classNames,
+      int batchSize,
+      String featuresColumn,
+      List<String> viewColumns,
+      String probabilitiesColumn,
+      String predictionColumn) {
     StructType schema = featured.schema();
-    Schemas.requireColumn(schema, Columns.FEATURES, DataTypes.createArrayType(DataTypes.FloatType));
+    Schemas.requireColumn(schema, featuresColumn, DataTypes.createArrayType(DataTypes.FloatType));
     for (String view : viewColumns) {
       Schemas.requireColumn(schema, view, DataTypes.createArrayType(DataTypes.FloatType));
     }
-    Schemas.requireAbsent(schema, Columns.PROBABILITIES);
-    Schemas.requireAbsent(schema, Columns.PREDICTION);
+    Schemas.requireAbsent(schema, probabilitiesColumn);
+    Schemas.requireAbsent(schema, predictionColumn);
     if (head == null) {
       throw new IllegalArgumentException("head must not be null");
     }
@@ -80,12 +98,12 @@ public final class HeadScorer {
 
     StructType out =
         schema
-            .add(Columns.PROBABILITIES, DataTypes.createArrayType(DataTypes.DoubleType, false), false)
-            .add(Columns.PREDICTION, DataTypes.StringType, false);
+            .add(probabilitiesColumn, DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+            .add(predictionColumn, DataTypes.StringType, false);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(featured.sparkSession().sparkContext());
     Broadcast<HeadSnapshot> broadcast = sc.broadcast(snapshot);
     int[] featureColumns = new int[1 + viewColumns.size()];
-    featureColumns[0] = schema.fieldIndex(Columns.FEATURES);
+    featureColumns[0] = schema.fieldIndex(featuresColumn);
     for (int i = 0; i < viewColumns.size(); i++) {
       featureColumns[i + 1] = schema.fieldIndex(viewColumns.get(i));
     }

@@ -127,7 +127,7 @@ class ViewsAndEnsembleTest {
           Featurizer.featurize(spark, rows, MobileNetV1.ID, engine, ImageView.ORIGINAL, cache + engine, 2, 0);
       Featurizer.Result flipped =
           Featurizer.featurize(spark, rows, MobileNetV1.ID, engine, ImageView.FLIP, cache + engine, 2, 0);
-      assertThat(flipped.cacheLocation()).isNotEqualTo(original.cacheLocation()).endsWith("_flip");
+      assertThat(flipped.cacheLocation()).isNotEqualTo(original.cacheLocation()).endsWith("_flip_exif");
       assertThat(flipped.preprocessingId()).isEqualTo(original.preprocessingId() + "+flip");
       Map<String, float[]> o = byName(original.featured());
       Map<String, float[]> f = byName(flipped.featured());
