@@ -66,7 +66,7 @@ class SubmitScriptsTest {
       for (String side : List.of("driver", "executor")) {
         assertThat(conf.get("spark." + side + ".extraJavaOptions"))
             .contains("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-                "-Dorg.bytedeco.javacpp.maxbytes=1g");
+                "-Dorg.bytedeco.javacpp.maxbytes=1g", "-Dorg.bytedeco.javacpp.logger=slf4j");
       }
       assertThat(conf.get("spark.executor.extraJavaOptions")).contains("-Dorg.bytedeco.javacpp.maxphysicalbytes=6144m");
 
