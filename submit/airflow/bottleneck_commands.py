@@ -48,7 +48,9 @@ JAVA_OPENS = " ".join(
 
 def spark_conf():
     """spark-submit --conf settings of every task."""
-    driver_opts = JAVA_OPENS + " -Dorg.bytedeco.javacpp.maxbytes=" + OFFHEAP_MAX
+    # JavaCPP logs through SLF4J, so Spark's log4j2 configuration decides what shows (the
+    # project's drops JavaCPP's expected version-mismatch warnings; see conf/log4j2.properties)
+    driver_opts = JAVA_OPENS + " -Dorg.bytedeco.javacpp.maxbytes=" + OFFHEAP_MAX + " -Dorg.bytedeco.javacpp.logger=slf4j"
     return {
         "spark.executor.memoryOverhead": EXECUTOR_OVERHEAD,
         "spark.task.cpus": "1",

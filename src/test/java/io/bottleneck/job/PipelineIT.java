@@ -98,6 +98,8 @@ class PipelineIT {
   void defaultPipelineTrainsOnTheShippedSample() throws Exception {
     Launcher.Result r = Launcher.run(work, "pipeline");
     assertThat(r.exitCode()).as(r.toString()).isZero();
+    // no warnings the user cannot act on (conf/log4j2.properties, -Dorg.bytedeco.javacpp.logger)
+    assertThat(r.stderr()).doesNotContain("do not match", "native-hadoop");
     Matcher m = Pattern.compile("run directory: file:(\\S+)").matcher(r.stdout());
     assertThat(m.find()).as(r.toString()).isTrue();
     runDir = Path.of(m.group(1));
@@ -227,6 +229,8 @@ class PipelineIT {
           Launcher.run(work, "predict", "--model", model, "--input", "data/sample/predict", "--table", "bn_predictions",
               "--run-id", runId);
       assertThat(table.exitCode()).as(table.toString()).isZero();
+      // the metastore's own WARN lines at each table write ("Updating partition stats fast")
+      assertThat(table.stderr()).doesNotContain("partition stats", "Updated size");
     }
     Dataset<Row> rows = LocalSpark.session().read().parquet(work.resolve("spark-warehouse/bn_predictions").toString());
     assertThat(rows.where("run_id = 't1'").count()).isEqualTo(12);

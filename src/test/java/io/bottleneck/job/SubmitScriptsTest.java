@@ -2,12 +2,15 @@ package io.bottleneck.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The submit/ scripts: bash accepts them, and cluster-submit's command lines for standalone,
@@ -17,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class SubmitScriptsTest {
   private static final List<String> SCRIPTS =
       List.of("submit/bottleneck", "submit/cluster-submit", "submit/lib/spark.sh",
-          "submit/standalone/start-cluster.sh", "submit/standalone/stop-cluster.sh");
+          "submit/standalone/start-cluster.sh", "submit/standalone/stop-cluster.sh",
+          "submit/dev/test", "submit/dev/install-test-deps.sh", ".ci/run");
 
   /** The --conf key=value pairs of a printed spark-submit command (one argument a line). */
   static Map<String, String> confs(List<String> args) {
@@ -66,7 +70,7 @@ class SubmitScriptsTest {
       for (String side : List.of("driver", "executor")) {
         assertThat(conf.get("spark." + side + ".extraJavaOptions"))
             .contains("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-                "-Dorg.bytedeco.javacpp.maxbytes=1g");
+                "-Dorg.bytedeco.javacpp.maxbytes=1g", "-Dorg.bytedeco.javacpp.logger=slf4j");
       }
       assertThat(conf.get("spark.executor.extraJavaOptions")).contains("-Dorg.bytedeco.javacpp.maxphysicalbytes=6144m");
 
@@ -99,6 +103,70 @@ class SubmitScriptsTest {
     assertThat(conf.get("spark.executor.extraJavaOptions")).contains("maxphysicalbytes=11264m");
     assertThat(conf).containsEntry("spark.executor.memoryOverhead", "3072m").containsEntry("spark.task.maxFailures", "8");
     assertThat(valueOf(args, "--queue")).isEqualTo("batch");
+  }
+
+  /**
+   * The test command of the README's "On a fresh machine" block: the line whose comment begins
+   * "# the tests", without the comment.
+   */
+  static String readmeTestCommand() throws Exception {
+    List<String> readme = Files.readAllLines(Launcher.ROOT.resolve("README.md"));
+    int section = readme.indexOf("## On a fresh machine");
+    assertThat(section).as("README.md has the section '## On a fresh machine'").isNotNegative();
+    List<String> commands = readme.subList(section, readme.size()).stream()
+        .takeWhile(l -> !l.startsWith("## ") || l.equals("## On a fresh machine"))
+        .filter(l -> l.matches(".*\\s#\\s*the tests\\b.*"))
+        .map(l -> l.substring(0, l.indexOf('#')).trim())
+        .toList();
+    assertThat(commands).as("the README's test command ('# the tests' comment)").hasSize(1);
+    return commands.get(0);
+  }
+
+  @Test
+  void ciRunsExactlyTheReadmesTestCommand() throws Exception {
+    String command = readmeTestCommand();
+    assertThat(command).isEqualTo("./submit/dev/test");
+    assertThat(Files.isExecutable(Launcher.ROOT.resolve(command))).as(command + " is executable").isTrue();
+    List<String> ci = Files.readAllLines(Launcher.ROOT.resolve(".ci/run")).stream()
+        .map(String::trim)
+        .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+        .toList();
+    // .ci/run: the shell options, the checkout root, the environment, then the README's command, last
+    assertThat(ci.get(ci.size() - 1)).as(".ci/run " + ci).isEqualTo(command);
+    assertThat(ci).noneMatch(l -> l.contains("mvn ") || l.contains("install-test-deps"));
+  }
+
+  /**
+   * submit/dev/test installs the test dependencies, then runs mvn -B verify with its arguments on
+   * loopback; a failed install runs no Maven. Run on a copy with stand-ins for both.
+   */
+  @Test
+  void theTestCommandInstallsTheDependenciesThenVerifies(@TempDir Path tmp) throws Exception {
+    Path root = tmp.resolve("checkout");
+    Path dev = Files.createDirectories(root.resolve("submit/dev"));
+    Files.copy(Launcher.ROOT.resolve("submit/dev/test"), dev.resolve("test"));
+    Path log = tmp.resolve("calls.log");
+    Path install = dev.resolve("install-test-deps.sh");
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+    Path mvn = bin.resolve("mvn");
+    Files.writeString(mvn, "#!/usr/bin/env bash\necho \"mvn $* in $PWD with SPARK_LOCAL_IP=$SPARK_LOCAL_IP\" >> " + log + "\n");
+    for (Path script : List.of(dev.resolve("test"), mvn)) {
+      script.toFile().setExecutable(true);
+    }
+    Map<String, String> env = Map.of("PATH", bin + ":" + System.getenv("PATH"), "SPARK_LOCAL_IP", "");
+
+    Files.writeString(install, "#!/usr/bin/env bash\necho install-test-deps >> " + log + "\n");
+    install.toFile().setExecutable(true);
+    Processes.Result ok = Processes.run(env, List.of(dev.resolve("test").toString(), "-Dit.test=PipelineIT", "-q"));
+    assertThat(ok.exitCode()).as(ok.toString()).isZero();
+    assertThat(Files.readAllLines(log)).containsExactly("install-test-deps",
+        "mvn -B verify -Dit.test=PipelineIT -q in " + root.toRealPath() + " with SPARK_LOCAL_IP=127.0.0.1");
+
+    Files.delete(log);
+    Files.writeString(install, "#!/usr/bin/env bash\necho install-test-deps >> " + log + "\nexit 1\n");
+    Processes.Result failed = Processes.run(env, List.of(dev.resolve("test").toString()));
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(Files.readAllLines(log)).containsExactly("install-test-deps");
   }
 
   @Test
