@@ -38,7 +38,7 @@ import java.util.Set;
  */
 public final class Bases {
 
-  /** MobileNetV2 1.0: ImageNet top-1 71.8%; 99.25% validation on cats vs dogs (README). */
+  /** MobileNetV2 1.0: ImageNet top-1 71.8%; 99.25% validation on cats vs dogs (docs/model-quality.md). */
   public static final String DEFAULT = MobileNetV2.ID;
 
   /** TensorFlow Java 0.5.0 (TF 2.10, oneDNN), one intra-op thread per instance. */
