@@ -20,6 +20,10 @@ final class Processes {
   private Processes() {}
 
   static Result run(Map<String, String> env, List<String> command) throws IOException, InterruptedException {
+    return run(env, command, 2);
+  }
+
+  static Result run(Map<String, String> env, List<String> command, int minutes) throws IOException, InterruptedException {
     Path out = Files.createTempFile("helper-out", ".txt");
     Path err = Files.createTempFile("helper-err", ".txt");
     try {
@@ -27,9 +31,9 @@ final class Processes {
           new ProcessBuilder(command).directory(Launcher.ROOT.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
       pb.environment().putAll(env);
       Process p = pb.start();
-      if (!p.waitFor(2, TimeUnit.MINUTES)) {
+      if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
         p.destroyForcibly();
-        throw new AssertionError(command + " did not finish in 2 minutes");
+        throw new AssertionError(command + " did not finish in " + minutes + " minutes");
       }
       return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
     } finally {
