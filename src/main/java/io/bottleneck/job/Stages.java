@@ -191,22 +191,14 @@ final class Stages {
 
   /** Class names in output order: the distinct labels, sorted (as Keras flow_from_directory). */
   static List<String> classes(Dataset<Row> labeled) {
-    List<String> classes = new ArrayList<>();
-    for (Row r : labeled.select(Columns.LABEL).where(col(Columns.LABEL).isNotNull()).distinct().orderBy(Columns.LABEL).collectAsList()) {
-      classes.add(r.getString(0));
-    }
-    if (classes.size() < 2) {
-      throw new IllegalArgumentException(
-          "Training needs at least 2 classes in column " + Columns.LABEL + " but found " + classes);
-    }
-    return classes;
+    return TrainingRows.classes(labeled);
   }
+
 
   /** Adds label_index in the given class order; labels the model does not know are an error. */
   static Dataset<Row> withLabelIndex(Dataset<Row> labeled, List<String> classes) {
     return TrainingRows.withLabelIndex(labeled, classes);
   }
-
 
   /** The train.* keys as the head trainer takes them (built and checked when cfg loaded). */
   static HeadConfig headConfig(JobConfig cfg) {

@@ -18,7 +18,7 @@ import java.util.Map;
  * each with BatchNormalization and ReLU6, global average pooling: 256 features. Small and fast,
  * for quick runs and tests. Runs on all three engines; the last 1 or 2 blocks can be fine-tuned.
  */
-public final class MobileNetV1 implements Architecture {
+public final class MobileNetV1 extends Architecture {
 
   /** The base id. */
   public static final String ID = "mobilenet_v1_0.25";
@@ -51,44 +51,8 @@ public final class MobileNetV1 implements Architecture {
     return DW_STRIDE[block];
   }
 
-  @Override
-  public String id() {
-    return ID;
-  }
-
-  @Override
-  public int defaultInputSize() {
-    return INPUT_SIZE;
-  }
-
-  @Override
-  public int features() {
-    return FEATURES;
-  }
-
-  @Override
-  public String weightsFile() {
-    return "mobilenet_2_5_224_tf_no_top.h5";
-  }
-
-  @Override
-  public long weightParams() {
-    return PARAMS;
-  }
-
-  @Override
-  public Preprocessing preprocessing(int inputSize) {
-    return Preprocessing.plusMinusOne(inputSize);
-  }
-
-  @Override
-  public Map<String, Engine.Builder> engines() {
-    return ENGINES;
-  }
-
-  @Override
-  public int maxTailBlocks() {
-    return MAX_TAIL_BLOCKS;
+  public MobileNetV1() {
+    super(ID, INPUT_SIZE, FEATURES, "mobilenet_2_5_224_tf_no_top.h5", PARAMS, MAX_TAIL_BLOCKS, Preprocessing::plusMinusOne, ENGINES);
   }
 
   @Override

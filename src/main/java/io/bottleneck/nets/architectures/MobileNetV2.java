@@ -17,7 +17,7 @@ import java.util.Map;
  * ONNX Runtime (no DL4J graph: {@link TfMobileNetV2Base} is the implementation, held to the
  * published ONNX file by MobileNetV2Test); block_16 + Conv_1 (1 block) can be fine-tuned.
  */
-public final class MobileNetV2 implements Architecture {
+public final class MobileNetV2 extends Architecture {
 
   /** The base id. */
   public static final String ID = "mobilenet_v2_1.0";
@@ -62,44 +62,8 @@ public final class MobileNetV2 implements Architecture {
     return BLOCKS[block - 1][1];
   }
 
-  @Override
-  public String id() {
-    return ID;
-  }
-
-  @Override
-  public int defaultInputSize() {
-    return INPUT_SIZE;
-  }
-
-  @Override
-  public int features() {
-    return FEATURES;
-  }
-
-  @Override
-  public String weightsFile() {
-    return "mobilenet_v2_1.0_224_no_top.h5";
-  }
-
-  @Override
-  public long weightParams() {
-    return PARAMS;
-  }
-
-  @Override
-  public Preprocessing preprocessing(int inputSize) {
-    return Preprocessing.plusMinusOne(inputSize);
-  }
-
-  @Override
-  public Map<String, Engine.Builder> engines() {
-    return ENGINES;
-  }
-
-  @Override
-  public int maxTailBlocks() {
-    return MAX_TAIL_BLOCKS;
+  public MobileNetV2() {
+    super(ID, INPUT_SIZE, FEATURES, "mobilenet_v2_1.0_224_no_top.h5", PARAMS, MAX_TAIL_BLOCKS, Preprocessing::plusMinusOne, ENGINES);
   }
 
   @Override

@@ -18,7 +18,7 @@ import java.util.Map;
  * 512 features. Runs on all three engines; fire9's expand (1 block) or fire8's expand and fire9
  * (2) can be fine-tuned.
  */
-public final class SqueezeNet implements Architecture {
+public final class SqueezeNet extends Architecture {
 
   /** The base id. */
   public static final String ID = "squeezenet_1.1";
@@ -68,44 +68,8 @@ public final class SqueezeNet implements Architecture {
     return side;
   }
 
-  @Override
-  public String id() {
-    return ID;
-  }
-
-  @Override
-  public int defaultInputSize() {
-    return INPUT_SIZE;
-  }
-
-  @Override
-  public int features() {
-    return FEATURES;
-  }
-
-  @Override
-  public String weightsFile() {
-    return "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5";
-  }
-
-  @Override
-  public long weightParams() {
-    return PARAMS;
-  }
-
-  @Override
-  public Preprocessing preprocessing(int inputSize) {
-    return Preprocessing.caffe(inputSize);
-  }
-
-  @Override
-  public Map<String, Engine.Builder> engines() {
-    return ENGINES;
-  }
-
-  @Override
-  public int maxTailBlocks() {
-    return MAX_TAIL_BLOCKS;
+  public SqueezeNet() {
+    super(ID, INPUT_SIZE, FEATURES, "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5", PARAMS, MAX_TAIL_BLOCKS, Preprocessing::caffe, ENGINES);
   }
 
   @Override
