@@ -8,6 +8,7 @@
 #     "python3-ipykernel", "python3-pandas", "python3-matplotlib"): the tests execute notebooks/.
 # Idempotent: installs only what is missing. Non-interactive; needs root (or sudo) to install.
 set -euo pipefail
+"$(dirname "$0")/install-node-deps.sh"  # onnxruntime-node for ExportNodeTest (src/test/node), from the npm registry
 
 have_postgres() {
   local bin

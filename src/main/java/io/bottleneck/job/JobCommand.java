@@ -57,6 +57,21 @@ abstract class JobCommand implements Callable<Integer> {
 
   abstract int run(SparkSession spark, JobConfig cfg) throws Exception;
 
+  /** Whether the command runs without Spark ({@link #runWithoutSpark}), e.g. export. */
+  boolean withoutSpark() {
+    return false;
+  }
+
+  /** The command's work when {@link #withoutSpark()}: no SparkSession is started. */
+  int runWithoutSpark(JobConfig cfg) throws Exception {
+    throw new IllegalStateException(name() + " runs with Spark");
+  }
+
+  /** The job's Hadoop settings (spark.hadoop.*, s3a credentials from the environment) without a SparkContext. */
+  Configuration hadoopConf(JobConfig cfg) {
+    return SparkHadoopUtil.get().newConfiguration(Sessions.sparkConf(cfg, "bottleneck " + name()));
+  }
+
   String name() {
     return getClass().getAnnotation(picocli.CommandLine.Command.class).name();
   }
@@ -80,6 +95,9 @@ abstract class JobCommand implements Callable<Integer> {
       System.out.println(Json.oneLine(report));
       return Main.OK;
     }
+    if (withoutSpark()) {
+      return runWithoutSpark(cfg);
+    }
     SparkSession spark = Sessions.create(cfg, "bottleneck " + name(), needsCatalog(cfg));
     try {
       return run(spark, cfg);
@@ -100,9 +118,7 @@ abstract class JobCommand implements Callable<Integer> {
         continue;
       }
       if (hadoopConf == null) {
-        // the job's Hadoop settings (spark.hadoop.*, s3a credentials from the environment)
-        // without a SparkContext
-        hadoopConf = SparkHadoopUtil.get().newConfiguration(Sessions.sparkConf(cfg, "bottleneck " + name()));
+        hadoopConf = hadoopConf(cfg);
       }
       try {
         DeclaredBases.load(declared, hadoopConf);

@@ -120,6 +120,27 @@ public final class Preprocessing {
     return out;
   }
 
+  /**
+   * The image resized as {@link #fill} resizes it (bilinear, half-pixel centres, no crop), each
+   * interpolated value rounded to the nearest integer (halves up) and clamped to 0-255, before
+   * any scale, offset or channel reordering: {@code size * size * 3} bytes, row-major, RGB
+   * interleaved (HWC). What an exported model takes as its {@code image} input (see
+   * docs/export.md): turn the image upright first ({@link io.bottleneck.io.Images#decode(byte[],
+   * String, boolean)} with {@code true}). An image already {@code size x size} comes back with
+   * its pixels unchanged.
+   */
+  public byte[] resizedRgb(BufferedImage image) {
+    Objects.requireNonNull(image, "image");
+    Preprocessing identity = new Preprocessing(id, size, false, new float[] {1f, 1f, 1f}, new float[3]);
+    float[] values = new float[3 * size * size];
+    identity.fillNhwc(image, values, 0);
+    byte[] out = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (byte) Math.max(0, Math.min(255, Math.round(values[i])));
+    }
+    return out;
+  }
+
   /** Writes one image's three channel planes ({@code 3 * size * size} floats) at {@code at}. */
   public void fill(BufferedImage image, float[] dst, int at) {
     // NCHW: channels are planes apart, neighbouring pixels adjacent

@@ -79,6 +79,7 @@ class MainDryRunTest {
             List.of("train", "--input", "out/features", "--output", "out/model"),
             List.of("evaluate", "--model", "out/model", "--input", "out/features"),
             List.of("predict", "--model", "out/model", "--input", "data/sample/predict", "--output", "out/p"),
+            List.of("export", "--model", "out/model", "--output", "out/model.onnx"),
             List.of("bench"))) {
       String[] withDryRun = java.util.stream.Stream.concat(args.stream(), java.util.stream.Stream.of("--dry-run")).toArray(String[]::new);
       InProcessMain.Outcome o = run(withDryRun);

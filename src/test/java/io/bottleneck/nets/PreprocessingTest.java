@@ -99,4 +99,39 @@ class PreprocessingTest {
     assertThat(Preprocessing.plusMinusOne(224).id()).isEqualTo("rgb-224-bilinear-pm1-v1");
     assertThat(Preprocessing.caffe(227).id()).isEqualTo("bgr-227-bilinear-caffemean-v1");
   }
+
+  @Test
+  void resizedRgbIsTheResizeRoundedAndLeavesAnImageOfTheSizeAsItIs() {
+    java.util.Random r = new java.util.Random(7);
+    BufferedImage big = new BufferedImage(53, 31, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 31; y++) {
+      for (int x = 0; x < 53; x++) {
+        big.setRGB(x, y, r.nextInt(1 << 24));
+      }
+    }
+    Preprocessing caffe = Preprocessing.caffe(20);
+    byte[] rgb = caffe.resizedRgb(big);
+    assertThat(rgb).hasSize(20 * 20 * 3);
+    // the same resize as the network input, before the offsets and the BGR order, rounded
+    float[] bgr = caffe.toNhwc(List.of(big));
+    float[] means = {103.939f, 116.779f, 123.68f};
+    for (int p = 0; p < 20 * 20; p++) {
+      for (int c = 0; c < 3; c++) {
+        float value = bgr[3 * p + (2 - c)] + means[2 - c];
+        assertThat(rgb[3 * p + c] & 0xFF).isCloseTo(Math.round(value), within(1));
+        assertThat((float) (rgb[3 * p + c] & 0xFF)).isCloseTo(value, within(0.5f + 1e-3f));
+      }
+    }
+    // an image of the size comes back pixel for pixel
+    BufferedImage same = new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB);
+    for (int p = 0; p < 400; p++) {
+      same.setRGB(p % 20, p / 20, r.nextInt(1 << 24));
+    }
+    byte[] unchanged = Preprocessing.plusMinusOne(20).resizedRgb(same);
+    for (int p = 0; p < 400; p++) {
+      int px = same.getRGB(p % 20, p / 20);
+      assertThat(new int[] {unchanged[3 * p] & 0xFF, unchanged[3 * p + 1] & 0xFF, unchanged[3 * p + 2] & 0xFF})
+          .containsExactly(px >> 16 & 0xFF, px >> 8 & 0xFF, px & 0xFF);
+    }
+  }
 }

@@ -48,6 +48,13 @@ public final class OnnxGraphBuilder {
   private final List<Onnx.ValueInfoProto> outputs = new ArrayList<>();
   private final Map<String, Onnx.TensorProto> initializers = new LinkedHashMap<>();
   private final List<Onnx.NodeProto> nodes = new ArrayList<>();
+  /** Operator sets beyond the default domain's {@value #OPSET}, or a newer default one, by domain. */
+  private final Map<String, Long> opsets = new LinkedHashMap<>(Map.of("", OPSET));
+  private final List<Onnx.FunctionProto> functions = new ArrayList<>();
+  private final Map<String, String> metadata = new LinkedHashMap<>();
+  private long irVersion = IR_VERSION;
+  private String producerVersion = "";
+  private String docString = "";
 
   public OnnxGraphBuilder(String graphName) {
     this.graphName = Objects.requireNonNull(graphName, "graph name");
@@ -132,6 +139,8 @@ public final class OnnxGraphBuilder {
         Onnx.NodeProto producer = producers.get(value);
         if (producer != null && kept.add(producer)) {
           pending.addAll(producer.getInputList());
+          // a subgraph (If, Loop, Scan) may read outer values that are not the node's inputs
+          producer.getAttributeList().forEach(a -> subgraphNames(a, pending));
         }
       }
     }
@@ -142,12 +151,167 @@ public final class OnnxGraphBuilder {
     nodes.stream().filter(kept::contains).forEach(graph::addNode);
     initializers.values().stream().filter(t -> needed.contains(t.getName()))
         .forEach(graph::addInitializer);
-    return Onnx.ModelProto.newBuilder()
-        .setIrVersion(IR_VERSION)
+    Onnx.ModelProto.Builder model = Onnx.ModelProto.newBuilder()
+        .setIrVersion(irVersion)
         .setProducerName(PRODUCER)
-        .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+        .setProducerVersion(producerVersion)
+        .setDocString(docString)
         .setGraph(graph)
-        .build();
+        .addAllFunctions(functions);
+    opsets.forEach((domain, version) ->
+        model.addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain(domain).setVersion(version)));
+    metadata.forEach((key, value) ->
+        model.addMetadataProps(Onnx.StringStringEntryProto.newBuilder().setKey(key).setValue(value)));
+    return model.build();
+  }
+
+  /** Sets the model's {@code metadata_props} entry {@code key} (written by {@link #build()}). */
+  public OnnxGraphBuilder metadata(String key, String value) {
+    metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+    return this;
+  }
+
+  /** Sets the model's producer version and doc string. */
+  public OnnxGraphBuilder describe(String version, String doc) {
+    producerVersion = Objects.requireNonNull(version, "version");
+    docString = Objects.requireNonNull(doc, "doc");
+    return this;
+  }
+
+  /**
+   * Adds another model's graph to this one: its initializers and nodes with every value and
+   * node name prefixed with {@code prefix} (subgraphs included), its graph inputs replaced by
+   * values of this graph ({@code inputs}: their name in the other graph to a value here); its
+   * operator sets, IR version and local functions are merged in (the newer version of an
+   * operator set wins: only operators whose meaning did not change between the versions may be
+   * used on both sides). Nodes the declared outputs do not need are dropped by {@link #build()}.
+   *
+   * @return the value here of each of the other graph's values, by its name there
+   * @throws IllegalArgumentException when an input of the other graph is not given, a given one
+   *     is not its input, a prefixed name is taken, it keeps tensors in external data or sparse
+   *     initializers, or a local function's name is already used
+   */
+  public Map<String, String> embed(Onnx.ModelProto model, String prefix, Map<String, String> inputs) {
+    Onnx.GraphProto g = model.getGraph();
+    Set<String> initializerNames = new HashSet<>();
+    g.getInitializerList().forEach(t -> initializerNames.add(t.getName()));
+    Map<String, String> renamed = new LinkedHashMap<>();
+    for (Onnx.ValueInfoProto in : g.getInputList()) {
+      if (initializerNames.contains(in.getName())) {
+        continue; // IR < 4 lists initializers among the inputs
+      }
+      String mapped = inputs.get(in.getName());
+      if (mapped == null || !values.contains(mapped)) {
+        throw new IllegalArgumentException("Graph input '" + in.getName() + "' of the embedded model is not given a value");
+      }
+      renamed.put(in.getName(), mapped);
+    }
+    for (String given : inputs.keySet()) {
+      if (!renamed.containsKey(given)) {
+        throw new IllegalArgumentException("'" + given + "' is not an input of the embedded model");
+      }
+    }
+    if (g.getSparseInitializerCount() > 0) {
+      throw new IllegalArgumentException("the model has sparse initializers");
+    }
+    for (Onnx.TensorProto t : g.getInitializerList()) {
+      if (t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL) {
+        throw new IllegalArgumentException("the model keeps tensor '" + t.getName() + "' in external data");
+      }
+      String name = claimValue(prefix + t.getName());
+      renamed.put(t.getName(), name);
+      initializers.put(name, t.toBuilder().setName(name).build());
+    }
+    // values first, so that no node name takes a name a later value needs
+    Map<String, String> produced = new LinkedHashMap<>();
+    for (Onnx.NodeProto n : g.getNodeList()) {
+      for (String output : n.getOutputList()) {
+        if (!output.isEmpty()) {
+          produced.put(output, claimValue(prefix + output));
+        }
+      }
+    }
+    java.util.function.UnaryOperator<String> rename = n -> n.isEmpty() ? n
+        : renamed.containsKey(n) ? renamed.get(n) : produced.getOrDefault(n, prefix + n);
+    for (Onnx.NodeProto n : g.getNodeList()) {
+      Onnx.NodeProto.Builder node = n.toBuilder().clearInput().clearOutput().clearAttribute();
+      for (String input : n.getInputList()) {
+        if (!input.isEmpty() && !renamed.containsKey(input)) {
+          throw new IllegalArgumentException("Node '" + n.getName() + "' of the embedded model reads '" + input
+              + "', which nothing before it produces");
+        }
+        node.addInput(rename.apply(input));
+      }
+      for (String output : n.getOutputList()) {
+        if (!output.isEmpty()) {
+          renamed.put(output, produced.get(output));
+        }
+        node.addOutput(rename.apply(output));
+      }
+      for (Onnx.AttributeProto a : n.getAttributeList()) {
+        node.addAttribute(renameSubgraphs(a, rename));
+      }
+      node.setName(unique(prefix + (n.getName().isEmpty() ? n.getOpType() : n.getName())));
+      nodes.add(node.build());
+    }
+    for (Onnx.OperatorSetIdProto opset : model.getOpsetImportList()) {
+      opsets.merge(opset.getDomain(), opset.getVersion(), Math::max);
+    }
+    irVersion = Math.max(irVersion, model.getIrVersion());
+    for (Onnx.FunctionProto f : model.getFunctionsList()) {
+      boolean taken = functions.stream().anyMatch(o -> o.getName().equals(f.getName()) && o.getDomain().equals(f.getDomain()));
+      if (taken) {
+        throw new IllegalArgumentException("the model's local function " + f.getDomain() + "." + f.getName()
+            + " has the name of one already added");
+      }
+      functions.add(f);
+    }
+    return renamed;
+  }
+
+  /** {@code a} with every value name inside its subgraphs renamed. */
+  private static Onnx.AttributeProto renameSubgraphs(Onnx.AttributeProto a, java.util.function.UnaryOperator<String> rename) {
+    if (!a.hasG() && a.getGraphsCount() == 0) {
+      return a;
+    }
+    Onnx.AttributeProto.Builder b = a.toBuilder();
+    if (a.hasG()) {
+      b.setG(renameGraph(a.getG(), rename));
+    }
+    b.clearGraphs();
+    a.getGraphsList().forEach(g -> b.addGraphs(renameGraph(g, rename)));
+    return b.build();
+  }
+
+  private static Onnx.GraphProto renameGraph(Onnx.GraphProto g, java.util.function.UnaryOperator<String> rename) {
+    Onnx.GraphProto.Builder b = g.toBuilder().clearInput().clearOutput().clearInitializer().clearNode().clearValueInfo();
+    g.getInputList().forEach(v -> b.addInput(v.toBuilder().setName(rename.apply(v.getName()))));
+    g.getOutputList().forEach(v -> b.addOutput(v.toBuilder().setName(rename.apply(v.getName()))));
+    g.getValueInfoList().forEach(v -> b.addValueInfo(v.toBuilder().setName(rename.apply(v.getName()))));
+    g.getInitializerList().forEach(t -> b.addInitializer(t.toBuilder().setName(rename.apply(t.getName()))));
+    for (Onnx.NodeProto n : g.getNodeList()) {
+      Onnx.NodeProto.Builder node = n.toBuilder().clearInput().clearOutput().clearAttribute()
+          .setName(rename.apply(n.getName()));
+      n.getInputList().forEach(i -> node.addInput(rename.apply(i)));
+      n.getOutputList().forEach(o -> node.addOutput(rename.apply(o)));
+      n.getAttributeList().forEach(a -> node.addAttribute(renameSubgraphs(a, rename)));
+      b.addNode(node);
+    }
+    return b.build();
+  }
+
+  /** Every value name the subgraphs of an attribute read. */
+  private static void subgraphNames(Onnx.AttributeProto a, Deque<String> into) {
+    List<Onnx.GraphProto> graphs = new ArrayList<>(a.getGraphsList());
+    if (a.hasG()) {
+      graphs.add(a.getG());
+    }
+    for (Onnx.GraphProto g : graphs) {
+      for (Onnx.NodeProto n : g.getNodeList()) {
+        n.getInputList().stream().filter(i -> !i.isEmpty()).forEach(into::add);
+        n.getAttributeList().forEach(inner -> subgraphNames(inner, into));
+      }
+    }
   }
 
   /**
