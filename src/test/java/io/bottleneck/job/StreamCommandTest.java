@@ -236,4 +236,41 @@ class StreamCommandTest {
         "bottleneck.stream.checkpoint=" + tmp.resolve("bad/checkpoint2").toUri())))
         .isInstanceOf(ConfigError.class).hasMessageContaining("already holds rows of run id a");
   }
+
+  @Test
+  void predictSkipExistingScoresOnlyImagesTheTargetLacksForTheModel() throws Exception {
+    Path input = tmp.resolve("skip/input");
+    String table = TABLE + "_skip";
+    wave(input, 1, 4);
+    JobConfig first = config("bottleneck.run-id=k1", "bottleneck.predict.skip-existing=true");
+    List<ModelBundle> bundles = Scoring.loadBundles(spark, model);
+    String cache = Stages.featureCache(spark, first);
+    Predictions.Outcome one = Predictions.run(spark, first, bundles, input.toString(), "", table, cache);
+    assertThat(one.predicted()).isEqualTo(4);
+    assertThat(one.skipped()).isZero();
+
+    wave(input, 5, 7);
+    JobConfig second = config("bottleneck.run-id=k2", "bottleneck.predict.skip-existing=true");
+    Predictions.Outcome two = Predictions.run(spark, second, bundles, input.toString(), "", table, cache);
+    assertThat(two.predicted()).isEqualTo(3);
+    assertThat(two.skipped()).isEqualTo(4);
+    // a re-run of k2 replaces k2's rows: it predicts its own images again, not nothing
+    Predictions.Outcome again = Predictions.run(spark, second, bundles, input.toString(), "", table, cache);
+    assertThat(again.predicted()).isEqualTo(3);
+    // nothing new: nothing scored, nothing written
+    Predictions.Outcome none =
+        Predictions.run(spark, config("bottleneck.run-id=k3", "bottleneck.predict.skip-existing=true"), bundles,
+            input.toString(), "", table, cache);
+    assertThat(none.predicted()).isZero();
+    assertThat(none.skipped()).isEqualTo(7);
+    assertThat(spark.table(table).count()).isEqualTo(7);
+    assertThat(spark.table(table).select("content_hash").distinct().count()).isEqualTo(7);
+    spark.sql("DROP TABLE " + table);
+
+    InProcessMain.Outcome twoTargets =
+        InProcessMain.run("predict", "--model", "m", "--input", "in", "--output", "out", "--table", "t",
+            "--skip-existing", "--dry-run");
+    assertThat(twoTargets.exitCode()).isEqualTo(Main.USAGE);
+    assertThat(twoTargets.stderr()).contains("--skip-existing (key bottleneck.predict.skip-existing) looks up one target");
+  }
 }
