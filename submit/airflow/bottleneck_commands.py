@@ -72,14 +72,19 @@ def run_id(ds_nodash):
     return "daily-" + ds_nodash
 
 
-def stage_commands(ds, ds_nodash, root, labeled_input, predict_input, table, label_from="filename", epochs=None):
+def stage_commands(ds, ds_nodash, root, labeled_input, predict_input, table, label_from="filename", epochs=None,
+                   evaluation_input=None):
     """The job arguments (after the jar) of each stage for one logical date, in STAGES order.
 
     ds and ds_nodash are the date as YYYY-MM-DD and YYYYMMDD: the DAG passes Airflow's
     templates "{{ ds }}" and "{{ ds_nodash }}", which Airflow renders when the task runs;
     tests pass a date. root holds the per-date run directories, the shared feature cache and
-    the catalog; labeled_input and predict_input may contain {ds}, replaced by ds.
+    the catalog; labeled_input, predict_input and evaluation_input may contain {ds}, replaced by
+    ds. The model is evaluated on evaluation_input, labeled images it was not trained on
+    (default: <root>/evaluation), never on its own training input.
     """
+    if evaluation_input is None:
+        evaluation_input = root + "/evaluation"
     run = root + "/runs/" + ds
     cache = root + "/feature-cache"
     catalog = [
@@ -95,11 +100,33 @@ def stage_commands(ds, ds_nodash, root, labeled_input, predict_input, table, lab
         "split": ["split", "--input", run + "/ingest/images", "--output", run + "/split"],
         "featurize": ["featurize", "--input", run + "/split", "--output", run + "/features", "--cache", cache],
         "train": train,
-        "evaluate": ["evaluate", "--model", run + "/model", "--input", labeled_input.format(ds=ds),
+        "evaluate": ["evaluate", "--model", run + "/model", "--input", evaluation_input.format(ds=ds),
                      "--label-from", label_from, "--output", run + "/evaluation", "--cache", cache],
         "predict": ["predict", "--model", run + "/model", "--input", predict_input.format(ds=ds),
                     "--table", table, "--run-id", run_id(ds_nodash), "--run-date", ds, "--cache", cache]
                    + catalog,
+    }
+
+
+# The incremental DAG: one task per schedule, no retraining.
+INCREMENTAL_STAGES = ("stream",)
+
+# The stream's run id: constant, as the checkpoint keeps it (batch ids count on across runs).
+STREAM_RUN_ID = "incremental"
+
+
+def incremental_commands(root, stream_input, stream_table, model):
+    """The job arguments of the incremental DAG's task: the stream command with the
+    available-now trigger predicts the images that arrived in stream_input since the last run
+    (the checkpoint under <root>/stream records which) with the bundle model, exactly once into
+    the catalog table stream_table, then exits. The same command line on every run: a retried
+    or overlapping run continues from the checkpoint, never duplicates."""
+    return {
+        "stream": ["stream", "--model", model, "--input", stream_input, "--checkpoint", root + "/stream/checkpoint",
+                   "--table", stream_table, "--trigger", "available-now", "--run-id", STREAM_RUN_ID,
+                   "--cache", root + "/feature-cache",
+                   "--set", "catalog.warehouse-dir=" + root + "/warehouse",
+                   "--set", "catalog.metastore-dir=" + root + "/metastore"],
     }
 
 
@@ -119,7 +146,11 @@ def dag_settings(environ):
     """Where the DAG's data lives, from the environment of the Airflow scheduler and workers:
     BOTTLENECK_ROOT (run directories, feature cache, catalog), BOTTLENECK_LABELED_INPUT and
     BOTTLENECK_PREDICT_INPUT (may contain {ds}), BOTTLENECK_TABLE, BOTTLENECK_JOB_JAR (as
-    spark-submit sees it: a path on the Airflow worker, or hdfs://, s3a://, local://)."""
+    spark-submit sees it: a path on the Airflow worker, or hdfs://, s3a://, local://);
+    BOTTLENECK_EVALUATION_INPUT (labeled images held out from training, may contain {ds}); for
+    the incremental DAG BOTTLENECK_STREAM_INPUT (the folder new images arrive in),
+    BOTTLENECK_STREAM_TABLE and BOTTLENECK_MODEL (the bundle it predicts with, e.g. an approved
+    run's <root>/runs/<ds>/model)."""
     root = environ.get("BOTTLENECK_ROOT", "/data/bottleneck").rstrip("/")
     return {
         "root": root,
@@ -127,13 +158,24 @@ def dag_settings(environ):
         "predict_input": environ.get("BOTTLENECK_PREDICT_INPUT", root + "/incoming/{ds}"),
         "table": environ.get("BOTTLENECK_TABLE", "bottleneck_predictions"),
         "job_jar": environ.get("BOTTLENECK_JOB_JAR", "/opt/bottleneck/bottleneck-job.jar"),
+        "evaluation_input": environ.get("BOTTLENECK_EVALUATION_INPUT", root + "/evaluation"),
+        "stream_input": environ.get("BOTTLENECK_STREAM_INPUT", root + "/incoming-stream"),
+        "stream_table": environ.get("BOTTLENECK_STREAM_TABLE", "bottleneck_stream_predictions"),
+        "model": environ.get("BOTTLENECK_MODEL", root + "/model"),
     }
 
 
 def dag_templates(settings):
     """The application_args templates of the DAG's tasks: stage_commands for Airflow's macros."""
     return stage_commands("{{ ds }}", "{{ ds_nodash }}", settings["root"], settings["labeled_input"],
-                          settings["predict_input"], settings["table"])
+                          settings["predict_input"], settings["table"],
+                          evaluation_input=settings["evaluation_input"])
+
+
+def incremental_templates(settings):
+    """The application_args of the incremental DAG's task (no date macros: one stream)."""
+    return incremental_commands(settings["root"], settings["stream_input"], settings["stream_table"],
+                                settings["model"])
 
 
 if __name__ == "__main__":
@@ -142,5 +184,8 @@ if __name__ == "__main__":
     if len(sys.argv) != 2 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", sys.argv[1]):
         sys.exit("usage: bottleneck_commands.py YYYY-MM-DD  (prints the DAG's commands rendered for that date)")
     date = sys.argv[1]
-    templates = dag_templates(dag_settings(os.environ))
-    print(json.dumps({"ds": date, "commands": {stage: render(args, date) for stage, args in templates.items()}}))
+    settings = dag_settings(os.environ)
+    templates = dag_templates(settings)
+    print(json.dumps({"ds": date, "commands": {stage: render(args, date) for stage, args in templates.items()},
+                      "incremental": {stage: render(args, date)
+                                      for stage, args in incremental_templates(settings).items()}}))

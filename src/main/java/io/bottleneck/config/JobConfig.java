@@ -124,6 +124,16 @@ public final class JobConfig implements Serializable {
   public final transient String jdbcPassword;
   /** Empty: no metrics table. */
   public final String metricsTable;
+  /** predict: score only images whose content hash the target lacks for this model id. */
+  public final boolean skipExisting;
+
+  /** The stream command's checkpoint folder (empty: not set, which stream refuses). */
+  public final String streamCheckpoint;
+  /** available-now, or processing-time:&lt;interval&gt; (see {@link #streamIntervalMillis}). */
+  public final String streamTrigger;
+  /** The interval of a processing-time trigger in milliseconds; 0 for available-now. */
+  public final long streamIntervalMillis;
+  public final int streamMaxFilesPerTrigger;
 
   public final String warehouseDir;
   public final String metastoreDir;
@@ -353,6 +363,12 @@ public final class JobConfig implements Serializable {
     jdbcUser = orEnvironment(string(c, "predict.jdbc.user"), JDBC_USER_ENV);
     jdbcPassword = orEnvironment(string(c, "predict.jdbc.password"), JDBC_PASSWORD_ENV);
     metricsTable = tableName(c, "metrics.table", "metrics");
+    skipExisting = bool(c, "predict.skip-existing");
+
+    streamCheckpoint = string(c, "stream.checkpoint");
+    streamTrigger = string(c, "stream.trigger");
+    streamIntervalMillis = triggerInterval(streamTrigger);
+    streamMaxFilesPerTrigger = positive(c, "stream.max-files-per-trigger");
 
     warehouseDir = string(c, "catalog.warehouse-dir");
     metastoreDir = string(c, "catalog.metastore-dir");
@@ -475,6 +491,25 @@ public final class JobConfig implements Serializable {
     } catch (DateTimeParseException e) { // a well-formed but impossible date such as 2026-02-30
       throw invalid(k, value, expectation);
     }
+  }
+
+  private static final Pattern INTERVAL =
+      Pattern.compile("processing-time:(\\d{1,9})\\s*(ms|s|sec|seconds?|m|min|minutes?|h|hours?)");
+
+  /** 0 for available-now; the interval of processing-time:&lt;n&gt;&lt;unit&gt; in milliseconds. */
+  private static long triggerInterval(String trigger) {
+    if (trigger.equals("available-now")) {
+      return 0;
+    }
+    java.util.regex.Matcher m = INTERVAL.matcher(trigger);
+    long n = m.matches() ? Long.parseLong(m.group(1)) : 0;
+    if (n <= 0) {
+      throw invalid("stream.trigger", trigger,
+          "available-now or processing-time:<interval> with a positive interval such as 30s, 500ms, 5m or 1h");
+    }
+    String unit = m.group(2);
+    long scale = unit.equals("ms") ? 1 : unit.startsWith("s") ? 1_000 : unit.startsWith("m") ? 60_000 : 3_600_000;
+    return n * scale;
   }
 
   private static String orEnvironment(String configured, String variable) {

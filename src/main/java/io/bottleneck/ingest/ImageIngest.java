@@ -208,6 +208,59 @@ public final class ImageIngest {
     return new IngestResult(images, rejects, listed, nAccepted, nRejected, skipped, emptyClassFolders);
   }
 
+  /** What {@link #ingestListed} decoded, backed by a persisted dataset that {@link #close()} frees. */
+  public record Decoded(IngestResult result, Dataset<Row> cached) implements AutoCloseable {
+    @Override
+    public void close() {
+      cached.unpersist();
+    }
+  }
+
+  /**
+   * Decodes files that someone else listed (the streaming source lists new files itself):
+   * {@code listing} holds (path, size) rows of qualified URIs; each file ends up in exactly one
+   * of the outputs, as in {@link #ingest}, unlabeled. {@code listed} counts the rows given.
+   *
+   * @param description the Spark job description of the decoding pass
+   */
+  public static Decoded ingestListed(
+      SparkSession spark, List<Row> listing, boolean exifOrientation, String description) {
+    Objects.requireNonNull(listing, "listing");
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<Map<String, String>> hadoopConf = jsc.broadcast(settings(spark.sparkContext().hadoopConfiguration()));
+    List<Row> rows = new ArrayList<>(listing);
+    rows.sort(Comparator.comparing((Row r) -> r.getString(0)));
+    Dataset<Row> files =
+        spark.createDataFrame(jsc.parallelize(rows, Math.max(1, partitions(spark, rows))), LISTING);
+    // labels are None: the root only matters for labels from folders
+    Dataset<Row> all =
+        files.mapPartitions(new Decode(new LabelSource.None(), "/", hadoopConf, exifOrientation), Encoders.row(DECODED))
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    String previous = spark.sparkContext().getLocalProperty("spark.job.description");
+    spark.sparkContext().setJobDescription(description);
+    Row counts;
+    try {
+      counts =
+          all.agg(count(when(col(Columns.REASON).isNull(), lit(1))), count(when(col(Columns.REASON).isNotNull(), lit(1))))
+              .first();
+    } finally {
+      spark.sparkContext().setJobDescription(previous);
+    }
+    if (counts.getLong(0) + counts.getLong(1) != rows.size()) {
+      throw new IllegalStateException(
+          "Ingest lost track of files: listed " + rows.size() + ", accepted " + counts.getLong(0) + ", rejected "
+              + counts.getLong(1));
+    }
+    Dataset<Row> images =
+        all.filter(col(Columns.REASON).isNull())
+            .select(
+                col(Columns.PATH), col(Columns.LABEL), col(Columns.CONTENT_HASH),
+                col(Columns.SIZE), col(Columns.WIDTH), col(Columns.HEIGHT));
+    Dataset<Row> rejects =
+        all.filter(col(Columns.REASON).isNotNull()).select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE));
+    return new Decoded(new IngestResult(images, rejects, rows.size(), counts.getLong(0), counts.getLong(1), 0, List.of()), all);
+  }
+
   private static Path inputDirectory(String inputUri, Configuration conf) {
     if (inputUri == null || inputUri.isBlank()) {
       throw new IllegalArgumentException("Input URI must not be empty");

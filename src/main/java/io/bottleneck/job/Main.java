@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       EvaluateCommand.class,
       PredictCommand.class,
+      StreamCommand.class,
       ExportCommand.class,
       BenchCommand.class,
       SqlCommand.class

@@ -51,8 +51,14 @@ final class PredictCommand extends JobCommand {
   @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
   String cache;
 
+  @Option(names = "--skip-existing", description = "Score only the images whose content hash the target (--table, else --jdbc-url, else --output) holds no prediction of by this model id in another run (key: predict.skip-existing).")
+  boolean skipExisting;
+
   @Override
   void options(Map<String, Object> keys) {
+    if (skipExisting) {
+      keys.put("predict.skip-existing", true);
+    }
     keys.put("model", model);
     keys.put("input", input);
     keys.put("predict.table", table);
@@ -75,6 +81,12 @@ final class PredictCommand extends JobCommand {
           "predict needs --output, --table or --jdbc-url (keys bottleneck.output, bottleneck.predict.table,"
               + " bottleneck.predict.jdbc.url)");
     }
+    int targets = (cfg.output.isEmpty() ? 0 : 1) + (cfg.predictTable.isEmpty() ? 0 : 1) + (cfg.jdbcUrl.isEmpty() ? 0 : 1);
+    if (cfg.skipExisting && targets > 1) {
+      throw new ConfigError(
+          "--skip-existing (key bottleneck.predict.skip-existing) looks up one target: give one of --output, --table,"
+              + " --jdbc-url");
+    }
   }
 
   @Override
@@ -93,6 +105,9 @@ final class PredictCommand extends JobCommand {
     report.put("model_id", Scoring.modelId(bundles));
     report.put("predicted", outcome.predicted());
     report.put("rejected", outcome.rejected());
+    if (cfg.skipExisting) {
+      report.put("skipped_existing", outcome.skipped());
+    }
     if (!outcome.output().isEmpty()) {
       report.put("output", outcome.output());
     }

@@ -42,12 +42,14 @@ public final class PredictionWriter {
   }
 
   /**
-   * path, predicted_label, prob_&lt;class&gt;..., model_id, predicted_at, run_id (partition
-   * column last, as insertInto matches columns by position).
+   * path, predicted_label, prob_&lt;class&gt;..., model_id, predicted_at, content_hash, run_id
+   * (partition column last, as insertInto matches columns by position). The content hash is the
+   * image's identity: what {@code predict --skip-existing} looks up.
    */
   public static Dataset<Row> publishedRows(
       Dataset<Row> scored, List<String> classes, String modelId, String runId, Timestamp at) {
     Schemas.requireColumn(scored.schema(), Columns.PATH, DataTypes.StringType);
+    Schemas.requireColumn(scored.schema(), Columns.CONTENT_HASH, DataTypes.StringType);
     Schemas.requireColumn(scored.schema(), Columns.PREDICTION, DataTypes.StringType);
     Schemas.requireColumn(
         scored.schema(), Columns.PROBABILITIES, DataTypes.createArrayType(DataTypes.DoubleType));
@@ -65,12 +67,21 @@ public final class PredictionWriter {
     }
     cols.add(lit(modelId).as(MODEL_ID));
     cols.add(lit(at).as(PREDICTED_AT));
+    cols.add(col(Columns.CONTENT_HASH));
     cols.add(lit(runId).as(RUN_ID));
     return scored.select(cols.toArray(new Column[0]));
   }
 
   /** Writes under {@code outputUri}/run_id=&lt;id&gt;, replacing that run's earlier rows. */
   public static void writeFiles(Dataset<Row> rows, String outputUri, String format) {
+    writeFiles(rows, outputUri, format, List.of(RUN_ID));
+  }
+
+  /**
+   * Writes under {@code outputUri}/&lt;col&gt;=&lt;value&gt;/... for the partition columns (the
+   * rows' last columns), replacing exactly the partitions these rows have.
+   */
+  public static void writeFiles(Dataset<Row> rows, String outputUri, String format, List<String> partitionColumns) {
     Dataset<Row> out = rows;
     if (format.equals("csv")) {
       // Kaggle submission columns first: id = file name without extension, label = prediction
@@ -87,7 +98,7 @@ public final class PredictionWriter {
         .mode(SaveMode.Overwrite)
         .option("partitionOverwriteMode", "dynamic")
         .option("header", "true")
-        .partitionBy(RUN_ID)
+        .partitionBy(partitionColumns.toArray(new String[0]))
         .format(format)
         .save(outputUri);
   }

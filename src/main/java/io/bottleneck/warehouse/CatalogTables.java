@@ -38,15 +38,51 @@ public final class CatalogTables {
    */
   public static void replaceRunPartition(SparkSession spark, Dataset<Row> rows, String table, RunPartition partition) {
     Dataset<Row> partitioned = partition.appendTo(rows);
-    StructType schema = partitioned.schema();
+    createIfMissing(spark, table, partitioned.schema(), RunPartition.COLUMNS);
+    requireLayout(spark, table, partitioned.schema(), RunPartition.COLUMNS);
+    requireRunIdOnlyOn(spark, table, partition);
+    overwritePartitions(spark, partitioned, table);
+    LOG.info("Replaced partition {} of table {}", partition, table);
+  }
+
+  /**
+   * Replaces the partitions that {@code rows} hold (the partition columns are the rows' last
+   * columns, in {@code partitionColumns} order) with these rows, creating the table partitioned
+   * by {@code partitionColumns} on first use. Writing the same rows again replaces, never adds:
+   * the idempotent write of a streaming micro-batch keyed by its partition (run_id, batch_id).
+   */
+  public static void replacePartitions(
+      SparkSession spark, Dataset<Row> rows, String table, List<String> partitionColumns) {
+    createIfMissing(spark, table, rows.schema(), partitionColumns);
+    requireLayout(spark, table, rows.schema(), partitionColumns);
+    overwritePartitions(spark, rows, table);
+  }
+
+  /**
+   * Before any write: fails (naming the table) if {@code table} exists with other columns or
+   * another partitioning than rows of {@code schema} partitioned by {@code partitionColumns}.
+   *
+   * @return whether the table exists
+   */
+  public static boolean requireCompatible(
+      SparkSession spark, String table, StructType schema, List<String> partitionColumns) {
+    if (!spark.catalog().tableExists(table)) {
+      return false;
+    }
+    requireLayout(spark, table, schema, partitionColumns);
+    return true;
+  }
+
+  private static void createIfMissing(SparkSession spark, String table, StructType schema, List<String> partitionColumns) {
     if (!spark.catalog().tableExists(table)) {
       // an empty table first: the data then always arrives through the staged overwrite below
       spark.sql("CREATE TABLE IF NOT EXISTS " + table + " (" + schema.toDDL() + ") USING parquet PARTITIONED BY ("
-          + String.join(", ", RunPartition.COLUMNS) + ")");
-      LOG.info("Created table {} partitioned by {}", table, RunPartition.COLUMNS);
+          + String.join(", ", partitionColumns) + ")");
+      LOG.info("Created table {} partitioned by {}", table, partitionColumns);
     }
-    requireLayout(spark, table, schema);
-    requireRunIdOnlyOn(spark, table, partition);
+  }
+
+  private static void overwritePartitions(SparkSession spark, Dataset<Row> partitioned, String table) {
     String previous = spark.conf().get(OVERWRITE_MODE);
     spark.conf().set(OVERWRITE_MODE, "dynamic");
     try {
@@ -54,11 +90,10 @@ public final class CatalogTables {
     } finally {
       spark.conf().set(OVERWRITE_MODE, previous);
     }
-    LOG.info("Replaced partition {} of table {}", partition, table);
   }
 
   /** The table's columns, types and partitioning must be the ones these rows are written with. */
-  private static void requireLayout(SparkSession spark, String table, StructType rows) {
+  private static void requireLayout(SparkSession spark, String table, StructType rows, List<String> partitioning) {
     List<String> partitionColumns = new ArrayList<>();
     List<Column> columns;
     try {
@@ -71,7 +106,12 @@ public final class CatalogTables {
         partitionColumns.add(c.name());
       }
     }
-    if (!partitionColumns.equals(RunPartition.COLUMNS)) {
+    if (!partitionColumns.equals(partitioning) && !partitioning.equals(RunPartition.COLUMNS)) {
+      throw new IllegalStateException(
+          "Table " + table + " is partitioned by " + partitionColumns + " but these rows are written partitioned by "
+              + partitioning + "; write to a new table");
+    }
+    if (!partitionColumns.equals(partitioning)) {
       throw new IllegalStateException(
           "Table " + table + " is partitioned by " + partitionColumns + " but Bottleneck writes tables partitioned by "
               + RunPartition.COLUMNS + " (the layout before run dates had [run_id] alone): write to a new table, or"

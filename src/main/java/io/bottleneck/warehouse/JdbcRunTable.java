@@ -10,10 +10,13 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -28,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A run's rows written to a JDBC table, idempotent per run id: the executors write the rows to
  * a fresh staging table (Spark JDBC, in parallel), then the driver, in ONE transaction, creates
- * the target if missing, deletes the run's earlier rows, copies the staging rows in and drops the
+ * the target if missing, deletes the run's earlier rows (or those of a finer key: a streaming
+ * micro-batch's run_id and batch_id), copies the staging rows in and drops the
  * staging table. Readers see the run's old rows or its new rows, never both or a part; a failure
  * before the commit leaves the target as it was (and the staging table is dropped).
  */
@@ -39,28 +43,111 @@ public final class JdbcRunTable {
 
   /** Replaces the rows of run {@code runId} in the target table with {@code rows}. */
   public static void replaceRun(Dataset<Row> rows, JdbcTarget target, String runId) throws SQLException {
+    replaceRows(rows, target, Map.of(RunPartition.RUN_ID, runId));
+  }
+
+  /**
+   * Replaces the rows whose key columns hold {@code key}'s values (e.g. run_id and batch_id: a
+   * streaming micro-batch) with {@code rows}, in one transaction: writing the same key again
+   * replaces, never adds.
+   *
+   * @param key column name to value (a string or a number), every column among the rows'
+   */
+  public static void replaceRows(Dataset<Row> rows, JdbcTarget target, Map<String, Object> key) throws SQLException {
     StructType schema = rows.schema();
     List<String> columns = List.of(rows.columns());
-    if (!columns.contains(RunPartition.RUN_ID)) {
-      throw new IllegalArgumentException("Rows for " + target.table() + " need a run_id column; they have " + columns);
+    if (!columns.contains(RunPartition.RUN_ID) || !columns.containsAll(key.keySet())) {
+      throw new IllegalArgumentException(
+          "Rows for " + target.table() + " need a run_id column and the key columns " + key.keySet() + "; they have "
+              + columns);
     }
     String columnsDdl = columnsDdl(schema); // checks the types before any work
     String staging = stagingName(target.table());
     try {
       rows.write().mode(SaveMode.ErrorIfExists).jdbc(target.url(), staging, target.connectionProperties());
       try (Connection connection = connect(target)) {
-        swapIn(connection, target.table(), staging, columnsDdl, columns, runId);
+        swapIn(connection, target.table(), staging, columnsDdl, columns, new LinkedHashMap<>(new TreeMap<>(key)));
       }
     } catch (Exception e) { // Spark's job failures are checked SparkExceptions thrown from Scala
       dropStaging(target, staging, e);
       throw e;
     }
-    LOG.info("Replaced run {} in JDBC table {}", runId, target.table()); // not the URL: it may hold credentials
+    LOG.info("Replaced rows {} in JDBC table {}", key, target.table()); // not the URL: it may hold credentials
+  }
+
+  /**
+   * Before any write: fails, naming the table, if the target table exists with other columns
+   * than rows of {@code schema}.
+   *
+   * @return whether the table exists
+   */
+  public static boolean requireCompatible(JdbcTarget target, StructType schema) throws SQLException {
+    columnsDdl(schema);
+    try (Connection connection = connect(target)) {
+      if (!exists(connection, target.table())) {
+        return false;
+      }
+      requireColumns(connection, target.table(), List.of(schema.fieldNames()));
+      return true;
+    }
+  }
+
+  /**
+   * The distinct values of {@code column} in the rows where {@code where} equals {@code value}
+   * and run_id differs from {@code exceptRunId}; empty when the table does not exist.
+   *
+   * @throws IllegalStateException when the table lacks {@code column}
+   */
+  public static List<String> distinctValues(
+      JdbcTarget target, String column, String where, String value, String exceptRunId) throws SQLException {
+    List<String> values = new ArrayList<>();
+    try (Connection connection = connect(target)) {
+      if (!exists(connection, target.table())) {
+        return values;
+      }
+      requireHasColumn(connection, target.table(), column);
+      try (PreparedStatement s =
+          connection.prepareStatement("SELECT DISTINCT " + column + " FROM " + target.table() + " WHERE " + where
+              + " = ? AND " + RunPartition.RUN_ID + " <> ? AND " + column + " IS NOT NULL")) {
+        s.setString(1, value);
+        s.setString(2, exceptRunId);
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            values.add(r.getString(1));
+          }
+        }
+      }
+    }
+    return values;
+  }
+
+  private static boolean exists(Connection connection, String table) throws SQLException {
+    // a savepoint-free probe: a failed SELECT would abort a PostgreSQL transaction, so autocommit
+    try (Statement s = connection.createStatement()) {
+      s.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
+      return true;
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  private static void requireHasColumn(Connection connection, String table, String column) throws SQLException {
+    List<String> names = new ArrayList<>();
+    try (Statement s = connection.createStatement();
+        ResultSet r = s.executeQuery("SELECT * FROM " + table + " WHERE 1 = 0")) {
+      ResultSetMetaData meta = r.getMetaData();
+      for (int i = 1; i <= meta.getColumnCount(); i++) {
+        names.add(meta.getColumnName(i).toLowerCase(Locale.ROOT));
+      }
+    }
+    if (!names.contains(column.toLowerCase(Locale.ROOT))) {
+      throw new IllegalStateException("JDBC table " + table + " has no column " + column + "; it has " + names);
+    }
   }
 
   private static void swapIn(
-      Connection connection, String table, String staging, String columnsDdl, List<String> columns, String runId)
-      throws SQLException {
+      Connection connection, String table, String staging, String columnsDdl, List<String> columns,
+      Map<String, Object> key) throws SQLException {
     connection.setAutoCommit(false);
     try (Statement s = connection.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS " + table + " (" + columnsDdl + ")");
@@ -71,16 +158,21 @@ public final class JdbcRunTable {
         s.execute("LOCK TABLE " + table + " IN SHARE ROW EXCLUSIVE MODE");
       }
       int deleted;
+      List<String> conditions = new ArrayList<>();
+      key.keySet().forEach(c -> conditions.add(c + " = ?"));
       try (PreparedStatement delete =
-          connection.prepareStatement("DELETE FROM " + table + " WHERE " + RunPartition.RUN_ID + " = ?")) {
-        delete.setString(1, runId);
+          connection.prepareStatement("DELETE FROM " + table + " WHERE " + String.join(" AND ", conditions))) {
+        int i = 1;
+        for (Object value : key.values()) {
+          delete.setObject(i++, value);
+        }
         deleted = delete.executeUpdate();
       }
       String list = String.join(", ", columns);
       int inserted = s.executeUpdate("INSERT INTO " + table + " (" + list + ") SELECT " + list + " FROM " + staging);
       s.execute("DROP TABLE " + staging);
       connection.commit();
-      LOG.info("JDBC table {}: run {} had {} rows, now {}", table, runId, deleted, inserted);
+      LOG.info("JDBC table {}: {} had {} rows, now {}", table, key, deleted, inserted);
     } catch (Exception e) {
       connection.rollback();
       throw e;

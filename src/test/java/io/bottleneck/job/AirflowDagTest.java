@@ -48,6 +48,10 @@ class AirflowDagTest {
     assertThat(valueOf(predict, "--run-date")).isEqualTo(DS);
     assertThat(valueOf(predict, "--input")).isEqualTo(root + "/incoming/" + DS);
     assertThat(valueOf(commands.get("featurize"), "--cache")).isEqualTo(root + "/feature-cache");
+    // the model is evaluated on held-out labeled images, never on its own training input
+    assertThat(valueOf(commands.get("evaluate"), "--input"))
+        .isEqualTo(root + "/evaluation")
+        .isNotEqualTo(valueOf(commands.get("ingest"), "--input"));
 
     boolean runDateKnown = acceptsOption("predict", "--run-date");
     for (Map.Entry<String, List<String>> e : commands.entrySet()) {
@@ -72,6 +76,31 @@ class AirflowDagTest {
         assertThat(catalog).containsEntry("warehouse-dir", root + "/warehouse");
       }
     }
+  }
+
+  @Test
+  void incrementalDagStreamsNewImagesAvailableNowWithoutRetraining() throws Exception {
+    Map<String, List<String>> incremental = renderedIncremental();
+    assertThat(incremental.keySet()).containsExactly("stream");
+    List<String> stream = new ArrayList<>(incremental.get("stream"));
+    String root = tmp.toString();
+    assertThat(stream.get(0)).isEqualTo("stream");
+    assertThat(valueOf(stream, "--trigger")).isEqualTo("available-now");
+    assertThat(valueOf(stream, "--checkpoint")).isEqualTo(root + "/stream/checkpoint");
+    assertThat(valueOf(stream, "--run-id")).as("one run id per checkpoint").isEqualTo("incremental");
+    assertThat(valueOf(stream, "--model")).isEqualTo(root + "/model");
+    assertThat(valueOf(stream, "--cache")).isEqualTo(root + "/feature-cache");
+    assertThat(String.join(" ", stream)).doesNotContain("{{", "}}", "{ds}", "train");
+    stream.add("--dry-run");
+    InProcessMain.Outcome o = InProcessMain.run(stream.toArray(String[]::new));
+    assertThat(o.exitCode()).as(stream + "\n" + o.stderr()).isZero();
+    Map<String, Object> report = o.lastLineJson();
+    assertThat(report).containsEntry("command", "stream").containsEntry("catalog", true);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> config = (Map<String, Object>) report.get("config");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> streamConfig = (Map<String, Object>) config.get("stream");
+    assertThat(streamConfig).containsEntry("trigger", "available-now");
   }
 
   @Test
@@ -108,6 +137,15 @@ class AirflowDagTest {
 
   /** The DAG's commands rendered for DS, from the commands module the DAG uses. */
   private Map<String, List<String>> renderedCommands() throws Exception {
+    return rendered("commands");
+  }
+
+  /** The incremental DAG's commands. */
+  private Map<String, List<String>> renderedIncremental() throws Exception {
+    return rendered("incremental");
+  }
+
+  private Map<String, List<String>> rendered(String which) throws Exception {
     Processes.Result r =
         Processes.run(
             Map.of("BOTTLENECK_ROOT", tmp.toString(), "PYTHONDONTWRITEBYTECODE", "1"),
@@ -115,7 +153,7 @@ class AirflowDagTest {
     assertThat(r.exitCode()).as(r.toString()).isZero();
     Map<String, Object> printed = Json.parseObject(r.stdout(), "bottleneck_commands.py");
     assertThat(printed).containsEntry("ds", DS);
-    return Json.mapper().convertValue(printed.get("commands"), new TypeReference<LinkedHashMap<String, List<String>>>() {});
+    return Json.mapper().convertValue(printed.get(which), new TypeReference<LinkedHashMap<String, List<String>>>() {});
   }
 
   private static boolean acceptsOption(String command, String option) {

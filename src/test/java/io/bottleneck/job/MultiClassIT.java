@@ -128,7 +128,7 @@ class MultiClassIT {
     assertThat(spark.read().parquet(run.resolve("predictions").toString()).columns())
         .containsExactly(
             "path", "predicted_label", "prob_circle", "prob_square", "prob_triangle", "model_id", "predicted_at",
-            "run_id");
+            "content_hash", "run_id");
     Set<String> expected = new TreeSet<>();
     heldOut.forEach(p -> expected.add(p.getFileName().toString()));
     Set<String> predicted = new TreeSet<>();

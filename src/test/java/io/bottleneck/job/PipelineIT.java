@@ -182,7 +182,8 @@ class PipelineIT {
     assertThat(run.at("/predict/predicted").asLong()).isEqualTo(12);
     Dataset<Row> predictions = LocalSpark.session().read().parquet(work.resolve("second/predictions").toString());
     assertThat(predictions.columns())
-        .containsExactly("path", "predicted_label", "prob_cat", "prob_dog", "model_id", "predicted_at", "run_id");
+        .containsExactly(
+            "path", "predicted_label", "prob_cat", "prob_dog", "model_id", "predicted_at", "content_hash", "run_id");
     assertThat(predictions.where("run_id = 'r2'").count()).isEqualTo(12);
   }
 

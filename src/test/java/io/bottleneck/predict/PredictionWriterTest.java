@@ -27,12 +27,13 @@ class PredictionWriterTest {
     StructType schema =
         new StructType()
             .add("path", DataTypes.StringType)
+            .add("content_hash", DataTypes.StringType)
             .add("prediction", DataTypes.StringType)
             .add("probabilities", DataTypes.createArrayType(DataTypes.DoubleType));
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       double p = (i + 0.5) / n;
-      rows.add(RowFactory.create("file:/data/test1/" + i + ".jpg", p > 0.5 ? "Cat" : "dog", new double[] {p, 1 - p}));
+      rows.add(RowFactory.create("file:/data/test1/" + i + ".jpg", "h" + i, p > 0.5 ? "Cat" : "dog", new double[] {p, 1 - p}));
     }
     return spark.createDataFrame(rows, schema);
   }
@@ -45,7 +46,8 @@ class PredictionWriterTest {
   void publishedRowsHaveOneProbabilityColumnPerClassAndRunIdLast(SparkSession spark) {
     Dataset<Row> rows = published(spark, 4, "r1");
     assertThat(rows.columns())
-        .containsExactly("path", "predicted_label", "prob_cat", "prob_dog", "model_id", "predicted_at", "run_id");
+        .containsExactly(
+            "path", "predicted_label", "prob_cat", "prob_dog", "model_id", "predicted_at", "content_hash", "run_id");
     Row first = rows.orderBy("path").first();
     assertThat(first.<Double>getAs("prob_cat")).isEqualTo(0.125);
     assertThat(first.<Double>getAs("prob_dog")).isEqualTo(0.875);
