@@ -1,5 +1,6 @@
 package io.bottleneck.warehouse;
 
+import io.bottleneck.io.Columns;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
@@ -37,7 +38,7 @@ public final class CatalogTables {
    * first use.
    */
   public static void replaceRunPartition(SparkSession spark, Dataset<Row> rows, String table, RunPartition partition) {
-    Dataset<Row> partitioned = partition.appendTo(rows);
+    Dataset<Row> partitioned = partition.appendTo(withoutColumnsOlderTablesLack(spark, table, rows));
     createIfMissing(spark, table, partitioned.schema(), RunPartition.COLUMNS);
     requireLayout(spark, table, partitioned.schema(), RunPartition.COLUMNS);
     requireRunIdOnlyOn(spark, table, partition);
@@ -69,8 +70,31 @@ public final class CatalogTables {
     if (!spark.catalog().tableExists(table)) {
       return false;
     }
-    requireLayout(spark, table, schema, partitionColumns);
+    StructType written = schema;
+    if (lacksContentHash(spark, table) && List.of(schema.fieldNames()).contains(Columns.CONTENT_HASH)) {
+      written = new StructType(java.util.Arrays.stream(schema.fields())
+          .filter(f -> !f.name().equals(Columns.CONTENT_HASH)).toArray(org.apache.spark.sql.types.StructField[]::new));
+    }
+    requireLayout(spark, table, written, partitionColumns);
     return true;
+  }
+
+  /**
+   * Prediction rows carry {@code content_hash} since predict --skip-existing and the stream
+   * command; a table created before that keeps its layout and gets the rows without it (a new
+   * column would break its readers), which only --skip-existing cannot use.
+   */
+  static Dataset<Row> withoutColumnsOlderTablesLack(SparkSession spark, String table, Dataset<Row> rows) {
+    if (spark.catalog().tableExists(table) && lacksContentHash(spark, table)
+        && List.of(rows.columns()).contains(Columns.CONTENT_HASH)) {
+      LOG.info("Table {} predates the {} column: its rows are written without it", table, Columns.CONTENT_HASH);
+      return rows.drop(Columns.CONTENT_HASH);
+    }
+    return rows;
+  }
+
+  private static boolean lacksContentHash(SparkSession spark, String table) {
+    return !List.of(spark.table(table).schema().fieldNames()).contains(Columns.CONTENT_HASH);
   }
 
   private static void createIfMissing(SparkSession spark, String table, StructType schema, List<String> partitionColumns) {

@@ -1,5 +1,6 @@
 package io.bottleneck.warehouse;
 
+import io.bottleneck.io.Columns;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
@@ -54,6 +55,11 @@ public final class JdbcRunTable {
    * @param key column name to value (a string or a number), every column among the rows'
    */
   public static void replaceRows(Dataset<Row> rows, JdbcTarget target, Map<String, Object> key) throws SQLException {
+    if (List.of(rows.columns()).contains(Columns.CONTENT_HASH) && lacksContentHash(target)) {
+      // a table created before prediction rows carried content_hash keeps its layout
+      LOG.info("JDBC table {} predates the {} column: its rows are written without it", target.table(), Columns.CONTENT_HASH);
+      rows = rows.drop(Columns.CONTENT_HASH);
+    }
     StructType schema = rows.schema();
     List<String> columns = List.of(rows.columns());
     if (!columns.contains(RunPartition.RUN_ID) || !columns.containsAll(key.keySet())) {
@@ -87,7 +93,11 @@ public final class JdbcRunTable {
       if (!exists(connection, target.table())) {
         return false;
       }
-      requireColumns(connection, target.table(), List.of(schema.fieldNames()));
+      List<String> columns = new ArrayList<>(List.of(schema.fieldNames()));
+      if (!tableColumns(connection, target.table()).contains(Columns.CONTENT_HASH)) {
+        columns.remove(Columns.CONTENT_HASH); // an older table: written without it
+      }
+      requireColumns(connection, target.table(), columns);
       return true;
     }
   }
@@ -206,6 +216,26 @@ public final class JdbcRunTable {
     throw new IllegalArgumentException(
         "Column " + f.name() + " has type " + t.catalogString()
             + ", which the JDBC table writer does not map (string, double, bigint, int, timestamp, date)");
+  }
+
+  /** Whether the target table exists without a content_hash column (created by an older version). */
+  private static boolean lacksContentHash(JdbcTarget target) throws SQLException {
+    try (Connection connection = connect(target)) {
+      return exists(connection, target.table()) && !tableColumns(connection, target.table()).contains(Columns.CONTENT_HASH);
+    }
+  }
+
+  /** The table's column names, lower case. */
+  private static Set<String> tableColumns(Connection connection, String table) throws SQLException {
+    Set<String> names = new HashSet<>();
+    try (Statement s = connection.createStatement();
+        ResultSet r = s.executeQuery("SELECT * FROM " + table + " WHERE 1 = 0")) {
+      ResultSetMetaData meta = r.getMetaData();
+      for (int i = 1; i <= meta.getColumnCount(); i++) {
+        names.add(meta.getColumnName(i).toLowerCase(Locale.ROOT));
+      }
+    }
+    return names;
   }
 
   private static void requireColumns(Connection connection, String table, List<String> columns) throws SQLException {

@@ -2,6 +2,7 @@ package io.bottleneck.warehouse;
 
 import static org.apache.spark.sql.functions.callUDF;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -148,6 +149,22 @@ class CatalogTablesTest {
     assertThatThrownBy(() -> CatalogTables.replaceRunPartition(spark, rows(spark, 2, "m"), TABLE, new RunPartition(DAY1, "r1")))
         .hasMessageStartingWith("Table " + TABLE + " is partitioned by [run_id] but Bottleneck writes tables partitioned by"
             + " [run_date, run_id]");
+  }
+
+  @Test
+  void aTableFromBeforePredictionsCarriedContentHashsGetsTheRowsWithoutIt() {
+    CatalogTables.replaceRunPartition(spark, rows(spark, 2, "m"), TABLE, new RunPartition(DAY1, "r1"));
+    Dataset<Row> withHash = rows(spark, 3, "m").withColumn("content_hash", lit("abc"));
+    assertThat(CatalogTables.requireCompatible(spark, TABLE, new RunPartition(DAY2, "r2").appendTo(withHash).schema(),
+        RunPartition.COLUMNS)).isTrue();
+    CatalogTables.replaceRunPartition(spark, withHash, TABLE, new RunPartition(DAY2, "r2"));
+    assertThat(spark.table(TABLE).columns()).doesNotContain("content_hash");
+    assertThat(count("run_id = 'r2'")).isEqualTo(3);
+    // a new table gets the column
+    spark.sql("DROP TABLE IF EXISTS " + TABLE + "_new");
+    CatalogTables.replaceRunPartition(spark, withHash, TABLE + "_new", new RunPartition(DAY1, "r1"));
+    assertThat(spark.table(TABLE + "_new").columns()).contains("content_hash");
+    spark.sql("DROP TABLE IF EXISTS " + TABLE + "_new");
   }
 
   @Test

@@ -116,6 +116,19 @@ class JdbcRunTableTest {
   }
 
   @Test
+  void aTableFromBeforePredictionsCarriedContentHashGetsTheRowsWithoutIt() throws Exception {
+    RunPartition r1 = new RunPartition(CatalogTablesTest.DAY1, "r1");
+    JdbcRunTable.replaceRun(run(2, "m", r1), target("preds_e"), "r1");
+    Dataset<Row> withHash = new RunPartition(CatalogTablesTest.DAY2, "r2")
+        .appendTo(CatalogTablesTest.rows(spark, 3, "m").withColumn("content_hash", org.apache.spark.sql.functions.lit("abc")));
+    assertThat(JdbcRunTable.requireCompatible(target("preds_e"), withHash.schema())).isTrue();
+    JdbcRunTable.replaceRun(withHash, target("preds_e"), "r2");
+    assertThat(query("SELECT run_id, count(*) FROM preds_e GROUP BY 1 ORDER BY 1")).containsExactly("r1|2", "r2|3");
+    assertThat(query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'preds_e'"
+        + " AND column_name = 'content_hash'")).containsExactly("0");
+  }
+
+  @Test
   void aWrongPasswordFailsWithoutShowingIt() {
     JdbcTarget wrong = new JdbcTarget(server.url(), "preds_d", PostgresServer.USER, "not-" + PASSWORD);
     assertThatThrownBy(() -> JdbcRunTable.replaceRun(run(1, "m", new RunPartition(CatalogTablesTest.DAY1, "r1")), wrong, "r1"))
