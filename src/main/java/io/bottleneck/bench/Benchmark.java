@@ -17,6 +17,7 @@ import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.ImageBase;
 import io.bottleneck.nets.Preprocessing;
 import io.bottleneck.train.HeadConfig;
+import io.bottleneck.train.HeadNetwork;
 import io.bottleneck.train.HeadTrainer;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -657,10 +658,10 @@ public final class Benchmark {
       List<DataSet> batches = localBatches(train.collectAsList(), numClasses, settings.head());
       int featureSize = batches.get(0).getFeatures().columns();
       HeadConfig local = settings.head().withEpochs(1);
-      HeadTrainer.buildNetwork(featureSize, numClasses, local).fit(new ExistingDataSetIterator(batches)); // warm-up
+      HeadNetwork.build(featureSize, numClasses, local).fit(new ExistingDataSetIterator(batches)); // warm-up
       double localEpoch = Double.MAX_VALUE;
       for (int k = 0; k < settings.headRepeats(); k++) {
-        MultiLayerNetwork net = HeadTrainer.buildNetwork(featureSize, numClasses, local);
+        MultiLayerNetwork net = HeadNetwork.build(featureSize, numClasses, local);
         ExistingDataSetIterator it = new ExistingDataSetIterator(batches);
         long t0 = System.nanoTime();
         net.fit(it);
