@@ -182,7 +182,8 @@ public final class Benchmark {
           EngineComparison.engineTable(main.files(), settings.base(), cores, settings.batchSize());
 
       FeaturizeTimings stage = new FeaturizeTimings(spark, settings);
-      Dataset<Row> images = ingest(main.dir(), n);
+      IngestResult ingested = ingest(main.dir(), n);
+      Dataset<Row> images = ingested.images();
       double first = stage.warmUp(images, caches.resolve("warm-up").toUri().toString(), n);
       LOG.info("bench: featurize, first call in this JVM (untimed warm-up): {} img/s",
           rate(Math.min(n, FeaturizeTimings.WARM_UP_IMAGES), first));
@@ -200,18 +201,20 @@ public final class Benchmark {
 
       HeadEpochTimings.HeadTimes head = new HeadEpochTimings(spark, settings).measure(warm.featured());
       warm.close();
+      ingested.close();
 
       List<BenchReport.ScaleStep> steps = new ArrayList<>();
       for (int size : new TreeSet<>(settings.scale())) {
         JitteredImages.Generated g = images(sources, size);
-        Dataset<Row> scaled = ingest(g.dir(), size);
+        IngestResult scaledIngest = ingest(g.dir(), size);
+        Dataset<Row> scaled = scaledIngest.images();
         String scaleCache = caches.resolve("scale-" + size).toUri().toString();
         FeaturizeTimings.Cold c = stage.featurizeCold(scaled, scaleCache, size);
         c.result().close();
         long w0 = System.nanoTime();
         stage.featurize(scaled, scaleCache).close();
         double warmScaled = seconds(w0);
-        scaled.unpersist();
+        scaledIngest.close();
         steps.add(new BenchReport.ScaleStep(size, c.seconds(), warmScaled, c.startRss(), c.peakRss(), c.peakHeap()));
         LOG.info(
             "bench: scale {} images: {} s per 1,000, warm / cold {}, peak RSS {} MB",
@@ -259,9 +262,10 @@ public final class Benchmark {
   private List<JitteredImages.Source> sources(int max) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     String input = HadoopFiles.qualify(settings.input(), conf);
-    IngestResult ingested = ImageIngest.ingest(spark, input, LabelSource.parse(settings.labelFrom()));
-    List<Row> rows =
-        ingested.images().select(Columns.PATH, Columns.LABEL).orderBy(Columns.PATH).limit(max).collectAsList();
+    List<Row> rows;
+    try (IngestResult ingested = ImageIngest.ingest(spark, input, LabelSource.parse(settings.labelFrom()))) {
+      rows = ingested.images().select(Columns.PATH, Columns.LABEL).orderBy(Columns.PATH).limit(max).collectAsList();
+    }
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("bench: no usable images in " + input);
     }
@@ -281,14 +285,15 @@ public final class Benchmark {
     return JitteredImages.ensure(sources, workDir.resolve(String.valueOf(count)), count, settings.seed(), origin);
   }
 
-  /** The images dataset of a generated folder, through the ingest stage (persisted). */
-  private Dataset<Row> ingest(Path dir, int expected) {
+  /** A generated folder through the ingest stage (persisted until closed). */
+  private IngestResult ingest(Path dir, int expected) {
     IngestResult r = ImageIngest.ingest(spark, dir.toUri().toString(), new LabelSource.FilenamePrefix());
     if (r.accepted() != expected) {
+      r.close();
       throw new IllegalStateException(
           "Ingest of " + dir + " accepted " + r.accepted() + " images; expected " + expected);
     }
-    return r.images();
+    return r;
   }
 
   /** The base's preprocessing (decode ceiling resizes exactly as the base does). */

@@ -70,7 +70,8 @@ public final class ImageIngest {
   public static final int MAX_FILE_BYTES = 256 << 20;
 
   /**
-   * Ingests every file under {@code inputUri} (a directory on any Hadoop file system).
+   * Ingests every file under {@code inputUri} (a directory on any Hadoop file system). The result
+   * holds persisted rows: close it when its outputs are no longer needed.
    *
    * @throws IllegalArgumentException if the input does not exist, is not a directory or holds no
    *     files, or the manifest is missing or lacks a path or label column
@@ -113,55 +114,60 @@ public final class ImageIngest {
         (manifest == null ? decoded : ManifestLabels.apply(decoded, manifest))
             .persist(StorageLevel.MEMORY_AND_DISK());
 
-    // One job decodes everything into the cache and counts; both outputs then read the cache.
-    String previous = spark.sparkContext().getLocalProperty("spark.job.description");
-    spark.sparkContext().setJobDescription("ingest " + inputUri);
-    Row counts;
     try {
-      counts =
-          all.agg(
-                  count(when(col(Columns.REASON).isNull(), lit(1))),
-                  count(when(col(Columns.REASON).isNotNull(), lit(1))),
-                  // the classes that got an image (a few names), for the empty class folders
-                  labels instanceof LabelSource.Directory
-                      ? collect_set(when(col(Columns.REASON).isNull(), col(Columns.LABEL)))
-                      : lit(null).cast("array<string>"))
-              .first();
-    } finally {
-      spark.sparkContext().setJobDescription(previous);
-    }
-    long nAccepted = counts.getLong(0);
-    long nRejected = counts.getLong(1);
-    long missing = nAccepted + nRejected - listed;
-    if (missing < 0 || (manifest == null && missing != 0)) {
-      throw new IllegalStateException(
-          "Ingest lost track of files: listed " + listed + ", accepted " + nAccepted
-              + ", rejected " + nRejected);
-    }
-    LOG.info(
-        "Ingested {}: {} files listed, {} accepted, {} rejected{}, {} hidden skipped",
-        inputUri, listed, nAccepted, nRejected,
-        manifest == null ? "" : " (incl. " + missing + " manifest rows without a file)", skipped);
-    List<String> emptyClassFolders = new ArrayList<>();
-    if (labels instanceof LabelSource.Directory) {
-      List<String> withImages = counts.getList(2);
-      for (String folder : InputListing.classFolders(root, conf)) {
-        if (!withImages.contains(folder)) {
-          emptyClassFolders.add(folder);
-          LOG.warn("ingest: class folder {} has no images (no files, or none accepted); it gives no class", folder);
+      // One job decodes everything into the cache and counts; both outputs then read the cache.
+      String previous = spark.sparkContext().getLocalProperty("spark.job.description");
+      spark.sparkContext().setJobDescription("ingest " + inputUri);
+      Row counts;
+      try {
+        counts =
+            all.agg(
+                    count(when(col(Columns.REASON).isNull(), lit(1))),
+                    count(when(col(Columns.REASON).isNotNull(), lit(1))),
+                    // the classes that got an image (a few names), for the empty class folders
+                    labels instanceof LabelSource.Directory
+                        ? collect_set(when(col(Columns.REASON).isNull(), col(Columns.LABEL)))
+                        : lit(null).cast("array<string>"))
+                .first();
+      } finally {
+        spark.sparkContext().setJobDescription(previous);
+      }
+      long nAccepted = counts.getLong(0);
+      long nRejected = counts.getLong(1);
+      long missing = nAccepted + nRejected - listed;
+      if (missing < 0 || (manifest == null && missing != 0)) {
+        throw new IllegalStateException(
+            "Ingest lost track of files: listed " + listed + ", accepted " + nAccepted
+                + ", rejected " + nRejected);
+      }
+      LOG.info(
+          "Ingested {}: {} files listed, {} accepted, {} rejected{}, {} hidden skipped",
+          inputUri, listed, nAccepted, nRejected,
+          manifest == null ? "" : " (incl. " + missing + " manifest rows without a file)", skipped);
+      List<String> emptyClassFolders = new ArrayList<>();
+      if (labels instanceof LabelSource.Directory) {
+        List<String> withImages = counts.getList(2);
+        for (String folder : InputListing.classFolders(root, conf)) {
+          if (!withImages.contains(folder)) {
+            emptyClassFolders.add(folder);
+            LOG.warn("ingest: class folder {} has no images (no files, or none accepted); it gives no class", folder);
+          }
         }
       }
-    }
 
-    Dataset<Row> images =
-        all.filter(col(Columns.REASON).isNull())
-            .select(
-                col(Columns.PATH), col(Columns.LABEL), col(Columns.CONTENT_HASH),
-                col(Columns.SIZE), col(Columns.WIDTH), col(Columns.HEIGHT));
-    Dataset<Row> rejects =
-        all.filter(col(Columns.REASON).isNotNull())
-            .select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE));
-    return new IngestResult(images, rejects, listed, nAccepted, nRejected, skipped, emptyClassFolders);
+      Dataset<Row> images =
+          all.filter(col(Columns.REASON).isNull())
+              .select(
+                  col(Columns.PATH), col(Columns.LABEL), col(Columns.CONTENT_HASH),
+                  col(Columns.SIZE), col(Columns.WIDTH), col(Columns.HEIGHT));
+      Dataset<Row> rejects =
+          all.filter(col(Columns.REASON).isNotNull())
+              .select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE));
+      return new IngestResult(images, rejects, listed, nAccepted, nRejected, skipped, emptyClassFolders, all);
+    } catch (RuntimeException e) {
+      all.unpersist(); // the result that would release it is never returned
+      throw e;
+    }
   }
 
   /** Files per partition of the decoding pass and of ingest's outputs, at most. */

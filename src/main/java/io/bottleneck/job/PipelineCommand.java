@@ -240,6 +240,7 @@ final class PipelineCommand extends JobCommand {
     summary.put("metrics", Json.parseObject(metrics.summaryJson(), "metrics"));
     Stages.writeText(spark, HadoopFiles.child(out, "summary.json"), Json.pretty(summary));
     Reports.write(spark, cfg, out, () -> report(spark, cfg, summary, rejectReasons, quality, near, trained));
+    ingested.close();
     LOG.info("pipeline: finished in {} s; stage seconds {}", seconds.get("total"), seconds);
 
     System.out.println("run directory: " + out);

@@ -74,6 +74,7 @@ final class Predictions {
       }
     }
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
+    ingested.close();
     return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, summary);
   }
 }
