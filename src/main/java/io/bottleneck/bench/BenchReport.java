@@ -112,7 +112,7 @@ public record BenchReport(
 
   /** Rate of the first featurize call in the JVM, over the warm-up's images. */
   public double featurizeFirstImgPerS() {
-    return Math.min(images, Benchmark.WARM_UP_IMAGES) / featurizeFirstSeconds;
+    return Math.min(images, FeaturizeTimings.WARM_UP_IMAGES) / featurizeFirstSeconds;
   }
 
   public double decodeJavaImgPerS() {

@@ -7,30 +7,95 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * What {@link ImageIngest#ingest} found.
- *
- * @param images accepted images: path, label, content_hash, size, width, height
- * @param rejects rejected files and manifest rows: path, reason, size (null when missing)
- * @param listed files found under the input, hidden ones not included
- * @param accepted rows of {@code images}
- * @param rejected rows of {@code rejects}; includes manifest rows whose file is missing, which are
- *     not listed, so {@code listed + missing == accepted + rejected}
- * @param skipped hidden files, not listed: names starting with '.' or '_' ({@code .DS_Store},
- *     {@code _SUCCESS}), in-flight {@code ._COPYING_} uploads, and every file in a hidden folder
- * @param emptyClassFolders with labels from folders, the class folders (first level under the
- *     input) that hold no accepted image, sorted; empty otherwise
+ * What {@link ImageIngest#ingest} found. Both outputs read the decoded rows that ingest persisted
+ * (one pass over the files yields both); {@link #close} releases them, after which the outputs
+ * are recomputed (the files read and decoded again) if they are used.
  */
-public record IngestResult(
-    Dataset<Row> images,
-    Dataset<Row> rejects,
-    long listed,
-    long accepted,
-    long rejected,
-    long skipped,
-    List<String> emptyClassFolders) {
+public final class IngestResult implements AutoCloseable {
+  private final Dataset<Row> images;
+  private final Dataset<Row> rejects;
+  private final long listed;
+  private final long accepted;
+  private final long rejected;
+  private final long skipped;
+  private final List<String> emptyClassFolders;
+  /** What {@link #close} unpersists; null when nothing was persisted for this result. */
+  private final Dataset<Row> persisted;
 
-  public IngestResult {
-    emptyClassFolders = List.copyOf(emptyClassFolders);
+  /** A result that persisted nothing ({@link #close} does nothing); the accessors say what each value is. */
+  public IngestResult(
+      Dataset<Row> images,
+      Dataset<Row> rejects,
+      long listed,
+      long accepted,
+      long rejected,
+      long skipped,
+      List<String> emptyClassFolders) {
+    this(images, rejects, listed, accepted, rejected, skipped, emptyClassFolders, null);
+  }
+
+  /** @param persisted the persisted rows both outputs read, released by {@link #close} */
+  IngestResult(
+      Dataset<Row> images,
+      Dataset<Row> rejects,
+      long listed,
+      long accepted,
+      long rejected,
+      long skipped,
+      List<String> emptyClassFolders,
+      Dataset<Row> persisted) {
+    this.images = images;
+    this.rejects = rejects;
+    this.listed = listed;
+    this.accepted = accepted;
+    this.rejected = rejected;
+    this.skipped = skipped;
+    this.emptyClassFolders = List.copyOf(emptyClassFolders);
+    this.persisted = persisted;
+  }
+
+  /** Accepted images: path, label, content_hash, size, width, height. */
+  public Dataset<Row> images() {
+    return images;
+  }
+
+  /** Rejected files and manifest rows: path, reason, size (null when missing). */
+  public Dataset<Row> rejects() {
+    return rejects;
+  }
+
+  /** Files found under the input, hidden ones not included. */
+  public long listed() {
+    return listed;
+  }
+
+  /** Rows of {@link #images}. */
+  public long accepted() {
+    return accepted;
+  }
+
+  /**
+   * Rows of {@link #rejects}; includes manifest rows whose file is missing, which are not listed,
+   * so {@code listed + missing == accepted + rejected}.
+   */
+  public long rejected() {
+    return rejected;
+  }
+
+  /**
+   * Hidden files, not listed: names starting with '.' or '_' ({@code .DS_Store}, {@code
+   * _SUCCESS}), in-flight {@code ._COPYING_} uploads, and every file in a hidden folder.
+   */
+  public long skipped() {
+    return skipped;
+  }
+
+  /**
+   * With labels from folders, the class folders (first level under the input) that hold no
+   * accepted image, sorted; empty otherwise.
+   */
+  public List<String> emptyClassFolders() {
+    return emptyClassFolders;
   }
 
   /** Manifest rows without a file: 0 unless labels come from a manifest. */
@@ -52,5 +117,18 @@ public record IngestResult(
       counts.put("empty_class_folders", emptyClassFolders);
     }
     return counts;
+  }
+
+  /** Unpersists the decoded rows both outputs read; closing again does nothing more. */
+  @Override
+  public void close() {
+    if (persisted != null) {
+      persisted.unpersist();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "IngestResult" + counts();
   }
 }

@@ -92,9 +92,31 @@ public record ModelBundle(
     }
   }
 
-  /** Writes the bundle into {@code dirUri}, replacing a bundle already there. */
+  /**
+   * Writes the bundle into {@code dirUri}, which must not hold a bundle already: as Spark ML's
+   * {@code save()}, only {@link #save(String, Configuration, boolean)} with overwrite replaces one.
+   *
+   * @throws IllegalArgumentException if {@code dirUri} holds a {@value #META_FILE}
+   */
   public void save(String dirUri, Configuration conf) throws IOException {
-    HadoopFiles.deleteRecursively(dirUri, conf);
+    save(dirUri, conf, false);
+  }
+
+  /**
+   * Writes the bundle into {@code dirUri}. With {@code overwrite}, the directory is deleted first,
+   * whatever it holds, so no file of an older bundle remains; without it, a directory that already
+   * holds a bundle ({@value #META_FILE}) is refused and nothing is deleted.
+   *
+   * @throws IllegalArgumentException without overwrite, if {@code dirUri} holds a {@value #META_FILE}
+   */
+  public void save(String dirUri, Configuration conf, boolean overwrite) throws IOException {
+    if (overwrite) {
+      HadoopFiles.deleteRecursively(dirUri, conf);
+    } else if (HadoopFiles.exists(HadoopFiles.child(dirUri, META_FILE), conf)) {
+      throw new IllegalArgumentException(
+          "A model bundle already exists at " + dirUri + " (it has a " + META_FILE + "): choose"
+              + " another directory, delete it, or save with overwrite (save(uri, conf, true))");
+    }
     ByteArrayOutputStream headBytes = new ByteArrayOutputStream();
     ModelSerializer.writeModel(head, headBytes, false);
     HadoopFiles.writeBytes(HadoopFiles.child(dirUri, HEAD_FILE), headBytes.toByteArray(), conf);

@@ -115,6 +115,7 @@ final class EvaluateCommand extends JobCommand {
       });
     }
     Warehouse.writeMetrics(spark, cfg, metrics, modelId, name(), Stages.qualify(spark, cfg.input));
+    ingested.close();
     System.out.println(metrics.summaryJson());
     return Main.OK;
   }

@@ -49,6 +49,7 @@ final class IngestCommand extends JobCommand {
     Map<String, Object> counts = result.counts();
     Stages.writeText(spark, HadoopFiles.child(out, "ingest.json"), Json.pretty(counts));
     System.out.println(Json.oneLine(counts));
+    result.close();
     return Main.OK;
   }
 }

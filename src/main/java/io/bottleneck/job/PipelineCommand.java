@@ -213,7 +213,8 @@ final class PipelineCommand extends JobCommand {
     ClassificationMetrics metrics = trained.metrics();
     seconds.put("train", lap(t0));
     t0 = System.nanoTime();
-    bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration());
+    // overwrite: re-running a run id (or --output) replaces its model, as the other outputs are replaced
+    bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration(), true);
     Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
     Stages.writeTrainingFiles(spark, out, trained);
     Warehouse.writeMetrics(spark, cfg, metrics, bundle.modelId(), name(), (String) summary.get("input"));
@@ -239,6 +240,7 @@ final class PipelineCommand extends JobCommand {
     summary.put("metrics", Json.parseObject(metrics.summaryJson(), "metrics"));
     Stages.writeText(spark, HadoopFiles.child(out, "summary.json"), Json.pretty(summary));
     Reports.write(spark, cfg, out, () -> report(spark, cfg, summary, rejectReasons, quality, near, trained));
+    ingested.close();
     LOG.info("pipeline: finished in {} s; stage seconds {}", seconds.get("total"), seconds);
 
     System.out.println("run directory: " + out);

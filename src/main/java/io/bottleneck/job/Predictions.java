@@ -60,6 +60,7 @@ final class Predictions {
           qualifiedOutput = Stages.qualify(spark, output);
           writeRejects(ingested, qualifiedOutput, cfg.runId);
         }
+        ingested.close();
         return new Outcome(0, ingested.rejected(), qualifiedOutput, table, Map.of(), skipped);
       }
     }
@@ -89,6 +90,7 @@ final class Predictions {
       }
     }
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
+    ingested.close();
     return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, summary, skipped);
   }
 

@@ -83,7 +83,8 @@ final class TrainCommand extends JobCommand {
             Stages.featureCache(spark, cfg),
             Map.of("input", in, "seed", cfg.seed));
     ModelBundle bundle = trained.bundle();
-    bundle.save(out, conf);
+    // overwrite: a re-run with the same --output replaces the model, as it always has
+    bundle.save(out, conf, true);
     if (!bundle.metrics().isEmpty()) {
       Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), Json.pretty(bundle.metrics()));
     }

@@ -1,6 +1,5 @@
 package io.bottleneck.train;
 
-import io.bottleneck.train.HeadTrainer.Example;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -52,6 +51,11 @@ final class EpochLayout implements Serializable {
       throw new IllegalArgumentException("Too many rows for one epoch: " + rows);
     }
     this.partitions = (int) count;
+  }
+
+  /** The layout of {@code rows} rows with {@code config}'s batch size and averaging frequency. */
+  static EpochLayout of(long rows, HeadConfig config) {
+    return new EpochLayout(rows, config.batchSizePerWorker(), config.averagingFrequency());
   }
 
   /** Partitions of the epoch's batch RDD: each is one worker's share of one averaging round. */

@@ -1,7 +1,6 @@
 package io.bottleneck.train;
 
 import io.bottleneck.evaluate.ClassificationMetrics;
-import io.bottleneck.train.HeadTrainer.Example;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

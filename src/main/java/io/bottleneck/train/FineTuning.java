@@ -32,7 +32,7 @@ public final class FineTuning {
       throw new IllegalArgumentException("The head takes " + HeadSnapshot.inputLength(head)
           + " features but the tail of " + tail.baseId() + " gives " + tail.outputLength());
     }
-    IUpdater updater = HeadTrainer.updater(config.optimizer(), config.learningRate());
+    IUpdater updater = HeadNetwork.updater(config.optimizer(), config.learningRate());
     NeuralNetConfiguration.ListBuilder layers =
         new NeuralNetConfiguration.Builder()
             .seed(config.seed())

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * Every trial is recorded: its values, epochs, and the metrics of its best epoch.
  *
  * <p>The input Datasets are checked, converted and persisted once per search ({@link
- * HeadTrainer.Input}), and every trial trains on those cached rows: a Dataset whose plan is
+ * TrainingInput}), and every trial trains on those cached rows: a Dataset whose plan is
  * expensive (a Parquet scan, the join with the feature cache) is computed once, not once per
  * trial, and all trials see the same rows in the same order. Callers need not persist them.
  */
@@ -134,7 +134,7 @@ public final class HeadSearch {
     List<Trial> done = new ArrayList<>();
     int best = -1;
     TrainedHead bestHead = null;
-    try (HeadTrainer.Input input = HeadTrainer.Input.prepare(train, validation, numClasses)) {
+    try (TrainingInput input = TrainingInput.prepare(train, validation, numClasses)) {
       if (!input.hasValidation()) {
         throw noValidation();
       }

@@ -1,7 +1,13 @@
 package io.bottleneck.train;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaRDDLike;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.dataset.DataSet;
@@ -11,7 +17,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * executeTraining} otherwise starts with a {@code count()} job on its input, a whole extra Spark
  * job per averaging round that recomputes the round's input (its shuffle read) only to learn a
  * number the caller's layout already fixes. Everything else (broadcast, worker fit, averaging of
- * parameters and updater state) is the superclass's.
+ * parameters and updater state) is the superclass's. {@link #forHead} holds the settings training
+ * needs, which DL4J's defaults get wrong for this use.
  */
 final class RoundTrainingMaster extends ParameterAveragingTrainingMaster {
   /** The size of the round being executed; null: count it, as DL4J does. */
@@ -19,6 +26,39 @@ final class RoundTrainingMaster extends ParameterAveragingTrainingMaster {
 
   RoundTrainingMaster(Builder builder) {
     super(builder);
+  }
+
+  /**
+   * The master that trains a head with {@code config}'s batch size, averaging frequency and seed
+   * on {@code workers} workers; {@code hooks} see worker batches (after the dropout seeder, when
+   * the head has dropout).
+   */
+  static RoundTrainingMaster forHead(int workers, HeadConfig config, Collection<TrainingHook> hooks) {
+    ParameterAveragingTrainingMaster.Builder builder =
+        new ParameterAveragingTrainingMaster.Builder(workers, config.batchSizePerWorker())
+            .batchSizePerWorker(config.batchSizePerWorker())
+            .averagingFrequency(config.averagingFrequency())
+            .workerPrefetchNumBatches(0)
+            // M2's builder leaves this false although its javadoc says true: Adam's moments would
+            // restart from zero after every averaging round.
+            .saveUpdater(true)
+            // The default (Export) writes every RDD to hadoop.tmp.dir first.
+            .rddTrainingApproach(RDDTrainingApproach.Direct)
+            // Partitions are laid out by EpochLayout; rebalancing would reshuffle and can drop rows.
+            .repartionData(Repartition.Never)
+            // Each round's RDD is read once (executeRound skips DL4J's count job), so
+            // persisting it would only add a copy.
+            .storageLevel(null)
+            .rngSeed(config.seed());
+    List<TrainingHook> all = new ArrayList<>();
+    if (config.dropout() > 0) {
+      all.add(new DropoutSeeder(config.seed()));
+    }
+    all.addAll(hooks);
+    if (!all.isEmpty()) {
+      builder.trainingHooks(all);
+    }
+    return new RoundTrainingMaster(builder);
   }
 
   /**

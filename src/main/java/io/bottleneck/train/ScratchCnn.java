@@ -47,7 +47,7 @@ public final class ScratchCnn {
         new NeuralNetConfiguration.Builder()
             .seed(config.seed())
             .dataType(DataType.FLOAT)
-            .updater(HeadTrainer.updater(config.optimizer(), config.learningRate()))
+            .updater(HeadNetwork.updater(config.optimizer(), config.learningRate()))
             .l2(config.l2())
             .weightInit(WeightInit.RELU)
             .list();
@@ -74,7 +74,7 @@ public final class ScratchCnn {
     if (config.dropout() > 0) {
       layers.layer(new DropoutLayer.Builder(1.0 - config.dropout()).nIn(in).nOut(in).build());
     }
-    layers.layer(new OutputLayer.Builder(HeadTrainer.lossFunction(lossWeights, numClasses))
+    layers.layer(new OutputLayer.Builder(HeadNetwork.lossFunction(lossWeights, numClasses))
         .activation(Activation.SOFTMAX)
         .nIn(in)
         .nOut(numClasses)

@@ -11,6 +11,7 @@ import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.ImageBase;
 import io.bottleneck.nets.onnx.OrtRuntime;
 import io.bottleneck.train.HeadConfig;
+import io.bottleneck.train.HeadNetwork;
 import io.bottleneck.train.HeadTrainer;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -86,7 +87,7 @@ class ExportNodeTest {
       float[][] flipped = base.featurize(images(rgb, names, true));
       HeadConfig config = HeadConfig.defaults().toBuilder().hiddenUnits(List.of(16)).batchNorm(true).dropout(0.3)
           .learningRate(0.01).build();
-      MultiLayerNetwork head = ExportTesting.trained(HeadTrainer.buildNetwork(features[0].length, 3, config), features, 3);
+      MultiLayerNetwork head = ExportTesting.trained(HeadNetwork.build(features[0].length, 3, config), features, 3);
       ModelBundle bundle = ModelBundle.create(baseId, base.preprocessingId(), features[0].length, CLASSES, head,
           Map.of(), Map.of());
       for (OnnxExport.Tta tta : OnnxExport.Tta.values()) {

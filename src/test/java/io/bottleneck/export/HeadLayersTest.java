@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import io.bottleneck.nets.onnx.OnnxGraphBuilder;
 import io.bottleneck.nets.onnx.OrtRuntime;
 import io.bottleneck.train.HeadConfig;
+import io.bottleneck.train.HeadNetwork;
 import io.bottleneck.train.HeadTrainer;
 import io.bottleneck.train.ScratchCnn;
 import java.util.List;
@@ -59,14 +60,14 @@ class HeadLayersTest {
   @Test
   void denseHeadWithDropout() throws Exception {
     float[][] x = random(6, 20, 1);
-    MultiLayerNetwork net = ExportTesting.trained(HeadTrainer.buildNetwork(20, 4, config(false)), x, 3);
+    MultiLayerNetwork net = ExportTesting.trained(HeadNetwork.build(20, 4, config(false)), x, 3);
     assertThat(maxDifference(net, x)).isLessThan(1e-5);
   }
 
   @Test
   void headWithBatchNormalization() throws Exception {
     float[][] x = random(6, 20, 2);
-    MultiLayerNetwork net = ExportTesting.trained(HeadTrainer.buildNetwork(20, 4, config(true)), x, 5);
+    MultiLayerNetwork net = ExportTesting.trained(HeadNetwork.build(20, 4, config(true)), x, 5);
     assertThat(maxDifference(net, x)).isLessThan(1e-5);
   }
 

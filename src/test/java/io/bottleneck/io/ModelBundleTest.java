@@ -3,6 +3,7 @@ package io.bottleneck.io;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -69,13 +70,38 @@ class ModelBundleTest {
   }
 
   @Test
-  void savingReplacesAnOldBundleAndLoadingANonBundleNamesTheFile() throws Exception {
+  void savingOverAnOldBundleNeedsOverwrite() throws Exception {
     String dir = tmp.resolve("m").toUri().toString();
-    ModelBundle.create("x", "p", 8, List.of("a", "b", "c"), head(1), null, null).save(dir, conf);
+    ModelBundle first = ModelBundle.create("x", "p", 8, List.of("a", "b", "c"), head(1), null, null);
+    first.save(dir, conf);
     ModelBundle second = ModelBundle.create("x", "p", 8, List.of("a", "b", "c"), head(2), null, null);
-    second.save(dir, conf);
-    assertThat(ModelBundle.load(dir, conf).modelId()).isEqualTo(second.modelId());
 
+    assertThatThrownBy(() -> second.save(dir, conf))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("A model bundle already exists at " + dir + " (it has a bundle.json): choose another"
+            + " directory, delete it, or save with overwrite (save(uri, conf, true))");
+    assertThatThrownBy(() -> second.save(dir, conf, false)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(ModelBundle.load(dir, conf).modelId()).as("the refused save left the old bundle").isEqualTo(first.modelId());
+
+    Files.writeString(tmp.resolve("m").resolve("stale.txt"), "from before");
+    second.save(dir, conf, true);
+    assertThat(ModelBundle.load(dir, conf).modelId()).isEqualTo(second.modelId());
+    assertThat(tmp.resolve("m").resolve("stale.txt")).as("overwrite replaces the whole directory").doesNotExist();
+  }
+
+  @Test
+  void savingIntoADirectoryWithoutABundleKeepsWhatIsThere() throws Exception {
+    Path folder = Files.createDirectories(tmp.resolve("out"));
+    Files.writeString(folder.resolve("notes.txt"), "mine");
+    String dir = folder.toUri().toString();
+    ModelBundle bundle = ModelBundle.create("x", "p", 8, List.of("a", "b", "c"), head(3), null, null);
+    bundle.save(dir, conf);
+    assertThat(ModelBundle.load(dir, conf).modelId()).isEqualTo(bundle.modelId());
+    assertThat(folder.resolve("notes.txt")).hasContent("mine");
+  }
+
+  @Test
+  void loadingANonBundleNamesTheFile() throws Exception {
     String empty = tmp.resolve("empty").toUri().toString();
     assertThatThrownBy(() -> ModelBundle.load(empty, conf))
         .isInstanceOf(IllegalArgumentException.class)

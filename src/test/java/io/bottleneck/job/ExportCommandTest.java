@@ -19,6 +19,7 @@ import io.bottleneck.testing.LocalSpark;
 import io.bottleneck.testing.TinyOnnx;
 import io.bottleneck.train.FineTuning;
 import io.bottleneck.train.HeadConfig;
+import io.bottleneck.train.HeadNetwork;
 import io.bottleneck.train.HeadTrainer;
 import io.bottleneck.train.ScratchCnn;
 import java.nio.ByteBuffer;
@@ -160,7 +161,7 @@ class ExportCommandTest {
     Path images = tmp.resolve("images224");
     Map<String, byte[]> rgb = ExportTesting.squareImages(images, 224, 5);
     Featured f = featurize(spark, images, "mobilenet_v1_0.25");
-    String dir = save("mobilenet_v1_0.25", f, ExportTesting.trained(HeadTrainer.buildNetwork(f.featureSize(), 3, headConfig(3)), f.features(), 3));
+    String dir = save("mobilenet_v1_0.25", f, ExportTesting.trained(HeadNetwork.build(f.featureSize(), 3, headConfig(3)), f.features(), 3));
     exportAndCompare(spark, "mobilenet_v1_0.25", images, rgb, 224, dir, "none");
     exportAndCompare(spark, "mobilenet_v1_0.25", images, rgb, 224, dir, "flip");
   }
@@ -170,7 +171,7 @@ class ExportCommandTest {
     Path images = tmp.resolve("images224");
     Map<String, byte[]> rgb = ExportTesting.squareImages(images, 224, 3);
     Featured f = featurize(spark, images, "mobilenet_v2_1.0");
-    String dir = save("mobilenet_v2_1.0", f, ExportTesting.trained(HeadTrainer.buildNetwork(f.featureSize(), 3, headConfig(4)), f.features(), 3));
+    String dir = save("mobilenet_v2_1.0", f, ExportTesting.trained(HeadNetwork.build(f.featureSize(), 3, headConfig(4)), f.features(), 3));
     exportAndCompare(spark, "mobilenet_v2_1.0", images, rgb, 224, dir, "none");
   }
 
@@ -182,7 +183,7 @@ class ExportCommandTest {
     Map<String, byte[]> rgb = ExportTesting.squareImages(images, 224, 4);
     Featured f = featurize(spark, images, spec);
     assertThat(f.featureSize()).isEqualTo(256 + 512);
-    String dir = save(spec, f, ExportTesting.trained(HeadTrainer.buildNetwork(f.featureSize(), 3, headConfig(5)), f.features(), 3));
+    String dir = save(spec, f, ExportTesting.trained(HeadNetwork.build(f.featureSize(), 3, headConfig(5)), f.features(), 3));
     exportAndCompare(spark, spec, images, rgb, 224, dir, "none");
   }
 
@@ -193,7 +194,7 @@ class ExportCommandTest {
     Map<String, byte[]> rgb = ExportTesting.squareImages(images, 224, 4);
     Featured f = featurize(spark, images, tailId);
     TunableTail tail = TunableTail.of(tailId);
-    MultiLayerNetwork head = HeadTrainer.buildNetwork(tail.outputLength(), 3, headConfig(6));
+    MultiLayerNetwork head = HeadNetwork.build(tail.outputLength(), 3, headConfig(6));
     MultiLayerNetwork tuned = ExportTesting.trained(FineTuning.network(tail, head, headConfig(6)), f.features(), 2);
     String dir = save(tailId, f, tuned);
     exportAndCompare(spark, tailId, images, rgb, 224, dir, "none");
@@ -212,7 +213,7 @@ class ExportCommandTest {
     Path images = tmp.resolve("images48");
     Map<String, byte[]> rgb = ExportTesting.squareImages(images, side, 5);
     Featured f = featurize(spark, images, "export_user_net");
-    String dir = save("export_user_net", f, ExportTesting.trained(HeadTrainer.buildNetwork(f.featureSize(), 3, headConfig(7)), f.features(), 3));
+    String dir = save("export_user_net", f, ExportTesting.trained(HeadNetwork.build(f.featureSize(), 3, headConfig(7)), f.features(), 3));
     exportAndCompare(spark, "declared ONNX base", images, rgb, side, dir, "none");
     exportAndCompare(spark, "declared ONNX base", images, rgb, side, dir, "flip");
   }
@@ -242,7 +243,7 @@ class ExportCommandTest {
     // bases of two input sides (224 and 227)
     String mixed = tmp.resolve("mixed").toUri().toString();
     ModelBundle.create("mobilenet_v1_0.25+squeezenet_1.1", "p", 768, CLASSES,
-        HeadTrainer.buildNetwork(768, 3, headConfig(1)), Map.of(), Map.of()).save(mixed, new Configuration());
+        HeadNetwork.build(768, 3, headConfig(1)), Map.of(), Map.of()).save(mixed, new Configuration());
     InProcessMain.Outcome sides = InProcessMain.run("export", "--model", mixed, "--output", out.resolve("mixed.onnx").toString());
     assertThat(sides.exitCode()).as(sides.stderr()).isEqualTo(Main.FAILED);
     assertThat(sides.stderr()).contains("its bases take images of different sides (mobilenet_v1_0.25 224, squeezenet_1.1 227)");
@@ -254,7 +255,7 @@ class ExportCommandTest {
         BaseDeclaration.Layout.NHWC, false, 1f, new float[3], new float[] {1, 1, 1}, "explicit", "out",
         BaseDeclaration.Pooling.NONE, "serving_default", DeclaredBases.sha256(zip));
     DeclaredBases.register(sm, zip);
-    ModelBundle.create("export_sm", "p", 8, CLASSES, HeadTrainer.buildNetwork(8, 3, headConfig(1)), Map.of(), Map.of())
+    ModelBundle.create("export_sm", "p", 8, CLASSES, HeadNetwork.build(8, 3, headConfig(1)), Map.of(), Map.of())
         .save(savedModel, new Configuration());
     InProcessMain.Outcome saved = InProcessMain.run("export", "--model", savedModel, "--output", out.resolve("sm.onnx").toString());
     assertThat(saved.exitCode()).as(saved.stderr()).isEqualTo(Main.FAILED);
@@ -263,7 +264,7 @@ class ExportCommandTest {
     // an existing file is not replaced without --overwrite
     Files.writeString(out.resolve("existing.onnx"), "keep me");
     String small = tmp.resolve("small").toUri().toString();
-    ModelBundle.create("mobilenet_v1_0.25", "p", 256, CLASSES, HeadTrainer.buildNetwork(256, 3, headConfig(1)),
+    ModelBundle.create("mobilenet_v1_0.25", "p", 256, CLASSES, HeadNetwork.build(256, 3, headConfig(1)),
         Map.of(), Map.of()).save(small, new Configuration());
     InProcessMain.Outcome exists = InProcessMain.run("export", "--model", small, "--output", out.resolve("existing.onnx").toString());
     assertThat(exists.exitCode()).as(exists.stderr()).isEqualTo(Main.FAILED);

@@ -47,11 +47,11 @@ class EpochTrainingTest {
 
   @Test
   void theLayoutPutsEveryRowOnceAtItsPermutedPosition(JavaSparkContext sc) {
-    JavaRDD<HeadTrainer.Example> examples = HeadTrainer.toExamples(train).cache();
+    JavaRDD<Example> examples = Example.fromRows(train).cache();
     try {
       long rows = examples.count();
-      Map<Long, HeadTrainer.Example> byIndex = new HashMap<>();
-      for (HeadTrainer.Example e : examples.collect()) {
+      Map<Long, Example> byIndex = new HashMap<>();
+      for (Example e : examples.collect()) {
         byIndex.put(e.index, e);
       }
       // 300 rows, 32 per partition: 9 partitions of 32 and one of 12; batches of 16.
@@ -75,7 +75,7 @@ class EpochTrainingTest {
               .collect();
       IndexPermutation permutation = new IndexPermutation(rows, seed);
       // Position q of the permutation holds the row whose index maps to q.
-      Map<Long, HeadTrainer.Example> atPosition = new HashMap<>();
+      Map<Long, Example> atPosition = new HashMap<>();
       byIndex.forEach((index, e) -> atPosition.put(permutation.apply(index), e));
 
       int seen = 0;
@@ -88,7 +88,7 @@ class EpochTrainingTest {
           float[][] x = batch.getFeatures().toFloatMatrix();
           float[][] y = batch.getLabels().toFloatMatrix();
           for (int r = 0; r < x.length; r++) {
-            HeadTrainer.Example expected = atPosition.get(p * 32L + offset + r);
+            Example expected = atPosition.get(p * 32L + offset + r);
             assertThat(x[r]).containsExactly(expected.features);
             assertThat(y[r][expected.label]).isEqualTo(1f);
             assertThat(y[r][1 - expected.label]).isEqualTo(0f);
@@ -138,9 +138,9 @@ class EpochTrainingTest {
 
   @Test
   void epochMetricsAreTheEvaluateStagesLossAndAccuracyOnBothSetsInOneJob(JavaSparkContext sc) {
-    MultiLayerNetwork net = HeadTrainer.buildNetwork(DIMS, 2, HeadTrainerTest.fast());
-    JavaRDD<HeadTrainer.Example> trainExamples = HeadTrainer.toExamples(train).cache();
-    JavaRDD<HeadTrainer.Example> validationExamples = HeadTrainer.toExamples(validation).cache();
+    MultiLayerNetwork net = HeadNetwork.build(DIMS, 2, HeadTrainerTest.fast());
+    JavaRDD<Example> trainExamples = Example.fromRows(train).cache();
+    JavaRDD<Example> validationExamples = Example.fromRows(validation).cache();
     List<String> classes = List.of("a", "b");
     try (EpochMetrics metrics = new EpochMetrics(sc, trainExamples, validationExamples, net)) {
       EpochMetrics.Totals first = metrics.of(net);
@@ -186,7 +186,7 @@ class EpochTrainingTest {
 
   @Test
   void aRoundMustHoldData(JavaSparkContext sc) {
-    RoundTrainingMaster master = HeadTrainer.trainingMaster(2, HeadTrainerTest.fast(), List.of());
+    RoundTrainingMaster master = RoundTrainingMaster.forHead(2, HeadTrainerTest.fast(), List.of());
     assertThatThrownBy(() -> master.executeRound(null, sc.emptyRDD(), 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("A round needs at least one DataSet but was given 0");

@@ -178,7 +178,7 @@ class HeadOptionsTest {
     assertThat(trained.history())
         .extracting(EpochStats::learningRate)
         .containsExactly(0.05, 0.05, 0.025);
-    assertThat(HeadTrainer.configuredLearningRate(trained.network())).isEqualTo(0.0125);
+    assertThat(EpochLoop.configuredLearningRate(trained.network())).isEqualTo(0.0125);
     // The worker networks trained with each epoch's rate: 19 mini-batches per epoch.
     List<Double> workerRates = new ArrayList<>();
     HeadTrainerTest.BATCHES.forEach(b -> workerRates.add(Double.longBitsToDouble(b[1])));
@@ -201,20 +201,20 @@ class HeadOptionsTest {
   @ValueSource(strings = {"adam", "nadam", "amsgrad", "sgd", "nesterov", "rmsprop"})
   void theDriversRateGovernsTheWorkersUpdatesForEveryOptimizer(String optimizer, JavaSparkContext sc) {
     HeadConfig config = HeadTrainerTest.fast().withDropout(0).withOptimizer(optimizer);
-    MultiLayerNetwork net = HeadTrainer.buildNetwork(DIMS, 2, config);
+    MultiLayerNetwork net = HeadNetwork.build(DIMS, 2, config);
     int workers = sc.defaultParallelism();
-    ParameterAveragingTrainingMaster master = HeadTrainer.trainingMaster(workers, config, List.of());
+    ParameterAveragingTrainingMaster master = RoundTrainingMaster.forHead(workers, config, List.of());
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
-    JavaRDD<HeadTrainer.Example> examples = HeadTrainer.toExamples(train2).cache();
+    JavaRDD<Example> examples = Example.fromRows(train2).cache();
     long rows = examples.count();
     double[] rates = {1e-9, 0.05, 1e-9};
     double[] change = new double[rates.length];
     for (int round = 0; round < rates.length; round++) {
-      HeadTrainer.setLearningRate(net, rates[round]);
+      EpochLoop.setLearningRate(net, rates[round]);
       INDArray before = net.params().dup();
       JavaRDD<org.nd4j.linalg.dataset.DataSet> batches =
-          HeadTrainer.epochBatches(examples, rows, DIMS, 2, config, round);
-      master.executeTraining(sparkNet, HeadTrainer.partitionRange(batches, 0, workers));
+          EpochLayout.of(rows, config).batches(examples, config.seed() + round, DIMS, 2);
+      master.executeTraining(sparkNet, PartitionRange.of(batches, 0, workers));
       change[round] = net.params().sub(before).amaxNumber().doubleValue();
     }
     examples.unpersist();
@@ -273,7 +273,7 @@ class HeadOptionsTest {
                 + " per class, in class order.");
     // Explicit weights go into the loss as given.
     MultiLayerNetwork net =
-        HeadTrainer.buildNetwork(
+        HeadNetwork.build(
             DIMS, 2, HeadTrainerTest.fast().withClassWeights(ClassWeights.parse("1,3")));
     OutputLayer out = (OutputLayer) net.getLayerWiseConfigurations().getConf(2).getLayer();
     assertThat(((LossMCXENT) out.getLossFn()).getWeights().toDoubleVector())

@@ -213,28 +213,28 @@ class HeadTrainerTest {
       }
     }
     assertThat(workerRates).containsExactlyElementsOf(perBatch);
-    assertThat(HeadTrainer.configuredLearningRate(trained.network())).isEqualTo(lr);
+    assertThat(EpochLoop.configuredLearningRate(trained.network())).isEqualTo(lr);
   }
 
   @Test
   void aLearningRateSetOnTheDriverGovernsTheWorkersUpdates(JavaSparkContext sc) {
     HeadConfig config = fast();
-    MultiLayerNetwork net = HeadTrainer.buildNetwork(DIMS, 2, config);
+    MultiLayerNetwork net = HeadNetwork.build(DIMS, 2, config);
     ParameterAveragingTrainingMaster master =
-        HeadTrainer.trainingMaster(sc.defaultParallelism(), config, List.of());
+        RoundTrainingMaster.forHead(sc.defaultParallelism(), config, List.of());
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, master);
-    JavaRDD<HeadTrainer.Example> examples = HeadTrainer.toExamples(train2).cache();
+    JavaRDD<Example> examples = Example.fromRows(train2).cache();
     long rows = examples.count();
     int workers = sc.defaultParallelism();
 
     double[] change = new double[3];
     double[] rates = {0.01, 1e-9, 0.01};
     for (int round = 0; round < rates.length; round++) {
-      HeadTrainer.setLearningRate(net, rates[round]);
+      EpochLoop.setLearningRate(net, rates[round]);
       INDArray before = net.params().dup();
       JavaRDD<org.nd4j.linalg.dataset.DataSet> batches =
-          HeadTrainer.epochBatches(examples, rows, DIMS, 2, config, round);
-      master.executeTraining(sparkNet, HeadTrainer.partitionRange(batches, 0, workers));
+          EpochLayout.of(rows, config).batches(examples, config.seed() + round, DIMS, 2);
+      master.executeTraining(sparkNet, PartitionRange.of(batches, 0, workers));
       change[round] = net.params().sub(before).amaxNumber().doubleValue();
     }
     examples.unpersist();
@@ -249,26 +249,26 @@ class HeadTrainerTest {
 
   @Test
   void dropoutIsTheDroppedFractionAndBecomesDl4jsRetainProbability() {
-    MultiLayerNetwork net = HeadTrainer.buildNetwork(DIMS, 3, fast().withHiddenUnits(List.of(8, 4)));
+    MultiLayerNetwork net = HeadNetwork.build(DIMS, 3, fast().withHiddenUnits(List.of(8, 4)));
     // Dense, Dropout, Dense, Dropout, Output.
     assertThat(net.getnLayers()).isEqualTo(5);
     DropoutLayer dropout = (DropoutLayer) net.getLayerWiseConfigurations().getConf(1).getLayer();
     assertThat(((Dropout) dropout.getIDropout()).getP()).isEqualTo(0.8);
     assertThat(net.layerInputSize(0)).isEqualTo(DIMS);
     assertThat(net.layerSize(4)).isEqualTo(3);
-    assertThat(HeadTrainer.buildNetwork(DIMS, 3, fast().withDropout(0)).getnLayers()).isEqualTo(2);
-    assertThat(HeadTrainer.configuredLearningRate(net)).isEqualTo(0.01);
+    assertThat(HeadNetwork.build(DIMS, 3, fast().withDropout(0)).getnLayers()).isEqualTo(2);
+    assertThat(EpochLoop.configuredLearningRate(net)).isEqualTo(0.01);
   }
 
   @Test
   void logsOneKerasLikeLinePerEpoch() {
     EpochStats s = new EpochStats(2, 0.21344, 0.915, 0.17121, 0.935, 1e-3);
-    assertThat(HeadTrainer.formatEpoch(s, 30, 4.23))
+    assertThat(EpochLoop.formatEpoch(s, 30, 4.23))
         .isEqualTo(
             "Epoch 3/30 - loss: 0.2134 - accuracy: 0.9150 - val_loss: 0.1712"
                 + " - val_accuracy: 0.9350 - lr: 1.0e-03 - 4.2s");
     EpochStats noValidation = new EpochStats(0, 0.5, 0.75, Double.NaN, Double.NaN, 5e-4);
-    assertThat(HeadTrainer.formatEpoch(noValidation, 1, 0.04))
+    assertThat(EpochLoop.formatEpoch(noValidation, 1, 0.04))
         .isEqualTo("Epoch 1/1 - loss: 0.5000 - accuracy: 0.7500 - lr: 5.0e-04 - 0.0s");
   }
 
