@@ -167,6 +167,7 @@ class StreamCommandTest {
     Files.delete(commits.resolve(Long.toString(lastBatch)));
     Files.deleteIfExists(commits.resolve("." + lastBatch + ".crc"));
     wave(input, 9, 12, "bad2.jpg");
+    Files.write(input.resolve("empty.jpg"), new byte[0]); // no split to read: from the source's log
     StreamingPredictions.Outcome third = StreamCommand.prepare(spark, cfg).run();
     assertThat(third.files()).as("the replayed batch's files and the new ones").isGreaterThan(5);
 
@@ -182,10 +183,10 @@ class StreamCommandTest {
     assertThat(jdbc("SELECT count(*), count(DISTINCT path), count(DISTINCT batch_id) FROM " + TABLE))
         .containsExactly("12|12|" + table.select("batch_id").distinct().count());
     assertThat(spark.table(TABLE + "_rejects").select("path", "reason").orderBy("path").collectAsList().toString())
-        .contains("bad1.jpg", "bad2.jpg").doesNotContain("DS_Store", "_SUCCESS");
-    assertThat(spark.table(TABLE + "_rejects").count()).isEqualTo(2);
-    assertThat(spark.read().parquet(output + "/_rejects").count()).isEqualTo(2);
-    assertThat(jdbc("SELECT count(*), count(DISTINCT path) FROM " + TABLE + "_rejects")).containsExactly("2|2");
+        .contains("bad1.jpg", "bad2.jpg", "empty.jpg,empty file").doesNotContain("DS_Store", "_SUCCESS");
+    assertThat(spark.table(TABLE + "_rejects").count()).isEqualTo(3);
+    assertThat(spark.read().parquet(output + "/_rejects").count()).isEqualTo(3);
+    assertThat(jdbc("SELECT count(*), count(DISTINCT path) FROM " + TABLE + "_rejects")).containsExactly("3|3");
 
     // the same probabilities as predict gives (the head computes in float, in mini-batches formed otherwise) for the same images
     JobConfig predict = config("bottleneck.run-id=p1");

@@ -182,17 +182,24 @@ public final class StreamingPredictions {
   void process(Dataset<Row> batch, Long batchId) throws Exception {
     busy.set(true);
     long t0 = System.nanoTime();
-    List<Row> listed = batch.collectAsList();
+    List<Row> read = batch.collectAsList();
+    long oldest = System.currentTimeMillis();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    List<Row> listing = new java.util.ArrayList<>();
+    for (Row r : read) {
+      oldest = Math.min(oldest, r.getTimestamp(2).getTime());
+      seen.add(r.getString(0));
+      listing.add(RowFactory.create(r.getString(0), r.getLong(1)));
+    }
+    // zero-byte files give the reader no split to read: they come from the source's own log, and
+    // the decode check rejects them ("empty file") like any unusable file
+    listing.addAll(emptyFiles(batchId, seen));
+    List<Row> listed = listing;
     if (listed.isEmpty()) {
       return;
     }
-    long oldest = Long.MAX_VALUE;
-    for (Row r : listed) {
-      oldest = Math.min(oldest, r.getTimestamp(2).getTime());
-    }
     Timestamp at = new Timestamp(System.currentTimeMillis());
     LOG.info("stream {}: batch {}: {} new files", runId(), batchId, listed.size());
-    List<Row> listing = listed.stream().map(r -> RowFactory.create(r.getString(0), r.getLong(1))).toList();
     long nAccepted;
     long nRejected;
     try (ImageIngest.Decoded decoded =
@@ -226,6 +233,52 @@ public final class StreamingPredictions {
         "stream %s: batch %d: %d files, %d accepted, %d rejected, %.1f img/s, latency %.1f s (took %.1f s)",
         runId(), batchId, listed.size(), nAccepted, nRejected, seconds > 0 ? nAccepted / seconds : 0.0,
         (now - oldest) / 1000.0, seconds));
+  }
+
+  /**
+   * The zero-byte files the file source took into batch {@code batchId}, from its log in the
+   * checkpoint ({@code sources/0/<batch>}, or the compacted log that holds it): Spark's reader
+   * makes no split of an empty file, so the batch's rows never show them. Empty on any trouble
+   * reading the log (logged): the other files are processed as ever.
+   */
+  private List<Row> emptyFiles(long batchId, java.util.Set<String> seen) {
+    try {
+      org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(settings.checkpoint().uri(), "sources/0");
+      org.apache.hadoop.fs.FileSystem fs = dir.getFileSystem(conf);
+      org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(dir, Long.toString(batchId));
+      if (!fs.exists(log)) {
+        log = new org.apache.hadoop.fs.Path(dir, batchId + ".compact");
+      }
+      List<Row> empty = new java.util.ArrayList<>();
+      String text;
+      try (java.io.InputStream in = fs.open(log)) {
+        text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      }
+      for (String line : text.split("\n")) {
+        if (!line.startsWith("{")) {
+          continue; // the log's version line
+        }
+        java.util.Map<String, Object> entry = io.bottleneck.io.Json.parseObject(line, log.toString());
+        String path = String.valueOf(entry.get("path"));
+        if (((Number) entry.get("batchId")).longValue() != batchId || seen.contains(path)) {
+          continue;
+        }
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(java.net.URI.create(path));
+        try {
+          if (file.getFileSystem(conf).getFileStatus(file).getLen() == 0) {
+            empty.add(RowFactory.create(path, 0L));
+          }
+        } catch (java.io.FileNotFoundException gone) {
+          // deleted since it was listed: nothing to report
+        }
+      }
+      return empty;
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.warn("stream {}: batch {}: cannot read the file source's log ({}); zero-byte files of this batch are not"
+          + " reported", runId(), batchId, e.toString());
+      return List.of();
+    }
   }
 
   /** Clears {@link #busy} when the query reports progress: after a batch's commit. */
