@@ -244,7 +244,7 @@ class PipelineIT {
     Launcher.Result ingest =
         Launcher.run(work, "ingest", "--input", "data/sample/train", "--label-from", "filename", "--output", "stages/ingest");
     assertThat(ingest.exitCode()).as(ingest.toString()).isZero();
-    assertThat(ingest.lastLine()).isEqualTo("{\"listed\":82,\"accepted\":80,\"rejected\":2}");
+    assertThat(ingest.lastLine()).isEqualTo("{\"listed\":82,\"accepted\":80,\"rejected\":2,\"skipped\":0}");
 
     Launcher.Result split =
         Launcher.run(work, "split", "--input", "stages/ingest/images", "--output", "stages/split", "--test-size", "0.25", "--seed", "7");
