@@ -60,12 +60,8 @@ final class Stages {
   }
 
   static IngestResult ingest(SparkSession spark, String input, String labelFrom, boolean exifOrientation) {
-    IngestResult result =
-        ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom), exifOrientation);
-    LOG.info(
-        "ingest: {} files listed, {} accepted, {} rejected, {} hidden skipped",
-        result.listed(), result.accepted(), result.rejected(), result.skipped());
-    return result;
+    // ImageIngest logs the counts
+    return ImageIngest.ingest(spark, qualify(spark, input), LabelSource.parse(labelFrom), exifOrientation);
   }
 
   /** The feature cache root, qualified (a relative path resolves on the default file system). */

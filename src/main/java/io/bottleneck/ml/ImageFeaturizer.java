@@ -355,11 +355,13 @@ public final class ImageFeaturizer extends Transformer implements DefaultParamsW
 
   /** content_hash → the Vector column {@code name} of the images' features in a view. */
   private Dataset<Row> features(SparkSession spark, Dataset<Row> images, ImageView view, String cache, String name) {
-    Featurizer.Result result = Featurizer.featurize(spark, images, getBase(), getEngine(), view, cache,
-        getBatchSize(), 0, getExifOrientation());
-    return result.featured()
-        .select(col(Columns.CONTENT_HASH), org.apache.spark.ml.functions.array_to_vector(col(Columns.FEATURES)).as(name))
-        .dropDuplicates(Columns.CONTENT_HASH);
+    // closed at once: what it persisted is freed; the returned rows read the written features
+    try (Featurizer.Result result = Featurizer.featurize(spark, images, getBase(), getEngine(), view, cache,
+        getBatchSize(), 0, getExifOrientation())) {
+      return result.featured()
+          .select(col(Columns.CONTENT_HASH), org.apache.spark.ml.functions.array_to_vector(col(Columns.FEATURES)).as(name))
+          .dropDuplicates(Columns.CONTENT_HASH);
+    }
   }
 
   private String cacheRoot(SparkSession spark) {
