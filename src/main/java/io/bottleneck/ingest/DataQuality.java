@@ -107,6 +107,16 @@ public record DataQuality(
   }
 
   /**
+   * The checks of an image set known to hold every content hash once, with its class counts per
+   * split: no duplicates, so no conflicting labels, and no image in two splits.
+   */
+  public static DataQuality ofDistinctImages(Map<String, Map<String, Long>> classCounts) {
+    Map<String, Map<String, Long>> copy = new TreeMap<>();
+    classCounts.forEach((split, counts) -> copy.put(split, new TreeMap<>(counts)));
+    return new DataQuality(0, 0, List.of(), 0, 0, List.of(), copy);
+  }
+
+  /**
    * One row per content hash, the first path in sort order kept: what {@code --dedupe} trains
    * on. Deterministic, so the same input always keeps the same files.
    */

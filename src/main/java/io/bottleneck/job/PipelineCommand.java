@@ -11,6 +11,7 @@ import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.report.RunReport;
+import io.bottleneck.split.SplitResult;
 import io.bottleneck.split.StratifiedSplit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -157,15 +158,13 @@ final class PipelineCommand extends JobCommand {
     seconds.put("ingest", lap(t0));
     t0 = System.nanoTime();
 
-    Dataset<Row> split = StratifiedSplit.split(accepted, cfg.testSize, cfg.seed);
-    split.write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "split"));
-    split = spark.read().parquet(HadoopFiles.child(out, "split"));
-    Map<String, Long> splitCounts = new LinkedHashMap<>();
-    for (Row r : split.groupBy(Columns.SPLIT).count().orderBy(Columns.SPLIT).collectAsList()) {
-      splitCounts.put(r.getString(0), r.getLong(1));
-    }
-    summary.put("split", splitCounts);
-    DataQuality quality = DataQuality.of(split, Reports.QUALITY_EXAMPLES);
+    SplitResult splitResult = StratifiedSplit.splitWithCounts(accepted, cfg.testSize, cfg.seed);
+    splitResult.rows().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "split"));
+    // the schema is known: reading it back needs no job to infer it from the files
+    Dataset<Row> split = spark.read().schema(splitResult.rows().schema()).parquet(HadoopFiles.child(out, "split"));
+    // the split's own counts; the rows are counted only when some are duplicates
+    summary.put("split", splitResult.rowsPerSplit(split));
+    DataQuality quality = splitResult.quality(split, Reports.QUALITY_EXAMPLES);
     quality.warnings(cfg.maxImbalanceRatio).forEach(w -> LOG.warn("data quality: {}", w));
     summary.put("quality", quality.toMap());
     seconds.put("split", lap(t0));

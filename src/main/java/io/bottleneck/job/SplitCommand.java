@@ -1,9 +1,8 @@
 package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
-import io.bottleneck.io.Columns;
+import io.bottleneck.split.SplitResult;
 import io.bottleneck.split.StratifiedSplit;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -40,13 +39,10 @@ final class SplitCommand extends JobCommand {
   @Override
   int run(SparkSession spark, JobConfig cfg) {
     Dataset<Row> images = spark.read().parquet(Stages.qualify(spark, cfg.input));
-    Dataset<Row> split = StratifiedSplit.split(images, cfg.testSize, cfg.seed);
+    SplitResult split = StratifiedSplit.splitWithCounts(images, cfg.testSize, cfg.seed);
     String out = Stages.qualify(spark, cfg.output);
-    split.write().mode(SaveMode.Overwrite).parquet(out);
-    Map<String, Long> counts = new LinkedHashMap<>();
-    for (Row r : spark.read().parquet(out).groupBy(Columns.SPLIT).count().orderBy(Columns.SPLIT).collectAsList()) {
-      counts.put(r.getString(0), r.getLong(1));
-    }
+    split.rows().write().mode(SaveMode.Overwrite).parquet(out);
+    Map<String, Long> counts = split.rowsPerSplit(spark.read().schema(split.rows().schema()).parquet(out));
     System.out.println(io.bottleneck.io.Json.oneLine(counts));
     return Main.OK;
   }

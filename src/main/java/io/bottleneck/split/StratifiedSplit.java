@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * whatever the partitioning or row order of the input.
  *
  * <p>The input is read twice (class counts, then the result): persist it if it is expensive or
- * not deterministic.
+ * not deterministic. {@link #splitWithCounts} also returns what the class counts already tell
+ * (rows and distinct images per split and class, duplicates), so callers need no second pass
+ * over the result to report them.
  */
 public final class StratifiedSplit {
   private StratifiedSplit() {}
@@ -83,6 +85,11 @@ public final class StratifiedSplit {
    * @param testSize share held out as "validation": a fraction in (0, 1) or a whole count >= 1
    */
   public static Dataset<Row> split(Dataset<Row> images, double testSize, long seed) {
+    return splitWithCounts(images, testSize, seed).rows();
+  }
+
+  /** As {@link #split(Dataset, double, long)}, with the counts the split computed on the way. */
+  public static SplitResult splitWithCounts(Dataset<Row> images, double testSize, long seed) {
     return split3(images, "testSize", testSize, "testSize", 0, seed);
   }
 
@@ -94,10 +101,10 @@ public final class StratifiedSplit {
    */
   public static Dataset<Row> split(
       Dataset<Row> images, double validationSize, double testSize, long seed) {
-    return split3(images, "validationSize", validationSize, "testSize", testSize, seed);
+    return split3(images, "validationSize", validationSize, "testSize", testSize, seed).rows();
   }
 
-  private static Dataset<Row> split3(
+  private static SplitResult split3(
       Dataset<Row> images,
       String validationName,
       double validationSize,
@@ -112,7 +119,7 @@ public final class StratifiedSplit {
     checkSize(testName, testSize, true);
 
     // One job: distinct contents, each under its first label, counted per class, with the
-    // null checks folded in.
+    // null checks and the duplicate counts folded in.
     Column label = col(Columns.LABEL);
     Dataset<Row> units =
         images
@@ -126,6 +133,8 @@ public final class StratifiedSplit {
     long conflicting = 0;
     long nullLabels = 0;
     long nullHashes = 0;
+    long duplicateGroups = 0;
+    long duplicateFiles = 0;
     for (Row r :
         units
             .groupBy(Columns.LABEL)
@@ -133,7 +142,9 @@ public final class StratifiedSplit {
                 count(lit(1)),
                 sum(when(col(LABEL_COUNT).gt(1), 1).otherwise(0)),
                 sum(col(NULL_LABELS)),
-                sum(when(col(Columns.CONTENT_HASH).isNull(), col(ROWS)).otherwise(0)))
+                sum(when(col(Columns.CONTENT_HASH).isNull(), col(ROWS)).otherwise(0)),
+                sum(when(col(ROWS).gt(1), 1).otherwise(0)),
+                sum(col(ROWS).minus(1)))
             .collectAsList()) {
       if (!r.isNullAt(0)) {
         classCounts.put(r.getString(0), r.getLong(1));
@@ -141,6 +152,8 @@ public final class StratifiedSplit {
       conflicting += r.getLong(2);
       nullLabels += r.getLong(3);
       nullHashes += r.getLong(4);
+      duplicateGroups += r.getLong(5);
+      duplicateFiles += r.getLong(6);
     }
     if (nullLabels > 0) {
       throw new IllegalArgumentException(
@@ -194,7 +207,26 @@ public final class StratifiedSplit {
       output[i] = col(schema.fieldNames()[i]);
     }
     output[schema.size()] = col(Columns.SPLIT);
-    return images.join(assigned, Columns.CONTENT_HASH).select(output);
+    Dataset<Row> result = images.join(assigned, Columns.CONTENT_HASH).select(output);
+    return new SplitResult(result, distinctPerSplit(classCounts, heldOut), duplicateGroups, duplicateFiles, conflicting);
+  }
+
+  /** Split name → label → distinct images, from the class counts and their allocation. */
+  private static Map<String, Map<String, Long>> distinctPerSplit(
+      Map<String, Long> classCounts, Map<String, long[]> heldOut) {
+    Map<String, Map<String, Long>> out = new TreeMap<>();
+    classCounts.forEach(
+        (label, n) -> {
+          long[] held = heldOut.get(label);
+          out.computeIfAbsent(TRAIN, k -> new TreeMap<>()).put(label, n - held[0] - held[1]);
+          if (held[0] > 0) {
+            out.computeIfAbsent(VALIDATION, k -> new TreeMap<>()).put(label, held[0]);
+          }
+          if (held[1] > 0) {
+            out.computeIfAbsent(TEST, k -> new TreeMap<>()).put(label, held[1]);
+          }
+        });
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------

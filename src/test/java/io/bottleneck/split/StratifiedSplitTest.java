@@ -223,6 +223,47 @@ class StratifiedSplitTest {
             entry("file:/data/fish/copy.jpg", "train"));
   }
 
+  /** What splitWithCounts reports equals what jobs over its rows find, with and without duplicates. */
+  @Test
+  void countsFromTheSplitEqualCountsOfItsRows(SparkSession spark) {
+    List<Row> withCopies = new ArrayList<>(CATS_AND_DOGS);
+    withCopies.add(image("copies/a0.jpg", "cat", "cat0"));
+    withCopies.add(image("copies/b0.jpg", "cat", "cat0"));
+    withCopies.add(image("dog/mislabelled.jpg", "dog", "cat1"));
+    withCopies.add(image("bird/1.jpg", "bird", "bird"));
+    for (List<Row> rows : List.of(CATS_AND_DOGS, withCopies)) {
+      SplitResult result = StratifiedSplit.splitWithCounts(frame(spark, rows).repartition(3), 0.2, 5);
+      Dataset<Row> split = result.rows().cache();
+      io.bottleneck.ingest.DataQuality scanned = io.bottleneck.ingest.DataQuality.of(split, 5);
+      Map<String, Long> perSplit = new TreeMap<>();
+      for (Row r : split.groupBy("split").count().collectAsList()) {
+        perSplit.put(r.getString(0), r.getLong(1));
+      }
+      Map<String, Map<String, Long>> distinct = new TreeMap<>();
+      for (Row r : split.groupBy("split", "label").agg(functions.countDistinct("content_hash")).collectAsList()) {
+        distinct.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
+      }
+
+      assertThat(result.rowsPerSplit(split)).isEqualTo(perSplit);
+      assertThat(result.duplicateGroups()).isEqualTo(scanned.duplicateGroups());
+      assertThat(result.duplicateFiles()).isEqualTo(scanned.duplicateFiles());
+      assertThat(result.conflictingLabels()).isEqualTo(scanned.conflictingLabels());
+      assertThat(result.quality(split, 5)).isEqualTo(scanned);
+      if (rows == CATS_AND_DOGS) {
+        assertThat(result.rowsAreDistinct()).isTrue();
+        assertThat(result.distinctImages()).isEqualTo(distinct);
+        assertThat(result.rowsPerSplit()).containsExactly(entry("train", 48L), entry("validation", 12L));
+      } else {
+        assertThat(result.rowsAreDistinct()).isFalse();
+        assertThat(result.duplicateGroups()).isEqualTo(2);
+        assertThat(result.duplicateFiles()).isEqualTo(3);
+        assertThat(result.conflictingLabels()).isEqualTo(1);
+        assertThatThrownBy(result::rowsPerSplit).isInstanceOf(IllegalStateException.class);
+      }
+      split.unpersist();
+    }
+  }
+
   // ---- input checks ------------------------------------------------------------------------------
 
   @Test
