@@ -65,7 +65,8 @@ final class TrainingInput implements AutoCloseable {
       throw new IllegalArgumentException("numClasses must be >= 2 but was " + numClasses);
     }
 
-    Summary trainSummary = Summary.of(train, "training set", numClasses);
+    Summary[] summaries = Summary.of(train, validation, numClasses);
+    Summary trainSummary = summaries[0];
     if (trainSummary.rows == 0) {
       throw new IllegalArgumentException(
           "The training set is empty: the head needs at least one row with "
@@ -74,7 +75,7 @@ final class TrainingInput implements AutoCloseable {
     int inputSize = trainSummary.featureLength;
     boolean hasValidation = false;
     if (validation != null) {
-      Summary v = Summary.of(validation, "validation set", numClasses);
+      Summary v = summaries[1];
       if (v.rows > 0 && v.featureLength != inputSize) {
         throw new IllegalArgumentException(
             "Column " + Columns.FEATURES + " has length " + v.featureLength
@@ -131,8 +132,9 @@ final class TrainingInput implements AutoCloseable {
     }
   }
 
-  /** One aggregation over an input: row count and what the checks need, with messages. */
+  /** Row count and what the checks need, per input, with messages. */
   private static final class Summary {
+    private static final String SET = "__set";
     final long rows;
     final int featureLength;
 
@@ -141,11 +143,21 @@ final class TrainingInput implements AutoCloseable {
       this.featureLength = featureLength;
     }
 
-    static Summary of(Dataset<Row> data, String what, int numClasses) {
+    /**
+     * The training set's summary and the validation set's (no rows when null), from one
+     * aggregation over both; the training set's problems are reported first.
+     */
+    static Summary[] of(Dataset<Row> train, Dataset<Row> validation, int numClasses) {
       String f = Columns.FEATURES;
       String l = Columns.LABEL_INDEX;
-      Row r =
-          data.agg(
+      Dataset<Row> both = train.select(col(f), col(l), lit(0).as(SET));
+      if (validation != null) {
+        both = both.union(validation.select(col(f), col(l), lit(1).as(SET)));
+      }
+      Row[] bySet = new Row[2];
+      for (Row r :
+          both.groupBy(SET)
+              .agg(
                   count(lit(1)),
                   sum(when(col(f).isNull(), 1).otherwise(0)),
                   sum(when(col(l).isNull(), 1).otherwise(0)),
@@ -154,26 +166,40 @@ final class TrainingInput implements AutoCloseable {
                   max(when(col(f).isNotNull(), size(col(f)))),
                   min(col(l)),
                   max(col(l)))
-              .first();
-      long rows = r.getLong(0);
+              .collectAsList()) {
+        bySet[r.getInt(0)] = r;
+      }
+      return new Summary[] {
+        of(bySet[0], "training set", numClasses), of(bySet[1], "validation set", numClasses)
+      };
+    }
+
+    /** {@code grouped}: the set's row of the aggregation (set, count, ...), null without rows. */
+    private static Summary of(Row grouped, String what, int numClasses) {
+      if (grouped == null) {
+        return new Summary(0, 0);
+      }
+      String f = Columns.FEATURES;
+      String l = Columns.LABEL_INDEX;
+      long rows = grouped.getLong(1);
       if (rows == 0) {
         return new Summary(0, 0);
       }
-      if (r.getLong(1) > 0) {
+      if (grouped.getLong(2) > 0) {
         throw new IllegalArgumentException(
-            "Column " + f + " has " + r.getLong(1) + " null values in the " + what + ".");
+            "Column " + f + " has " + grouped.getLong(2) + " null values in the " + what + ".");
       }
-      if (r.getLong(2) > 0) {
+      if (grouped.getLong(3) > 0) {
         throw new IllegalArgumentException(
-            "Column " + l + " has " + r.getLong(2) + " null values in the " + what + ".");
+            "Column " + l + " has " + grouped.getLong(3) + " null values in the " + what + ".");
       }
-      if (r.getLong(3) > 0) {
+      if (grouped.getLong(4) > 0) {
         throw new IllegalArgumentException(
-            "Column " + f + " has " + r.getLong(3) + " vectors with null or NaN elements in the "
+            "Column " + f + " has " + grouped.getLong(4) + " vectors with null or NaN elements in the "
                 + what + ".");
       }
-      int minLength = r.getInt(4);
-      int maxLength = r.getInt(5);
+      int minLength = grouped.getInt(5);
+      int maxLength = grouped.getInt(6);
       if (minLength != maxLength) {
         throw new IllegalArgumentException(
             "Column " + f + " must hold vectors of one length, but lengths range from " + minLength
@@ -182,8 +208,8 @@ final class TrainingInput implements AutoCloseable {
       if (maxLength == 0) {
         throw new IllegalArgumentException("Column " + f + " holds empty vectors in the " + what + ".");
       }
-      int minLabel = r.getInt(6);
-      int maxLabel = r.getInt(7);
+      int minLabel = grouped.getInt(7);
+      int maxLabel = grouped.getInt(8);
       if (minLabel < 0 || maxLabel >= numClasses) {
         throw new IllegalArgumentException(
             "Column " + l + " must be in [0, " + numClasses + ") for " + numClasses
