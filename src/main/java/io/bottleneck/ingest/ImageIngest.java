@@ -1,7 +1,6 @@
 package io.bottleneck.ingest;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
@@ -118,22 +117,14 @@ public final class ImageIngest {
       // One job decodes everything into the cache and counts; both outputs then read the cache.
       String previous = spark.sparkContext().getLocalProperty("spark.job.description");
       spark.sparkContext().setJobDescription("ingest " + inputUri);
-      Row counts;
+      Tally counts;
       try {
-        counts =
-            all.agg(
-                    count(when(col(Columns.REASON).isNull(), lit(1))),
-                    count(when(col(Columns.REASON).isNotNull(), lit(1))),
-                    // the classes that got an image (a few names), for the empty class folders
-                    labels instanceof LabelSource.Directory
-                        ? collect_set(when(col(Columns.REASON).isNull(), col(Columns.LABEL)))
-                        : lit(null).cast("array<string>"))
-                .first();
+        counts = Tally.of(all);
       } finally {
         spark.sparkContext().setJobDescription(previous);
       }
-      long nAccepted = counts.getLong(0);
-      long nRejected = counts.getLong(1);
+      long nAccepted = counts.accepted;
+      long nRejected = counts.rejected;
       long missing = nAccepted + nRejected - listed;
       if (missing < 0 || (manifest == null && missing != 0)) {
         throw new IllegalStateException(
@@ -146,7 +137,7 @@ public final class ImageIngest {
           manifest == null ? "" : " (incl. " + missing + " manifest rows without a file)", skipped);
       List<String> emptyClassFolders = new ArrayList<>();
       if (labels instanceof LabelSource.Directory) {
-        List<String> withImages = counts.getList(2);
+        java.util.Set<String> withImages = counts.labels;
         for (String folder : InputListing.classFolders(root, conf)) {
           if (!withImages.contains(folder)) {
             emptyClassFolders.add(folder);
@@ -222,6 +213,50 @@ public final class ImageIngest {
     Dataset<Row> rejects =
         all.filter(col(Columns.REASON).isNotNull()).select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE));
     return new Decoded(new IngestResult(images, rejects, rows.size(), counts.getLong(0), counts.getLong(1), 0, List.of()), all);
+  }
+
+  /**
+   * Accepted and rejected rows, and the labels of the accepted ones (the classes that got an
+   * image: a few names), counted in the one job that also fills the persisted rows: an RDD pass,
+   * as a query's aggregation would take three jobs here (the cache, the exchange, the result).
+   */
+  static final class Tally implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    long accepted;
+    long rejected;
+    final java.util.TreeSet<String> labels = new java.util.TreeSet<>();
+
+    static Tally of(Dataset<Row> rows) {
+      int reason = rows.schema().fieldIndex(Columns.REASON);
+      int label = rows.schema().fieldIndex(Columns.LABEL);
+      return rows.javaRDD()
+          .mapPartitions(
+              (java.util.Iterator<Row> it) -> {
+                Tally t = new Tally();
+                while (it.hasNext()) {
+                  Row r = it.next();
+                  if (r.isNullAt(reason)) {
+                    t.accepted++;
+                    if (!r.isNullAt(label)) {
+                      t.labels.add(r.getString(label));
+                    }
+                  } else {
+                    t.rejected++;
+                  }
+                }
+                return List.of(t).iterator();
+              })
+          .reduce(Tally::plus);
+    }
+
+    private Tally plus(Tally other) {
+      Tally sum = new Tally();
+      sum.accepted = accepted + other.accepted;
+      sum.rejected = rejected + other.rejected;
+      sum.labels.addAll(labels);
+      sum.labels.addAll(other.labels);
+      return sum;
+    }
   }
 
   /** Files per partition of the decoding pass and of ingest's outputs, at most. */
