@@ -2,6 +2,7 @@ package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.io.Columns;
+import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.split.StratifiedSplit;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,9 +40,9 @@ final class SplitCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) {
-    Dataset<Row> images = spark.read().parquet(Stages.qualify(spark, cfg.input));
+    Dataset<Row> images = spark.read().parquet(HadoopFiles.qualify(cfg.input, spark));
     Dataset<Row> split = StratifiedSplit.split(images, cfg.testSize, cfg.seed);
-    String out = Stages.qualify(spark, cfg.output);
+    String out = HadoopFiles.qualify(cfg.output, spark);
     split.write().mode(SaveMode.Overwrite).parquet(out);
     Map<String, Long> counts = new LinkedHashMap<>();
     for (Row r : spark.read().parquet(out).groupBy(Columns.SPLIT).count().orderBy(Columns.SPLIT).collectAsList()) {
