@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
 import io.bottleneck.io.Columns;
+import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Images;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -77,6 +78,15 @@ public final class ImageIngest {
    */
   public static IngestResult ingest(SparkSession spark, String inputUri, LabelSource labels) {
     return ingest(spark, inputUri, labels, true);
+  }
+
+  /**
+   * As {@link #ingest(SparkSession, String, LabelSource, boolean)} with the commands' settings:
+   * {@code input} a URI or a local path (qualified on the session's file systems), {@code
+   * labelFrom} as the label-from key spells it (dir, filename, manifest:URI, none).
+   */
+  public static IngestResult ingest(SparkSession spark, String input, String labelFrom, boolean exifOrientation) {
+    return ingest(spark, HadoopFiles.qualify(input, spark), LabelSource.parse(labelFrom), exifOrientation);
   }
 
   /**

@@ -9,6 +9,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
 
 /** Small file operations on any Hadoop FileSystem URI (file:, hdfs:, s3a:). */
 public final class HadoopFiles {
@@ -23,6 +24,11 @@ public final class HadoopFiles {
     } catch (IOException e) {
       throw new IllegalArgumentException("Cannot resolve " + uriOrPath + ": " + e.getMessage(), e);
     }
+  }
+
+  /** As {@link #qualify(String, Configuration)}, with the session's Hadoop settings (the job's file systems). */
+  public static String qualify(String uriOrPath, SparkSession spark) {
+    return qualify(uriOrPath, spark.sparkContext().hadoopConfiguration());
   }
 
   public static boolean exists(String uri, Configuration conf) throws IOException {
@@ -77,6 +83,11 @@ public final class HadoopFiles {
 
   public static void writeString(String uri, String text, Configuration conf) throws IOException {
     writeBytes(uri, text.getBytes(StandardCharsets.UTF_8), conf);
+  }
+
+  /** As {@link #writeString(String, String, Configuration)}, with the session's Hadoop settings. */
+  public static void writeString(String uri, String text, SparkSession spark) throws IOException {
+    writeString(uri, text, spark.sparkContext().hadoopConfiguration());
   }
 
   public static void deleteRecursively(String uri, Configuration conf) throws IOException {

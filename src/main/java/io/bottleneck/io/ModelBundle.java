@@ -17,6 +17,7 @@ import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.DeclaredBases;
 import io.bottleneck.nets.ModelFiles;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -135,6 +136,14 @@ public record ModelBundle(
       meta.put("declared_bases", declared);
     }
     HadoopFiles.writeString(HadoopFiles.child(dirUri, META_FILE), Json.pretty(meta), conf);
+  }
+
+  /**
+   * As {@link #load(String, Configuration)}, with the session's Hadoop settings; {@code uri} may
+   * be a local path without scheme (it is qualified first, as the commands' --model).
+   */
+  public static ModelBundle load(String uri, SparkSession spark) throws IOException {
+    return load(HadoopFiles.qualify(uri, spark), spark.sparkContext().hadoopConfiguration());
   }
 
   /** Reads a bundle written by {@link #save}; errors name the directory and the file. */

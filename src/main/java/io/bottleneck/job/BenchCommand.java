@@ -4,6 +4,7 @@ import io.bottleneck.bench.BenchReport;
 import io.bottleneck.bench.Benchmark;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.io.Json;
+import io.bottleneck.train.TrainStage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +83,7 @@ final class BenchCommand extends JobCommand {
             cfg.featurizeBatchSize,
             cfg.featurizePartitions,
             cfg.benchSeed,
-            Stages.headConfig(cfg),
+            TrainStage.headConfig(cfg),
             Benchmark.HEAD_REPEATS);
     Benchmark benchmark = new Benchmark(spark, settings);
     BenchReport report = benchmark.run();

@@ -1,11 +1,19 @@
 package io.bottleneck.job;
 
+import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.evaluate.Evaluation;
+import io.bottleneck.features.FeatureStage;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.Scoring;
+import io.bottleneck.report.Reports;
 import io.bottleneck.report.RunReport;
+import io.bottleneck.train.TrainingRows;
+import io.bottleneck.warehouse.WarehouseTargets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +21,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -24,14 +33,9 @@ import picocli.CommandLine.Option;
       "prints the summary as one JSON line, last on stdout."
     })
 final class EvaluateCommand extends JobCommand {
-  @Option(names = "--model", paramLabel = "DIR[,DIR...]", description = "Model bundle, or several separated by commas to average their probabilities (key: model).")
-  String model;
+  @Mixin ScoringOptions scoring;
 
-  @Option(names = "--input", paramLabel = "URI", description = "Labeled images (key: input).")
-  String input;
-
-  @Option(names = "--label-from", paramLabel = "dir|filename|manifest:URI", description = "Where labels come from (key: label-from).")
-  String labelFrom;
+  @Mixin LabeledInputOptions labeledInput;
 
   @Option(names = "--output", paramLabel = "DIR", description = "Where metrics.json goes (key: output).")
   String output;
@@ -39,29 +43,18 @@ final class EvaluateCommand extends JobCommand {
   @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier, the metrics table partition (key: run-id).")
   String runId;
 
-  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Run date, the table partition with the run id; default today in UTC (key: run-date).")
-  String runDate;
+  @Mixin RunDateOption runDate;
 
-  @Option(names = "--metrics-table", paramLabel = "NAME", description = "Catalog table for the run's metrics, e.g. db.metrics (key: metrics.table).")
-  String metricsTable;
-
-  @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
-  String tta;
-
-  @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
-  String cache;
+  @Mixin MetricsTableOption metricsTable;
 
   @Override
   void options(Map<String, Object> keys) {
-    keys.put("model", model);
-    keys.put("input", input);
-    keys.put("label-from", labelFrom);
+    scoring.options(keys);
+    labeledInput.options(keys);
     keys.put("output", output);
-    keys.put("featurize.cache", cache);
-    keys.put("tta", tta);
     keys.put("run-id", runId);
-    keys.put("run-date", runDate);
-    keys.put("metrics.table", metricsTable);
+    runDate.options(keys);
+    metricsTable.options(keys);
   }
 
   @Override
@@ -70,7 +63,7 @@ final class EvaluateCommand extends JobCommand {
     requireModelList(cfg.model);
     require(cfg.input, "--input", "input");
     if (cfg.labelFrom.equals("none")) {
-      throw new io.bottleneck.config.ConfigError("--label-from none: evaluate needs labels");
+      throw new ConfigError("--label-from none: evaluate needs labels");
     }
   }
 
@@ -84,23 +77,24 @@ final class EvaluateCommand extends JobCommand {
     List<ModelBundle> bundles = Scoring.loadBundles(spark, cfg.model);
     List<String> classes = bundles.get(0).classes();
     String modelId = Scoring.modelId(bundles);
-    String cacheRoot = Stages.featureCache(spark, cfg);
-    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
+    String cacheRoot = FeatureStage.featureCache(spark, cfg);
+    // ImageIngest logs the counts
+    IngestResult ingested = ImageIngest.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     ClassificationMetrics metrics;
     // label indices first: an unknown label fails before any featurization
-    Dataset<Row> labeled = Stages.withLabelIndex(ingested.images(), classes);
+    Dataset<Row> labeled = TrainingRows.withLabelIndex(ingested.images(), classes);
     try (Scoring.Scored scored = Scoring.score(spark, labeled, bundles, cfg, cacheRoot)) {
       metrics = ClassificationMetrics.fromPredictions(scored.rows(), classes);
     }
     if (!cfg.output.isEmpty()) {
-      String out = Stages.qualify(spark, cfg.output);
-      Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
-      Reports.writeExamples(spark, out, metrics);
+      String out = HadoopFiles.qualify(cfg.output, spark);
+      HadoopFiles.writeString(HadoopFiles.child(out, "metrics.json"), metrics.toJson(), spark);
+      Evaluation.writeExamples(spark, out, metrics);
       Map<String, Object> facts = new LinkedHashMap<>();
-      facts.put("model", String.join(",", Scoring.uris(cfg.model).stream().map(m -> Stages.qualify(spark, m)).toList()));
+      facts.put("model", String.join(",", Scoring.uris(cfg.model).stream().map(m -> HadoopFiles.qualify(m, spark)).toList()));
       facts.put("model_id", modelId);
       facts.put("base", Scoring.baseIds(bundles));
-      facts.put("input", Stages.qualify(spark, cfg.input));
+      facts.put("input", HadoopFiles.qualify(cfg.input, spark));
       facts.put("label_from", cfg.labelFrom);
       facts.put("tta", cfg.tta);
       facts.put("versions", Reports.versions(spark));
@@ -114,7 +108,7 @@ final class EvaluateCommand extends JobCommand {
         return report;
       });
     }
-    Warehouse.writeMetrics(spark, cfg, metrics, modelId, name(), Stages.qualify(spark, cfg.input));
+    WarehouseTargets.writeMetrics(spark, cfg, metrics, modelId, name(), HadoopFiles.qualify(cfg.input, spark));
     ingested.close();
     System.out.println(metrics.summaryJson());
     return Main.OK;

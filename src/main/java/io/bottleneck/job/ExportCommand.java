@@ -6,6 +6,7 @@ import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.nets.DeclaredBases;
+import io.bottleneck.predict.Scoring;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,9 @@
 package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.features.Featurizer;
+import io.bottleneck.features.TrainingFeatures;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import java.util.LinkedHashMap;
@@ -61,10 +63,10 @@ final class FeaturizeCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
-    String out = Stages.qualify(spark, cfg.output);
-    Stages.TrainingFeatures features =
-        Stages.featurizeForTraining(
-            spark, spark.read().parquet(Stages.qualify(spark, cfg.input)), cfg, Stages.featureCache(spark, cfg));
+    String out = HadoopFiles.qualify(cfg.output, spark);
+    TrainingFeatures features =
+        FeatureStage.featurizeForTraining(
+            spark, spark.read().parquet(HadoopFiles.qualify(cfg.input, spark)), cfg, FeatureStage.featureCache(spark, cfg));
     Featurizer.Result result = features.original();
     // with augmentation on, the training rows' augmented views are rows too (split = train)
     features.rows().write().mode(SaveMode.Overwrite).parquet(out);
@@ -74,7 +76,7 @@ final class FeaturizeCommand extends JobCommand {
     meta.put("preprocessing", result.preprocessingId());
     meta.put("engine", result.engine());
     meta.put("feature_size", result.featureSize());
-    Stages.writeText(spark, HadoopFiles.child(out, META_FILE), Json.pretty(meta));
+    HadoopFiles.writeString(HadoopFiles.child(out, META_FILE), Json.pretty(meta), spark);
     Map<String, Object> report = new LinkedHashMap<>(meta);
     report.put("computed", result.computed());
     report.put("from_cache", result.fromCache());

@@ -1,10 +1,10 @@
 package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
@@ -42,12 +42,13 @@ final class IngestCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
-    String out = Stages.qualify(spark, cfg.output);
-    IngestResult result = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
+    String out = HadoopFiles.qualify(cfg.output, spark);
+    // ImageIngest logs the counts
+    IngestResult result = ImageIngest.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     result.images().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "images"));
     result.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
     Map<String, Object> counts = result.counts();
-    Stages.writeText(spark, HadoopFiles.child(out, "ingest.json"), Json.pretty(counts));
+    HadoopFiles.writeString(HadoopFiles.child(out, "ingest.json"), Json.pretty(counts), spark);
     System.out.println(Json.oneLine(counts));
     result.close();
     return Main.OK;

@@ -8,6 +8,7 @@ import io.bottleneck.io.Json;
 import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.DeclaredBases;
+import io.bottleneck.predict.Scoring;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

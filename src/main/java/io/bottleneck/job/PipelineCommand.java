@@ -1,18 +1,28 @@
 package io.bottleneck.job;
 
+import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.features.Featurizer;
 import io.bottleneck.features.NearDuplicates;
+import io.bottleneck.features.TrainingFeatures;
 import io.bottleneck.ingest.DataQuality;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.ingest.IngestResult;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.BatchPredictions;
+import io.bottleneck.report.Reports;
 import io.bottleneck.report.RunReport;
 import io.bottleneck.split.SplitResult;
 import io.bottleneck.split.StratifiedSplit;
+import io.bottleneck.train.TrainStage;
+import io.bottleneck.train.Trained;
+import io.bottleneck.train.TrainingFiles;
+import io.bottleneck.warehouse.WarehouseTargets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +34,7 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -41,11 +52,7 @@ final class PipelineCommand extends JobCommand {
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineCommand.class);
 
-  @Option(names = "--input", paramLabel = "URI", description = "Labeled images (key: input).")
-  String input;
-
-  @Option(names = "--label-from", paramLabel = "dir|filename|manifest:URI", description = "Where labels come from (key: label-from).")
-  String labelFrom;
+  @Mixin LabeledInputOptions labeledInput;
 
   @Option(names = "--output", paramLabel = "DIR", description = "Run directory (key: output); default runs/<run-id>.")
   String output;
@@ -80,22 +87,18 @@ final class PipelineCommand extends JobCommand {
   @Option(names = "--dedupe", description = "Drop duplicate images (same content) before splitting (key: quality.dedupe).")
   boolean dedupe;
 
-  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Run date, the table partition with the run id; default today in UTC (key: run-date).")
-  String runDate;
+  @Mixin RunDateOption runDate;
 
   @Option(names = "--table", paramLabel = "NAME", description = "Catalog table for the predictions of --predict-input (key: predict.table).")
   String table;
 
-  @Option(names = "--jdbc-url", paramLabel = "URL", description = "Also write the predictions to this JDBC database, user and password from the config file or BOTTLENECK_JDBC_USER/BOTTLENECK_JDBC_PASSWORD (key: predict.jdbc.url).")
-  String jdbcUrl;
+  @Mixin JdbcUrlOption jdbcUrl;
 
-  @Option(names = "--metrics-table", paramLabel = "NAME", description = "Catalog table for the run's metrics, e.g. db.metrics (key: metrics.table).")
-  String metricsTable;
+  @Mixin MetricsTableOption metricsTable;
 
   @Override
   void options(Map<String, Object> keys) {
-    keys.put("input", input);
-    keys.put("label-from", labelFrom);
+    labeledInput.options(keys);
     keys.put("output", output);
     keys.put("base", base);
     keys.put("split.test-size", testSize);
@@ -103,10 +106,10 @@ final class PipelineCommand extends JobCommand {
     keys.put("train.epochs", epochs);
     keys.put("predict-input", predictInput);
     keys.put("run-id", runId);
-    keys.put("run-date", runDate);
+    runDate.options(keys);
     keys.put("predict.table", table);
-    keys.put("predict.jdbc.url", jdbcUrl);
-    keys.put("metrics.table", metricsTable);
+    jdbcUrl.options(keys);
+    metricsTable.options(keys);
     keys.put("augment.copies", augment);
     keys.put("tta", tta);
     keys.put("fine-tune.blocks", fineTune);
@@ -117,9 +120,12 @@ final class PipelineCommand extends JobCommand {
   void validate(JobConfig cfg) {
     require(cfg.input, "--input", "input");
     if (cfg.labelFrom.equals("none")) {
-      throw new io.bottleneck.config.ConfigError("--label-from none: the pipeline trains, so it needs labels");
+      throw new ConfigError("--label-from none: the pipeline trains, so it needs labels");
     }
-    Warehouse.requireJdbcWithPredictions(cfg, !cfg.predictInput.isEmpty());
+    // a JDBC write needs prediction rows, so it needs something to predict
+    if (!cfg.jdbcUrl.isEmpty() && cfg.predictInput.isEmpty()) {
+      throw new ConfigError("--jdbc-url (key bottleneck.predict.jdbc.url) writes predictions: also give --predict-input");
+    }
   }
 
   @Override
@@ -129,21 +135,22 @@ final class PipelineCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
-    String out = Stages.qualify(spark, cfg.output.isEmpty() ? "runs/" + cfg.runId : cfg.output);
-    String cache = Stages.featureCache(spark, cfg);
+    String out = HadoopFiles.qualify(cfg.output.isEmpty() ? "runs/" + cfg.runId : cfg.output, spark);
+    String cache = FeatureStage.featureCache(spark, cfg);
     Map<String, Object> seconds = new LinkedHashMap<>();
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("run_id", cfg.runId);
     summary.put("run_date", cfg.runDate.toString());
     summary.put("output", out);
-    summary.put("input", Stages.qualify(spark, cfg.input));
+    summary.put("input", HadoopFiles.qualify(cfg.input, spark));
     summary.put("base", cfg.base);
     summary.put("augment_copies", cfg.augmentation.copies());
     summary.put("tta", cfg.tta);
     long t0 = System.nanoTime();
     long start = t0;
 
-    IngestResult ingested = Stages.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
+    // ImageIngest logs the counts
+    IngestResult ingested = ImageIngest.ingest(spark, cfg.input, cfg.labelFrom, cfg.exifOrientation);
     ingested.rejects().write().mode(SaveMode.Overwrite).parquet(HadoopFiles.child(out, "rejects"));
     Map<String, Object> ingestCounts = ingested.counts();
     Dataset<Row> accepted = ingested.images();
@@ -170,7 +177,7 @@ final class PipelineCommand extends JobCommand {
     seconds.put("split", lap(t0));
     t0 = System.nanoTime();
 
-    Stages.TrainingFeatures training = Stages.featurizeForTraining(spark, split, cfg, cache);
+    TrainingFeatures training = FeatureStage.featurizeForTraining(spark, split, cfg, cache);
     Featurizer.Result features = training.original();
     Dataset<Row> featured = training.rows().persist();
     Map<String, Object> featurizeSummary = new LinkedHashMap<>();
@@ -189,7 +196,7 @@ final class PipelineCommand extends JobCommand {
     seconds.put("featurize", lap(t0));
     t0 = System.nanoTime();
 
-    NearDuplicates near = Stages.nearDuplicates(featured, cfg);
+    NearDuplicates near = FeatureStage.nearDuplicates(featured, cfg, Reports.QUALITY_EXAMPLES);
     if (near != null) {
       @SuppressWarnings("unchecked")
       Map<String, Object> qualitySummary = (Map<String, Object>) summary.get("quality");
@@ -205,8 +212,8 @@ final class PipelineCommand extends JobCommand {
     provenance.put("seed", cfg.seed);
     provenance.put("run_id", cfg.runId);
     provenance.put("feature_cache", cache);
-    Stages.Trained trained =
-        Stages.trainAndEvaluate(
+    Trained trained =
+        TrainStage.trainAndEvaluate(
             spark, featured, features.baseId(), features.preprocessingId(), features.featureSize(), cfg, cache, provenance);
     ModelBundle bundle = trained.bundle();
     ClassificationMetrics metrics = trained.metrics();
@@ -214,17 +221,17 @@ final class PipelineCommand extends JobCommand {
     t0 = System.nanoTime();
     // overwrite: re-running a run id (or --output) replaces its model, as the other outputs are replaced
     bundle.save(HadoopFiles.child(out, "model"), spark.sparkContext().hadoopConfiguration(), true);
-    Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), metrics.toJson());
-    Stages.writeTrainingFiles(spark, out, trained);
-    Warehouse.writeMetrics(spark, cfg, metrics, bundle.modelId(), name(), (String) summary.get("input"));
+    HadoopFiles.writeString(HadoopFiles.child(out, "metrics.json"), metrics.toJson(), spark);
+    TrainingFiles.write(spark, out, trained);
+    WarehouseTargets.writeMetrics(spark, cfg, metrics, bundle.modelId(), name(), (String) summary.get("input"));
     seconds.put("save", lap(t0));
     t0 = System.nanoTime();
     featured.unpersist();
     training.close();
 
     if (!cfg.predictInput.isEmpty()) {
-      Predictions.Outcome predicted =
-          Predictions.run(spark, cfg, List.of(bundle), cfg.predictInput, HadoopFiles.child(out, "predictions"), cfg.predictTable, cache);
+      BatchPredictions.Outcome predicted =
+          BatchPredictions.run(spark, cfg, List.of(bundle), cfg.predictInput, HadoopFiles.child(out, "predictions"), cfg.predictTable, cache);
       Map<String, Object> predict = new LinkedHashMap<>();
       predict.put("predicted", predicted.predicted());
       predict.put("rejected", predicted.rejected());
@@ -237,7 +244,7 @@ final class PipelineCommand extends JobCommand {
     summary.put("model_id", bundle.modelId());
     summary.put("seconds", seconds);
     summary.put("metrics", Json.parseObject(metrics.summaryJson(), "metrics"));
-    Stages.writeText(spark, HadoopFiles.child(out, "summary.json"), Json.pretty(summary));
+    HadoopFiles.writeString(HadoopFiles.child(out, "summary.json"), Json.pretty(summary), spark);
     Reports.write(spark, cfg, out, () -> report(spark, cfg, summary, rejectReasons, quality, near, trained));
     ingested.close();
     LOG.info("pipeline: finished in {} s; stage seconds {}", seconds.get("total"), seconds);
@@ -249,7 +256,7 @@ final class PipelineCommand extends JobCommand {
 
   private static RunReport report(
       SparkSession spark, JobConfig cfg, Map<String, Object> summary, Map<String, Long> rejectReasons,
-      DataQuality quality, NearDuplicates near, Stages.Trained trained) {
+      DataQuality quality, NearDuplicates near, Trained trained) {
     RunReport report = new RunReport("Bottleneck pipeline run " + cfg.runId);
     Map<String, Object> facts = new LinkedHashMap<>();
     for (String k : List.of("run_id", "model_id", "input", "output", "base", "augment_copies", "tta")) {

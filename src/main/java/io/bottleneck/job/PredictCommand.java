@@ -2,13 +2,17 @@ package io.bottleneck.job;
 
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.BatchPredictions;
+import io.bottleneck.predict.Scoring;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -21,8 +25,7 @@ import picocli.CommandLine.Option;
       "table of --jdbc-url. Re-running a run id replaces its rows."
     })
 final class PredictCommand extends JobCommand {
-  @Option(names = "--model", paramLabel = "DIR[,DIR...]", description = "Model bundle, or several separated by commas to average their probabilities (key: model).")
-  String model;
+  @Mixin ScoringOptions scoring;
 
   @Option(names = "--input", paramLabel = "URI", description = "Images to predict (key: input).")
   String input;
@@ -39,17 +42,9 @@ final class PredictCommand extends JobCommand {
   @Option(names = "--run-id", paramLabel = "ID", description = "Run identifier (key: run-id).")
   String runId;
 
-  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = "Run date, the table partition with the run id; default today in UTC (key: run-date).")
-  String runDate;
+  @Mixin RunDateOption runDate;
 
-  @Option(names = "--jdbc-url", paramLabel = "URL", description = "Also write the predictions to this JDBC database, user and password from the config file or BOTTLENECK_JDBC_USER/BOTTLENECK_JDBC_PASSWORD (key: predict.jdbc.url).")
-  String jdbcUrl;
-
-  @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
-  String tta;
-
-  @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
-  String cache;
+  @Mixin JdbcUrlOption jdbcUrl;
 
   @Option(names = "--skip-existing", description = "Score only the images whose content hash the target (--table, else --jdbc-url, else --output) holds no prediction of by this model id in another run (key: predict.skip-existing).")
   boolean skipExisting;
@@ -59,16 +54,14 @@ final class PredictCommand extends JobCommand {
     if (skipExisting) {
       keys.put("predict.skip-existing", true);
     }
-    keys.put("model", model);
+    scoring.options(keys);
     keys.put("input", input);
     keys.put("predict.table", table);
     keys.put("output", output);
     keys.put("predict.format", format);
     keys.put("run-id", runId);
-    keys.put("run-date", runDate);
-    keys.put("predict.jdbc.url", jdbcUrl);
-    keys.put("featurize.cache", cache);
-    keys.put("tta", tta);
+    runDate.options(keys);
+    jdbcUrl.options(keys);
   }
 
   @Override
@@ -97,8 +90,8 @@ final class PredictCommand extends JobCommand {
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
     List<ModelBundle> bundles = Scoring.loadBundles(spark, cfg.model);
-    String cacheRoot = Stages.featureCache(spark, cfg);
-    Predictions.Outcome outcome = Predictions.run(spark, cfg, bundles, cfg.input, cfg.output, cfg.predictTable, cacheRoot);
+    String cacheRoot = FeatureStage.featureCache(spark, cfg);
+    BatchPredictions.Outcome outcome = BatchPredictions.run(spark, cfg, bundles, cfg.input, cfg.output, cfg.predictTable, cacheRoot);
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("run_id", cfg.runId);
     report.put("run_date", cfg.runDate.toString());

@@ -1,6 +1,7 @@
 package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.split.SplitResult;
 import io.bottleneck.split.StratifiedSplit;
 import java.util.Map;
@@ -38,9 +39,9 @@ final class SplitCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) {
-    Dataset<Row> images = spark.read().parquet(Stages.qualify(spark, cfg.input));
+    Dataset<Row> images = spark.read().parquet(HadoopFiles.qualify(cfg.input, spark));
     SplitResult split = StratifiedSplit.splitWithCounts(images, cfg.testSize, cfg.seed);
-    String out = Stages.qualify(spark, cfg.output);
+    String out = HadoopFiles.qualify(cfg.output, spark);
     split.rows().write().mode(SaveMode.Overwrite).parquet(out);
     Map<String, Long> counts = split.rowsPerSplit(spark.read().schema(split.rows().schema()).parquet(out));
     System.out.println(io.bottleneck.io.Json.oneLine(counts));

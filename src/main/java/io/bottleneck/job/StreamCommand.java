@@ -2,17 +2,20 @@ package io.bottleneck.job;
 
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.predict.PredictionWriter;
+import io.bottleneck.predict.Scoring;
 import io.bottleneck.predict.stream.BatchSink;
 import io.bottleneck.predict.stream.CatalogBatchSink;
 import io.bottleneck.predict.stream.FileBatchSink;
 import io.bottleneck.predict.stream.JdbcBatchSink;
 import io.bottleneck.predict.stream.StreamCheckpoint;
 import io.bottleneck.predict.stream.StreamingPredictions;
+import io.bottleneck.warehouse.WarehouseTargets;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +28,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -39,8 +43,7 @@ import picocli.CommandLine.Option;
       "batches written: a restart with it continues where the last run stopped."
     })
 final class StreamCommand extends JobCommand {
-  @Option(names = "--model", paramLabel = "DIR[,DIR...]", description = "Model bundle, or several separated by commas to average their probabilities (key: model).")
-  String model;
+  @Mixin ScoringOptions scoring;
 
   @Option(names = "--input", paramLabel = "URI", description = "Folder whose new images are predicted, recursively (key: input).")
   String input;
@@ -69,15 +72,9 @@ final class StreamCommand extends JobCommand {
   @Option(names = "--run-id", paramLabel = "ID", description = "Run id of the stream, the Spark UI's query name; kept in the checkpoint (key: run-id).")
   String runId;
 
-  @Option(names = "--tta", paramLabel = "none|flip", description = "Test-time augmentation (key: tta).")
-  String tta;
-
-  @Option(names = "--cache", paramLabel = "URI", description = "Feature cache root (key: featurize.cache).")
-  String cache;
-
   @Override
   void options(Map<String, Object> keys) {
-    keys.put("model", model);
+    scoring.options(keys);
     keys.put("input", input);
     keys.put("stream.checkpoint", checkpoint);
     keys.put("predict.table", table);
@@ -87,8 +84,6 @@ final class StreamCommand extends JobCommand {
     keys.put("stream.trigger", trigger);
     keys.put("stream.max-files-per-trigger", maxFilesPerTrigger);
     keys.put("run-id", runId);
-    keys.put("tta", tta);
-    keys.put("featurize.cache", cache);
   }
 
   @Override
@@ -115,14 +110,14 @@ final class StreamCommand extends JobCommand {
     StreamingPredictions.Outcome outcome = stream.run();
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("run_id", stream.runId());
-    report.put("checkpoint", Stages.qualify(spark, cfg.streamCheckpoint));
+    report.put("checkpoint", HadoopFiles.qualify(cfg.streamCheckpoint, spark));
     report.put("batches", outcome.batches());
     report.put("files", outcome.files());
     report.put("predicted", outcome.accepted());
     report.put("rejected", outcome.rejected());
     report.put("stopped", outcome.stopped());
     if (!cfg.output.isEmpty()) {
-      report.put("output", Stages.qualify(spark, cfg.output));
+      report.put("output", HadoopFiles.qualify(cfg.output, spark));
     }
     if (!cfg.predictTable.isEmpty()) {
       report.put("table", cfg.predictTable);
@@ -146,16 +141,16 @@ final class StreamCommand extends JobCommand {
     } catch (Exception e) {
       throw new ConfigError("--model (key bottleneck.model): cannot load model bundle " + cfg.model + ": " + e.getMessage(), e);
     }
-    String input = Stages.qualify(spark, cfg.input);
+    String input = HadoopFiles.qualify(cfg.input, spark);
     if (!HadoopFiles.exists(input, spark.sparkContext().hadoopConfiguration())) {
       throw new ConfigError("--input (key bottleneck.input): " + input + " does not exist");
     }
-    String checkpointUri = Stages.qualify(spark, cfg.streamCheckpoint);
+    String checkpointUri = HadoopFiles.qualify(cfg.streamCheckpoint, spark);
     Object givenRunId = cfg.effective.get("run-id");
     StreamCheckpoint checkpoint =
         StreamCheckpoint.open(checkpointUri, givenRunId == null ? "" : givenRunId.toString(), cfg.runId, input,
             spark.sparkContext().hadoopConfiguration());
-    String cacheRoot = Stages.featureCache(spark, cfg);
+    String cacheRoot = FeatureStage.featureCache(spark, cfg);
     List<String> classes = bundles.get(0).classes();
     String modelId = Scoring.modelId(bundles);
     StreamingPredictions.BatchScorer scorer =
@@ -184,13 +179,13 @@ final class StreamCommand extends JobCommand {
         };
     List<BatchSink> sinks = new ArrayList<>();
     if (!cfg.output.isEmpty()) {
-      sinks.add(new FileBatchSink(spark, Stages.qualify(spark, cfg.output), cfg.predictFormat));
+      sinks.add(new FileBatchSink(spark, HadoopFiles.qualify(cfg.output, spark), cfg.predictFormat));
     }
     if (!cfg.predictTable.isEmpty()) {
       sinks.add(new CatalogBatchSink(spark, cfg.predictTable));
     }
     if (!cfg.jdbcUrl.isEmpty()) {
-      sinks.add(new JdbcBatchSink(Warehouse.jdbcTarget(cfg)));
+      sinks.add(new JdbcBatchSink(WarehouseTargets.jdbcTarget(cfg)));
     }
     StreamingPredictions stream =
         new StreamingPredictions(

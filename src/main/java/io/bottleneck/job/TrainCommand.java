@@ -1,11 +1,16 @@
 package io.bottleneck.job;
 
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.features.NearDuplicates;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.report.Reports;
 import io.bottleneck.report.RunReport;
+import io.bottleneck.train.TrainStage;
+import io.bottleneck.train.Trained;
+import io.bottleneck.train.TrainingFiles;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -62,8 +67,8 @@ final class TrainCommand extends JobCommand {
 
   @Override
   int run(SparkSession spark, JobConfig cfg) throws Exception {
-    String in = Stages.qualify(spark, cfg.input);
-    String out = Stages.qualify(spark, cfg.output);
+    String in = HadoopFiles.qualify(cfg.input, spark);
+    String out = HadoopFiles.qualify(cfg.output, spark);
     var conf = spark.sparkContext().hadoopConfiguration();
     String metaUri = HadoopFiles.child(in, FeaturizeCommand.META_FILE);
     if (!HadoopFiles.exists(metaUri, conf)) {
@@ -71,24 +76,24 @@ final class TrainCommand extends JobCommand {
     }
     Map<String, Object> featureMeta = Json.parseObject(HadoopFiles.readString(metaUri, conf), metaUri);
     Dataset<Row> featured = spark.read().parquet(in);
-    NearDuplicates near = Stages.nearDuplicates(featured, cfg);
-    Stages.Trained trained =
-        Stages.trainAndEvaluate(
+    NearDuplicates near = FeatureStage.nearDuplicates(featured, cfg, Reports.QUALITY_EXAMPLES);
+    Trained trained =
+        TrainStage.trainAndEvaluate(
             spark,
             featured,
             featureMeta.get("base").toString(),
             featureMeta.get("preprocessing").toString(),
             ((Number) featureMeta.get("feature_size")).intValue(),
             cfg,
-            Stages.featureCache(spark, cfg),
+            FeatureStage.featureCache(spark, cfg),
             Map.of("input", in, "seed", cfg.seed));
     ModelBundle bundle = trained.bundle();
     // overwrite: a re-run with the same --output replaces the model, as it always has
     bundle.save(out, conf, true);
     if (!bundle.metrics().isEmpty()) {
-      Stages.writeText(spark, HadoopFiles.child(out, "metrics.json"), Json.pretty(bundle.metrics()));
+      HadoopFiles.writeString(HadoopFiles.child(out, "metrics.json"), Json.pretty(bundle.metrics()), spark);
     }
-    Stages.writeTrainingFiles(spark, out, trained);
+    TrainingFiles.write(spark, out, trained);
     Reports.write(spark, cfg, out, () -> {
       Map<String, Object> facts = new LinkedHashMap<>();
       facts.put("model_id", bundle.modelId());

@@ -8,13 +8,16 @@ import ai.onnxruntime.OrtSession;
 import io.bottleneck.config.ConfigLoader;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.export.ExportTesting;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.features.Featurizer;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.DeclaredBases;
 import io.bottleneck.nets.dl4j.TunableTail;
 import io.bottleneck.nets.onnx.OrtRuntime;
+import io.bottleneck.predict.Scoring;
 import io.bottleneck.testing.LocalSpark;
 import io.bottleneck.testing.TinyOnnx;
 import io.bottleneck.train.FineTuning;
@@ -69,8 +72,8 @@ class ExportCommandTest {
 
   private Featured featurize(SparkSession spark, Path images, String baseId) {
     JobConfig cfg = config();
-    Dataset<Row> rows = Stages.ingest(spark, images.toString(), "none").images();
-    try (Featurizer.Result r = Stages.featurize(spark, rows, baseId, cfg, Stages.featureCache(spark, cfg))) {
+    Dataset<Row> rows = ImageIngest.ingest(spark, images.toString(), "none", true).images();
+    try (Featurizer.Result r = FeatureStage.featurize(spark, rows, baseId, cfg, FeatureStage.featureCache(spark, cfg))) {
       List<Row> collected = r.featured().collectAsList();
       float[][] x = new float[collected.size()][];
       for (int i = 0; i < x.length; i++) {
@@ -95,9 +98,9 @@ class ExportCommandTest {
   private Map<String, double[]> predict(SparkSession spark, Path images, String bundleDir, String tta) throws Exception {
     JobConfig cfg = config("bottleneck.tta=" + tta);
     List<ModelBundle> bundles = Scoring.loadBundles(spark, bundleDir);
-    Dataset<Row> rows = Stages.ingest(spark, images.toString(), "none", cfg.exifOrientation).images();
+    Dataset<Row> rows = ImageIngest.ingest(spark, images.toString(), "none", cfg.exifOrientation).images();
     Map<String, double[]> out = new TreeMap<>();
-    try (Scoring.Scored scored = Scoring.score(spark, rows, bundles, cfg, Stages.featureCache(spark, cfg))) {
+    try (Scoring.Scored scored = Scoring.score(spark, rows, bundles, cfg, FeatureStage.featureCache(spark, cfg))) {
       for (Row r : scored.rows().collectAsList()) {
         String path = r.getAs(Columns.PATH);
         List<Double> p = r.getList(r.fieldIndex(Columns.PROBABILITIES));

@@ -7,11 +7,18 @@ import static org.assertj.core.api.Assertions.within;
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.ConfigLoader;
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
+import io.bottleneck.features.TrainingFeatures;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.io.ModelBundle;
+import io.bottleneck.predict.BatchPredictions;
+import io.bottleneck.predict.Scoring;
 import io.bottleneck.predict.stream.StreamingPredictions;
 import io.bottleneck.testing.LocalSpark;
 import io.bottleneck.testing.PostgresServer;
 import io.bottleneck.testing.Samples;
+import io.bottleneck.train.TrainStage;
+import io.bottleneck.train.Trained;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,11 +63,11 @@ class StreamCommandTest {
     SparkSession spark = LocalSpark.session();
     JobConfig cfg = config();
     Path images = Samples.catsAndDogs(tmp.resolve("train"), 4);
-    String cache = Stages.featureCache(spark, cfg);
-    try (Stages.TrainingFeatures features =
-        Stages.featurizeForTraining(spark, Stages.ingest(spark, images.toString(), "filename").images(), cfg, cache)) {
-      Stages.Trained trained =
-          Stages.trainAndEvaluate(spark, features.rows(), cfg.base, features.original().preprocessingId(), 256, cfg,
+    String cache = FeatureStage.featureCache(spark, cfg);
+    try (TrainingFeatures features =
+        FeatureStage.featurizeForTraining(spark, ImageIngest.ingest(spark, images.toString(), "filename", true).images(), cfg, cache)) {
+      Trained trained =
+          TrainStage.trainAndEvaluate(spark, features.rows(), cfg.base, features.original().preprocessingId(), 256, cfg,
               cache, Map.of());
       model = tmp.resolve("model").toUri().toString();
       trained.bundle().save(model, spark.sparkContext().hadoopConfiguration());
@@ -192,7 +199,7 @@ class StreamCommandTest {
     JobConfig predict = config("bottleneck.run-id=p1");
     List<ModelBundle> bundles = Scoring.loadBundles(spark, model);
     String predicted = tmp.resolve("waves/predict").toUri().toString();
-    Predictions.run(spark, predict, bundles, input.toString(), predicted, "", Stages.featureCache(spark, predict));
+    BatchPredictions.run(spark, predict, bundles, input.toString(), predicted, "", FeatureStage.featureCache(spark, predict));
     Map<String, Double> expected = new HashMap<>();
     spark.read().parquet(predicted).collectAsList().forEach(r -> expected.put(r.getAs("path"), r.getAs("prob_cat")));
     assertThat(expected).hasSize(12);
@@ -245,22 +252,22 @@ class StreamCommandTest {
     wave(input, 1, 4);
     JobConfig first = config("bottleneck.run-id=k1", "bottleneck.predict.skip-existing=true");
     List<ModelBundle> bundles = Scoring.loadBundles(spark, model);
-    String cache = Stages.featureCache(spark, first);
-    Predictions.Outcome one = Predictions.run(spark, first, bundles, input.toString(), "", table, cache);
+    String cache = FeatureStage.featureCache(spark, first);
+    BatchPredictions.Outcome one = BatchPredictions.run(spark, first, bundles, input.toString(), "", table, cache);
     assertThat(one.predicted()).isEqualTo(4);
     assertThat(one.skipped()).isZero();
 
     wave(input, 5, 7);
     JobConfig second = config("bottleneck.run-id=k2", "bottleneck.predict.skip-existing=true");
-    Predictions.Outcome two = Predictions.run(spark, second, bundles, input.toString(), "", table, cache);
+    BatchPredictions.Outcome two = BatchPredictions.run(spark, second, bundles, input.toString(), "", table, cache);
     assertThat(two.predicted()).isEqualTo(3);
     assertThat(two.skipped()).isEqualTo(4);
     // a re-run of k2 replaces k2's rows: it predicts its own images again, not nothing
-    Predictions.Outcome again = Predictions.run(spark, second, bundles, input.toString(), "", table, cache);
+    BatchPredictions.Outcome again = BatchPredictions.run(spark, second, bundles, input.toString(), "", table, cache);
     assertThat(again.predicted()).isEqualTo(3);
     // nothing new: nothing scored, nothing written
-    Predictions.Outcome none =
-        Predictions.run(spark, config("bottleneck.run-id=k3", "bottleneck.predict.skip-existing=true"), bundles,
+    BatchPredictions.Outcome none =
+        BatchPredictions.run(spark, config("bottleneck.run-id=k3", "bottleneck.predict.skip-existing=true"), bundles,
             input.toString(), "", table, cache);
     assertThat(none.predicted()).isZero();
     assertThat(none.skipped()).isEqualTo(7);

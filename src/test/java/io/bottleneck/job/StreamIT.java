@@ -7,9 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bottleneck.config.ConfigLoader;
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
+import io.bottleneck.features.TrainingFeatures;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.testing.LocalSpark;
 import io.bottleneck.testing.PostgresServer;
 import io.bottleneck.testing.Samples;
+import io.bottleneck.train.TrainStage;
+import io.bottleneck.train.Trained;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,10 +69,10 @@ class StreamIT {
     JobConfig cfg = ConfigLoader.load(null, List.of("bottleneck.featurize.cache=" + work.resolve("cache").toUri(),
         "bottleneck.base=mobilenet_v1_0.25", "bottleneck.train.epochs=2"), new HashMap<>());
     Path images = Samples.catsAndDogs(work.resolve("train"), 4);
-    String cache = Stages.featureCache(spark, cfg);
-    try (Stages.TrainingFeatures features =
-        Stages.featurizeForTraining(spark, Stages.ingest(spark, images.toString(), "filename").images(), cfg, cache)) {
-      Stages.Trained trained = Stages.trainAndEvaluate(
+    String cache = FeatureStage.featureCache(spark, cfg);
+    try (TrainingFeatures features =
+        FeatureStage.featurizeForTraining(spark, ImageIngest.ingest(spark, images.toString(), "filename", true).images(), cfg, cache)) {
+      Trained trained = TrainStage.trainAndEvaluate(
           spark, features.rows(), cfg.base, features.original().preprocessingId(), 256, cfg, cache, Map.of());
       model = work.resolve("model").toString();
       trained.bundle().save(work.resolve("model").toUri().toString(), spark.sparkContext().hadoopConfiguration());

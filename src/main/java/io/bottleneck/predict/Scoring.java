@@ -1,10 +1,10 @@
-package io.bottleneck.job;
+package io.bottleneck.predict;
 
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.features.Featurizer;
+import io.bottleneck.features.TtaFeatures;
 import io.bottleneck.io.ModelBundle;
-import io.bottleneck.predict.HeadScorer;
-import io.bottleneck.predict.ModelAverage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,20 +13,20 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Scoring images with one model bundle or the average of several (evaluate and predict take
- * {@code --model a,b,...}): each bundle featurizes the images through the cache with its own
- * base, applies test-time augmentation, scores with its head, and with more than one bundle
+ * Scoring images with one model bundle or the average of several (evaluate, predict and stream
+ * take {@code --model a,b,...}): each bundle featurizes the images through the cache with its
+ * own base, applies test-time augmentation, scores with its head, and with more than one bundle
  * {@link ModelAverage} averages the probabilities per image.
  */
-final class Scoring {
+public final class Scoring {
   private Scoring() {}
 
   /** The bundles of a model setting: one URI, or several separated by commas (as Spark's paths). */
-  static List<ModelBundle> loadBundles(SparkSession spark, String models) throws IOException {
+  public static List<ModelBundle> loadBundles(SparkSession spark, String models) throws IOException {
     List<ModelBundle> bundles = new ArrayList<>();
     List<String> uris = uris(models);
     for (String uri : uris) {
-      bundles.add(Stages.loadBundle(spark, uri));
+      bundles.add(ModelBundle.load(uri, spark));
     }
     ModelBundle first = bundles.get(0);
     for (int i = 1; i < bundles.size(); i++) {
@@ -40,7 +40,7 @@ final class Scoring {
   }
 
   /** The URIs of a model setting, trimmed; empty entries are an error naming the setting. */
-  static List<String> uris(String models) {
+  public static List<String> uris(String models) {
     List<String> uris = new ArrayList<>();
     for (String part : models.split(",", -1)) {
       String uri = part.trim();
@@ -53,21 +53,21 @@ final class Scoring {
   }
 
   /** The id of what scored: a bundle's model id, or the member ids joined by '+'. */
-  static String modelId(List<ModelBundle> bundles) {
+  public static String modelId(List<ModelBundle> bundles) {
     return String.join("+", bundles.stream().map(ModelBundle::modelId).toList());
   }
 
   /** The base of each bundle, joined by ','. */
-  static String baseIds(List<ModelBundle> bundles) {
+  public static String baseIds(List<ModelBundle> bundles) {
     return String.join(",", bundles.stream().map(ModelBundle::baseId).toList());
   }
 
-  /** Scored rows and what must stay cached until they have been consumed. */
-  record Scored(Dataset<Row> rows, List<Featurizer.Result> features, List<Stages.TtaFeatures> tta)
+  /** Scored rows and what must stay cached until they have been consumed: close after the last read. */
+  public record Scored(Dataset<Row> rows, List<Featurizer.Result> features, List<TtaFeatures> tta)
       implements AutoCloseable {
     @Override
     public void close() {
-      tta.forEach(Stages.TtaFeatures::close);
+      tta.forEach(TtaFeatures::close);
       features.forEach(Featurizer.Result::close);
     }
   }
@@ -76,22 +76,22 @@ final class Scoring {
    * {@code images} (path, content_hash, and whatever else: the rows keep their columns) with
    * probabilities and prediction appended, from each bundle in turn and averaged over them.
    */
-  static Scored score(
+  public static Scored score(
       SparkSession spark, Dataset<Row> images, List<ModelBundle> bundles, JobConfig cfg, String cacheRoot) {
     List<Featurizer.Result> features = new ArrayList<>();
-    List<Stages.TtaFeatures> tta = new ArrayList<>();
+    List<TtaFeatures> tta = new ArrayList<>();
     List<Dataset<Row>> scored = new ArrayList<>();
     List<String> names = new ArrayList<>();
     try {
       for (ModelBundle bundle : bundles) {
-        Featurizer.Result featured = Stages.featurize(spark, images, bundle.baseId(), cfg, cacheRoot);
+        Featurizer.Result featured = FeatureStage.featurize(spark, images, bundle.baseId(), cfg, cacheRoot);
         features.add(featured);
         if (!featured.preprocessingId().equals(bundle.preprocessingId())) {
           throw new IllegalStateException(
               "Model " + bundle.modelId() + " was trained with preprocessing " + bundle.preprocessingId()
                   + " but this build of base " + bundle.baseId() + " uses " + featured.preprocessingId());
         }
-        Stages.TtaFeatures views = Stages.withTta(spark, featured.featured(), bundle.baseId(), cfg, cacheRoot);
+        TtaFeatures views = FeatureStage.withTta(spark, featured.featured(), bundle.baseId(), cfg, cacheRoot);
         tta.add(views);
         scored.add(HeadScorer.score(views.rows(), bundle.head(), bundle.classes(), cfg.predictBatchSize, views.viewColumns()));
         names.add(bundle.modelId());

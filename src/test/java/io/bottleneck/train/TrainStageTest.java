@@ -1,4 +1,4 @@
-package io.bottleneck.job;
+package io.bottleneck.train;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -12,9 +12,6 @@ import io.bottleneck.io.Columns;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.testing.LocalSpark;
-import io.bottleneck.train.Blobs;
-import io.bottleneck.train.ClassWeights;
-import io.bottleneck.train.HeadConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** The head options and the search as the train stage runs them, from the configuration keys. */
 @ExtendWith(LocalSpark.class)
-class StagesSearchTest {
+class TrainStageTest {
   @TempDir Path tmp;
 
   private static Dataset<Row> featured;
@@ -68,7 +65,7 @@ class StagesSearchTest {
   @Test
   void theConfigurationKeysBecomeTheHeadConfig() {
     HeadConfig head =
-        Stages.headConfig(
+        TrainStage.headConfig(
             config("train.batch-norm=true", "train.optimizer=rmsprop", "train.class-weights=balanced"));
     assertThat(head)
         .isEqualTo(
@@ -92,8 +89,8 @@ class StagesSearchTest {
             "search.trials=2",
             "search.strategy=grid",
             "search.learning-rate=[0.0001, 0.05]");
-    Stages.Trained trained =
-        Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, "unused-cache", Map.of("seed", 42));
+    Trained trained =
+        TrainStage.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, "unused-cache", Map.of("seed", 42));
 
     assertThat(trained.search()).isNotNull();
     assertThat(trained.search().trials()).hasSize(2);
@@ -102,7 +99,7 @@ class StagesSearchTest {
     assertThat(trained.head()).isSameAs(trained.search().bestHead());
 
     String dir = tmp.toUri().toString();
-    Stages.writeTrials(spark, dir, trained);
+    TrainingFiles.writeTrials(spark, dir, trained);
     assertThat(Files.readString(tmp.resolve("trials.csv"))).isEqualTo(trained.search().toCsv());
     assertThat(Files.readString(tmp.resolve("trials.json"))).isEqualTo(trained.search().toJson());
 
@@ -132,18 +129,18 @@ class StagesSearchTest {
     assertThat(training).containsEntry("best_epoch", trained.head().bestEpoch());
 
     // The saved head (batch norm, weighted loss) loads and scores as the trained one.
-    ModelBundle loaded = Stages.loadBundle(spark, bundleDir);
+    ModelBundle loaded = ModelBundle.load(bundleDir, spark);
     INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, 8);
     assertThat(loaded.head().output(x, false)).isEqualTo(trained.head().network().output(x, false));
   }
 
   @Test
   void withoutASearchThereAreNoTrials(SparkSession spark) throws Exception {
-    Stages.Trained trained =
-        Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, config(), "unused-cache", Map.of());
+    Trained trained =
+        TrainStage.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, config(), "unused-cache", Map.of());
     assertThat(trained.search()).isNull();
     assertThat(trained.bundle().training()).doesNotContainKeys("search", "class_weights");
-    Stages.writeTrials(spark, tmp.toUri().toString(), trained);
+    TrainingFiles.writeTrials(spark, tmp.toUri().toString(), trained);
     assertThat(tmp.resolve("trials.csv")).doesNotExist();
     assertThat(tmp.resolve("trials.json")).doesNotExist();
   }
@@ -152,7 +149,7 @@ class StagesSearchTest {
   void explicitClassWeightsMustGiveOneWeightPerClass(SparkSession spark) {
     JobConfig cfg = config("train.class-weights=1,2,3");
     assertThatThrownBy(
-            () -> Stages.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, "unused-cache", Map.of()))
+            () -> TrainStage.trainAndEvaluate(spark, featured, "mobilenet_v1_0.25", "prep", 8, cfg, "unused-cache", Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "bottleneck.train.class-weights gives 3 weights (1.0,2.0,3.0) but the training set has 2"

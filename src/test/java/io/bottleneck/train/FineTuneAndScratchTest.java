@@ -1,4 +1,4 @@
-package io.bottleneck.job;
+package io.bottleneck.train;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.ConfigLoader;
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
+import io.bottleneck.features.TrainingFeatures;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.nets.Bases;
@@ -15,8 +18,6 @@ import io.bottleneck.predict.HeadScorer;
 import io.bottleneck.split.StratifiedSplit;
 import io.bottleneck.testing.LocalSpark;
 import io.bottleneck.testing.SyntheticImages;
-import io.bottleneck.train.EpochStats;
-import io.bottleneck.train.FineTuning;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ class FineTuneAndScratchTest {
   }
 
   private Dataset<Row> split(SparkSession spark, Path images, JobConfig cfg, String labelFrom) {
-    return StratifiedSplit.split(Stages.ingest(spark, images.toString(), labelFrom).images(), cfg.testSize, cfg.seed);
+    return StratifiedSplit.split(ImageIngest.ingest(spark, images.toString(), labelFrom, true).images(), cfg.testSize, cfg.seed);
   }
 
   private Path catsAndDogs(int perClass) throws Exception {
@@ -63,10 +64,10 @@ class FineTuneAndScratchTest {
   void fineTuningTrainsTheLastBlockAndTheHeadOnTheFrozenPartsCachedOutput(SparkSession spark) throws Exception {
     JobConfig cfg = config("train.epochs=3", "fine-tune.blocks=1", "fine-tune.epochs=2", "fine-tune.learning-rate=0.001");
     Dataset<Row> split = split(spark, catsAndDogs(10), cfg, "filename");
-    String cache = Stages.featureCache(spark, cfg);
-    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+    String cache = FeatureStage.featureCache(spark, cfg);
+    try (TrainingFeatures features = FeatureStage.featurizeForTraining(spark, split, cfg, cache)) {
       Dataset<Row> featured = features.rows().persist();
-      Stages.Trained trained = Stages.trainAndEvaluate(
+      Trained trained = TrainStage.trainAndEvaluate(
           spark, featured, cfg.base, features.original().preprocessingId(), 256, cfg, cache, Map.of());
       ModelBundle bundle = trained.bundle();
       assertThat(bundle.baseId()).isEqualTo("mobilenet_v1_0.25@tail1");
@@ -97,7 +98,7 @@ class FineTuneAndScratchTest {
       }
       Dataset<Row> validation = featured.where(col(Columns.SPLIT).equalTo("validation").and(col(Columns.VIEW).equalTo("original")));
       Map<String, List<Double>> viaHead = probabilities(HeadScorer.score(validation.drop(Columns.VIEW), head, bundle.classes(), 8));
-      try (var frozen = Stages.featurize(spark, validation.drop(Columns.FEATURES, Columns.VIEW), bundle.baseId(), cfg, cache)) {
+      try (var frozen = FeatureStage.featurize(spark, validation.drop(Columns.FEATURES, Columns.VIEW), bundle.baseId(), cfg, cache)) {
         assertThat(frozen.computed()).as("the frozen part's output comes from the cache").isZero();
         Map<String, List<Double>> viaStart = probabilities(HeadScorer.score(frozen.featured(), start, bundle.classes(), 8));
         assertThat(viaStart.keySet()).isEqualTo(viaHead.keySet());
@@ -123,10 +124,10 @@ class FineTuneAndScratchTest {
     JobConfig cfg = config("base=mobilenet_v2_1.0", "train.epochs=1", "fine-tune.blocks=1", "fine-tune.epochs=1",
         "fine-tune.learning-rate=0.001", "train.batch-size=4");
     Dataset<Row> split = split(spark, catsAndDogs(4), cfg, "filename");
-    String cache = Stages.featureCache(spark, cfg);
-    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+    String cache = FeatureStage.featureCache(spark, cfg);
+    try (TrainingFeatures features = FeatureStage.featurizeForTraining(spark, split, cfg, cache)) {
       Dataset<Row> featured = features.rows().persist();
-      Stages.Trained trained = Stages.trainAndEvaluate(
+      Trained trained = TrainStage.trainAndEvaluate(
           spark, featured, cfg.base, features.original().preprocessingId(), 1280, cfg, cache, Map.of());
       ModelBundle bundle = trained.bundle();
       assertThat(bundle.baseId()).isEqualTo("mobilenet_v2_1.0@tail1");
@@ -154,7 +155,7 @@ class FineTuneAndScratchTest {
   }
 
   private static io.bottleneck.train.HeadConfig headConfig(JobConfig cfg) {
-    return Stages.headConfig(cfg).toBuilder().learningRate(cfg.fineTuneLearningRate).build();
+    return TrainStage.headConfig(cfg).toBuilder().learningRate(cfg.fineTuneLearningRate).build();
   }
 
   private static Map<String, List<Double>> probabilities(Dataset<Row> scored) {
@@ -170,11 +171,11 @@ class FineTuneAndScratchTest {
         "train.dropout=0.2", "train.learning-rate=0.01", "train.early-stopping.patience=0", "train.reduce-lr.patience=100", "train.batch-size=4",
         "train.averaging-frequency=1");
     Dataset<Row> split = split(spark, shapes, cfg, "dir");
-    String cache = Stages.featureCache(spark, cfg);
-    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+    String cache = FeatureStage.featureCache(spark, cfg);
+    try (TrainingFeatures features = FeatureStage.featurizeForTraining(spark, split, cfg, cache)) {
       assertThat(features.original().featureSize()).isEqualTo(3 * 32 * 32);
       Dataset<Row> featured = features.rows().persist();
-      Stages.Trained trained = Stages.trainAndEvaluate(
+      Trained trained = TrainStage.trainAndEvaluate(
           spark, featured, cfg.base, features.original().preprocessingId(), 3 * 32 * 32, cfg, cache, Map.of());
       assertThat(trained.bundle().baseId()).isEqualTo("pixels32");
       assertThat(trained.bundle().classes()).containsExactly("circle", "square", "triangle");

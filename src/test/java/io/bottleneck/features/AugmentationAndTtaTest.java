@@ -1,4 +1,4 @@
-package io.bottleneck.job;
+package io.bottleneck.features;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.bottleneck.config.ConfigLoader;
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
+import io.bottleneck.ingest.ImageIngest;
 import io.bottleneck.io.Columns;
 import io.bottleneck.split.StratifiedSplit;
 import io.bottleneck.testing.LocalSpark;
+import io.bottleneck.train.TrainStage;
+import io.bottleneck.train.Trained;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -51,9 +54,9 @@ class AugmentationAndTtaTest {
   void augmentedViewsAreTrainingRowsOnlyKPerTrainingImage(SparkSession spark) throws Exception {
     Path images = sample(6);
     JobConfig cfg = config("bottleneck.augment.copies=2", "bottleneck.augment.rotation=15", "bottleneck.augment.zoom=0.1");
-    Dataset<Row> split = StratifiedSplit.split(Stages.ingest(spark, images.toString(), "filename").images(), cfg.testSize, cfg.seed);
-    String cache = Stages.featureCache(spark, cfg);
-    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+    Dataset<Row> split = StratifiedSplit.split(ImageIngest.ingest(spark, images.toString(), "filename", true).images(), cfg.testSize, cfg.seed);
+    String cache = FeatureStage.featureCache(spark, cfg);
+    try (TrainingFeatures features = FeatureStage.featurizeForTraining(spark, split, cfg, cache)) {
       List<Row> rows = features.rows().select(Columns.SPLIT, Columns.VIEW, Columns.CONTENT_HASH, Columns.FEATURES).collectAsList();
       Set<String> trainHashes = split.where(col(Columns.SPLIT).equalTo("train")).select(Columns.CONTENT_HASH)
           .collectAsList().stream().map(r -> r.getString(0)).collect(Collectors.toSet());
@@ -79,7 +82,7 @@ class AugmentationAndTtaTest {
       assertThat(features.augmentedComputed()).isEqualTo(14);
     }
     // a re-run takes every view from the cache
-    try (Stages.TrainingFeatures again = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+    try (TrainingFeatures again = FeatureStage.featurizeForTraining(spark, split, cfg, cache)) {
       assertThat(again.augmentedComputed()).isZero();
       assertThat(again.augmentedFromCache()).isEqualTo(14);
       assertThat(again.original().computed()).isZero();
@@ -91,15 +94,15 @@ class AugmentationAndTtaTest {
     Path images = sample(8);
     JobConfig plain = config();
     JobConfig tta = config("bottleneck.tta=flip");
-    Dataset<Row> split = StratifiedSplit.split(Stages.ingest(spark, images.toString(), "filename").images(), plain.testSize, plain.seed);
-    String cache = Stages.featureCache(spark, plain);
-    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, plain, cache)) {
+    Dataset<Row> split = StratifiedSplit.split(ImageIngest.ingest(spark, images.toString(), "filename", true).images(), plain.testSize, plain.seed);
+    String cache = FeatureStage.featureCache(spark, plain);
+    try (TrainingFeatures features = FeatureStage.featurizeForTraining(spark, split, plain, cache)) {
       Dataset<Row> featured = features.rows().persist();
-      Stages.Trained trained =
-          Stages.trainAndEvaluate(spark, featured, plain.base, features.original().preprocessingId(), 256, plain, cache, Map.of());
+      Trained trained =
+          TrainStage.trainAndEvaluate(spark, featured, plain.base, features.original().preprocessingId(), 256, plain, cache, Map.of());
       Dataset<Row> validation = featured.where(col(Columns.SPLIT).equalTo("validation")).drop(Columns.VIEW);
       long n = validation.count();
-      try (Stages.TtaFeatures views = Stages.withTta(spark, validation, plain.base, tta, cache)) {
+      try (TtaFeatures views = FeatureStage.withTta(spark, validation, plain.base, tta, cache)) {
         assertThat(views.viewColumns()).containsExactly(Columns.FEATURES_FLIP);
         Dataset<Row> both = views.rows().persist();
         assertThat(both.count()).isEqualTo(n);
@@ -122,8 +125,8 @@ class AugmentationAndTtaTest {
         both.unpersist();
       }
       // the pipeline's validation metrics with tta = flip score every validation image once
-      Stages.Trained withTta =
-          Stages.trainAndEvaluate(spark, featured, plain.base, features.original().preprocessingId(), 256, tta, cache, Map.of());
+      Trained withTta =
+          TrainStage.trainAndEvaluate(spark, featured, plain.base, features.original().preprocessingId(), 256, tta, cache, Map.of());
       ClassificationMetrics metrics = withTta.metrics();
       assertThat(metrics.summaryJson()).contains("\"n\":" + n);
       assertThat(withTta.bundle().training()).containsEntry("tta", "flip");
@@ -135,16 +138,16 @@ class AugmentationAndTtaTest {
   void theSameSeedTrainsTheSameModelWhateverOrderTheRowsArriveIn(SparkSession spark) throws Exception {
     Path images = sample(6);
     JobConfig cfg = config("bottleneck.augment.copies=1");
-    Dataset<Row> split = StratifiedSplit.split(Stages.ingest(spark, images.toString(), "filename").images(), cfg.testSize, cfg.seed);
-    String cache = Stages.featureCache(spark, cfg);
-    try (Stages.TrainingFeatures features = Stages.featurizeForTraining(spark, split, cfg, cache)) {
+    Dataset<Row> split = StratifiedSplit.split(ImageIngest.ingest(spark, images.toString(), "filename", true).images(), cfg.testSize, cfg.seed);
+    String cache = FeatureStage.featureCache(spark, cfg);
+    try (TrainingFeatures features = FeatureStage.featurizeForTraining(spark, split, cfg, cache)) {
       Dataset<Row> featured = features.rows().persist();
       // as a cold and a warm cache deliver them: the same rows, partitioned and ordered otherwise
       Dataset<Row> reordered = featured.repartition(3, col(Columns.PATH)).sortWithinPartitions(col(Columns.PATH).desc());
       assertThat(reordered.select(Columns.PATH).collectAsList()).isNotEqualTo(featured.select(Columns.PATH).collectAsList());
       String prep = features.original().preprocessingId();
-      Stages.Trained a = Stages.trainAndEvaluate(spark, featured, cfg.base, prep, 256, cfg, cache, Map.of());
-      Stages.Trained b = Stages.trainAndEvaluate(spark, reordered, cfg.base, prep, 256, cfg, cache, Map.of());
+      Trained a = TrainStage.trainAndEvaluate(spark, featured, cfg.base, prep, 256, cfg, cache, Map.of());
+      Trained b = TrainStage.trainAndEvaluate(spark, reordered, cfg.base, prep, 256, cfg, cache, Map.of());
       // the model id hashes the weights: the same weights, bit for bit
       assertThat(b.bundle().modelId()).isEqualTo(a.bundle().modelId());
       assertThat(b.head().history()).hasSameSizeAs(a.head().history());
@@ -160,7 +163,7 @@ class AugmentationAndTtaTest {
   }
 
   /** Probabilities per path, scoring {@code column} as the features. */
-  private static Map<String, List<Double>> probabilities(Dataset<Row> rows, Stages.Trained trained, String column) {
+  private static Map<String, List<Double>> probabilities(Dataset<Row> rows, Trained trained, String column) {
     Dataset<Row> asFeatures = rows.select(col(Columns.PATH), col(column).as(Columns.FEATURES));
     return io.bottleneck.predict.HeadScorer.score(asFeatures, trained.bundle().head(), trained.bundle().classes(), 4)
         .collectAsList().stream()

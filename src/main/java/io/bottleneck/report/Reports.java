@@ -1,4 +1,4 @@
-package io.bottleneck.job;
+package io.bottleneck.report;
 
 import io.bottleneck.config.JobConfig;
 import io.bottleneck.evaluate.ClassificationMetrics;
@@ -6,9 +6,8 @@ import io.bottleneck.features.NearDuplicates;
 import io.bottleneck.ingest.DataQuality;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
-import io.bottleneck.predict.PredictionWriter;
-import io.bottleneck.report.RunReport;
 import io.bottleneck.train.HeadSearch;
+import io.bottleneck.train.Trained;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +22,14 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Builds and writes report/index.html for pipeline, train and evaluate. */
-final class Reports {
+/**
+ * Builds and writes report/index.html for pipeline, train and evaluate: the sections drawn from
+ * the stages' results, the effective configuration last.
+ */
+public final class Reports {
   private static final Logger LOG = LoggerFactory.getLogger(Reports.class);
-  static final int QUALITY_EXAMPLES = 5;
+  /** Examples kept per data-quality finding (duplicates, leakage, near-duplicate pairs). */
+  public static final int QUALITY_EXAMPLES = 5;
 
   private Reports() {}
 
@@ -36,7 +39,7 @@ final class Reports {
    * closing JSON line) and returns the URI ("" when none). The model and metrics are already
    * saved when this runs, so a report that fails to build is logged as an error, not a failed job.
    */
-  static String write(SparkSession spark, JobConfig cfg, String runDir, Supplier<RunReport> report) {
+  public static String write(SparkSession spark, JobConfig cfg, String runDir, Supplier<RunReport> report) {
     if (!cfg.reportEnabled) {
       return "";
     }
@@ -44,7 +47,7 @@ final class Reports {
     try {
       RunReport built = report.get();
       addConfiguration(built, cfg);
-      Stages.writeText(spark, uri, built.html());
+      HadoopFiles.writeString(uri, built.html(), spark);
       LOG.info("report: {} ({} plots, {} thumbnails)", uri, built.plotCount(), built.thumbnailCount());
       System.out.println("report: " + uri);
       return uri;
@@ -55,7 +58,7 @@ final class Reports {
   }
 
   /** Reads images for thumbnails through the job's Hadoop configuration (any file system). */
-  static RunReport.ImageSource images(SparkSession spark, JobConfig cfg) {
+  private static RunReport.ImageSource images(SparkSession spark, JobConfig cfg) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     boolean upright = cfg.exifOrientation;
     return new RunReport.ImageSource() {
@@ -72,17 +75,18 @@ final class Reports {
   }
 
   /** Software versions, for the run facts. */
-  static Map<String, Object> versions(SparkSession spark) {
+  public static Map<String, Object> versions(SparkSession spark) {
     Map<String, Object> v = new LinkedHashMap<>();
-    v.put("bottleneck", Main.class.getPackage().getImplementationVersion() == null
-        ? "0.1.0" : Main.class.getPackage().getImplementationVersion());
+    // the job jar's manifest has no per-package entries: every package reports the same version
+    v.put("bottleneck", Reports.class.getPackage().getImplementationVersion() == null
+        ? "0.1.0" : Reports.class.getPackage().getImplementationVersion());
     v.put("spark", spark.version());
     v.put("java", System.getProperty("java.version"));
     return v;
   }
 
   /** Head (and fine-tuning) learning curves, and the search's trials when one ran. */
-  static void addTraining(RunReport report, Stages.Trained trained) {
+  public static void addTraining(RunReport report, Trained trained) {
     report.training("Learning curves: head", trained.head().history(), trained.head().bestEpoch(), trained.head().stoppedEarly());
     if (trained.fineTuned() != null) {
       report.training("Learning curves: fine-tuning", trained.fineTuned().history(), trained.fineTuned().bestEpoch(),
@@ -102,77 +106,17 @@ final class Reports {
   }
 
   /** The evaluation section with thumbnails, when there are metrics. */
-  static void addEvaluation(SparkSession spark, JobConfig cfg, RunReport report, String heading, ClassificationMetrics metrics) {
+  public static void addEvaluation(SparkSession spark, JobConfig cfg, RunReport report, String heading, ClassificationMetrics metrics) {
     if (metrics != null) {
       report.evaluation(heading, metrics, images(spark, cfg), cfg.reportExamples);
     }
   }
 
   /**
-   * examples.csv: every evaluated image with its true and predicted label, the confidence and
-   * each class's probability, for notebooks and spreadsheets (no Parquet reader needed).
-   */
-  static String examplesCsv(ClassificationMetrics metrics) {
-    List<String> classes = metrics.classNames();
-    StringBuilder b = new StringBuilder("path,label,predicted,confidence,correct");
-    classes.forEach(c -> b.append(',').append(csv(PredictionWriter.probabilityColumn(c))));
-    b.append('\n');
-    for (ClassificationMetrics.Example e : metrics.examples()) {
-      b.append(csv(e.path())).append(',').append(csv(classes.get(e.trueIndex()))).append(',')
-          .append(csv(classes.get(e.predictedIndex()))).append(',').append(number(e.confidence())).append(',').append(e.correct());
-      for (double p : e.probabilities()) {
-        b.append(',').append(number(p));
-      }
-      b.append('\n');
-    }
-    return b.toString();
-  }
-
-  /** Writes examples.csv into {@code dir} when there are metrics. */
-  static void writeExamples(SparkSession spark, String dir, ClassificationMetrics metrics) throws java.io.IOException {
-    if (metrics != null) {
-      Stages.writeText(spark, HadoopFiles.child(dir, "examples.csv"), examplesCsv(metrics));
-    }
-  }
-
-  /**
-   * Of one run's predictions: rows per predicted label and a 10-bin histogram of the predicted
-   * class's probability (bin i counts [i/10, (i+1)/10)), for summary.json, the report and notebooks.
-   */
-  static Map<String, Object> predictionSummary(Dataset<Row> predictions, List<String> classes) {
-    Map<String, Long> byLabel = new TreeMap<>();
-    for (Row r : predictions.groupBy(PredictionWriter.PREDICTED_LABEL).count().collectAsList()) {
-      byLabel.put(r.getString(0), r.getLong(1));
-    }
-    StringBuilder greatest = new StringBuilder("greatest(");
-    for (int i = 0; i < classes.size(); i++) {
-      greatest.append(i == 0 ? "" : ", ").append('`').append(PredictionWriter.probabilityColumn(classes.get(i))).append('`');
-    }
-    greatest.append(')');
-    long[] histogram = new long[10];
-    for (Row r : predictions.selectExpr("least(9, cast(floor(" + greatest + " * 10) as int)) as bin").groupBy("bin").count().collectAsList()) {
-      histogram[r.getInt(0)] = r.getLong(1);
-    }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("by_label", byLabel);
-    m.put("confidence_histogram", histogram);
-    return m;
-  }
-
-  private static String csv(String field) {
-    return field.contains(",") || field.contains("\"") || field.contains("\n")
-        ? '"' + field.replace("\"", "\"\"") + '"' : field;
-  }
-
-  private static String number(double v) {
-    return String.format(java.util.Locale.ROOT, "%.6g", v);
-  }
-
-  /**
    * The near-duplicate pairs across splits as a grid of image pairs (held-out image left), with
    * the counts; nothing when the check did not run.
    */
-  static void addNearDuplicates(SparkSession spark, JobConfig cfg, RunReport report, NearDuplicates near) {
+  public static void addNearDuplicates(SparkSession spark, JobConfig cfg, RunReport report, NearDuplicates near) {
     if (near == null) {
       return;
     }
@@ -190,7 +134,7 @@ final class Reports {
   }
 
   /** The whole effective configuration (credentials masked) as one key = value table. */
-  static void addConfiguration(RunReport report, JobConfig cfg) {
+  private static void addConfiguration(RunReport report, JobConfig cfg) {
     Map<String, Object> flat = new TreeMap<>();
     flatten("bottleneck", cfg.effective, flat);
     List<List<?>> rows = new ArrayList<>();
@@ -212,7 +156,7 @@ final class Reports {
   }
 
   /** Rejected files per reason (small: one row per distinct reason). */
-  static Map<String, Long> rejectReasons(Dataset<Row> rejects) {
+  public static Map<String, Long> rejectReasons(Dataset<Row> rejects) {
     Map<String, Long> reasons = new TreeMap<>();
     for (Row r : rejects.groupBy(Columns.REASON).count().collectAsList()) {
       reasons.put(r.getString(0), r.getLong(1));
@@ -221,7 +165,7 @@ final class Reports {
   }
 
   /** Data sections: files listed/accepted/rejected with reasons, class balance per split, duplicates and leakage. */
-  static void addData(RunReport report, Map<String, Object> ingest, Map<String, Long> rejectReasons, DataQuality quality) {
+  public static void addData(RunReport report, Map<String, Object> ingest, Map<String, Long> rejectReasons, DataQuality quality) {
     report.facts("Data", ingest);
     if (!rejectReasons.isEmpty()) {
       List<List<?>> rows = new ArrayList<>();
