@@ -1,5 +1,10 @@
 package io.bottleneck.evaluate;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import io.bottleneck.evaluate.Curves.CalibrationBin;
+import io.bottleneck.evaluate.Curves.RocPoint;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.Json;
 import io.bottleneck.io.Schemas;
@@ -15,16 +20,34 @@ import java.util.OptionalDouble;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Classification metrics of one labeled, scored set, with sklearn's definitions: precision,
  * recall and F1 are 0 where undefined ({@code zero_division=0}), the loss is {@code log_loss} with
  * probabilities clipped to [1e-15, 1], and the AUC equals {@code roc_auc_score} (ties get their
  * average rank). Immutable.
+ *
+ * <p>The metrics are exact whatever the size of the set. The examples are all kept when the set
+ * has at most {@link #COLLECT_LIMIT} rows; above it, {@link #fromPredictions} keeps only the
+ * {@link #EXAMPLES_KEPT} most confident mistakes and as many most confident correct predictions
+ * (see {@link #examplesComplete()}), and its ROC curve is binned.
  */
 public final class ClassificationMetrics {
   /** Lower clip of a probability in the loss, as sklearn's historical {@code log_loss} eps. */
   public static final double EPSILON = 1e-15;
+
+  /** Most scored rows {@link #fromPredictions} collects to the driver (all examples kept). */
+  public static final long COLLECT_LIMIT = 100_000;
+
+  /** Above the collect limit: most confident mistakes kept, and as many correct predictions. */
+  public static final int EXAMPLES_KEPT = 1_000;
+
+  /** Above the collect limit: about how many points the ROC curve is binned to. */
+  public static final int ROC_BINS = 1_000;
+
+  /** Uniform bins of the reliability diagram ({@link #reliability()}). */
+  public static final int CALIBRATION_BINS = 10;
 
   /** Precision, recall, F1 and support of one class. */
   public record ClassMetrics(String name, double precision, double recall, double f1, long support) {}
@@ -63,24 +86,36 @@ public final class ClassificationMetrics {
   private final long[][] confusion;
   private final Double auc;
   private final List<Example> examples;
+  private final boolean examplesComplete;
+  private final List<RocPoint> roc;
+  private final List<CalibrationBin> reliability;
 
-  private ClassificationMetrics(
+  /**
+   * {@code correct} and {@code lossSum} over the {@code n} examples; {@code roc}: class 1's ROC
+   * curve for two classes, else empty; {@code reliability}: {@link #CALIBRATION_BINS} bins.
+   */
+  ClassificationMetrics(
       List<String> classNames,
       long n,
-      double accuracy,
-      double loss,
-      List<ClassMetrics> perClass,
+      long correct,
+      double lossSum,
       long[][] confusion,
       Double auc,
-      List<Example> examples) {
+      List<Example> examples,
+      boolean examplesComplete,
+      List<RocPoint> roc,
+      List<CalibrationBin> reliability) {
     this.classNames = classNames;
     this.n = n;
-    this.accuracy = accuracy;
-    this.loss = loss;
-    this.perClass = perClass;
+    this.accuracy = (double) correct / n;
+    this.loss = lossSum / n;
+    this.perClass = perClass(classNames, confusion);
     this.confusion = confusion;
     this.auc = auc;
-    this.examples = examples;
+    this.examples = Collections.unmodifiableList(examples);
+    this.examplesComplete = examplesComplete;
+    this.roc = List.copyOf(roc);
+    this.reliability = List.copyOf(reliability);
   }
 
   /** Cross-entropy of one example given the probability its true class received. */
@@ -151,6 +186,79 @@ public final class ClassificationMetrics {
       examples.add(new Example(paths == null || paths[i] == null ? "" : paths[i], y, p.clone()));
     }
 
+    return new ClassificationMetrics(
+        names,
+        n,
+        correct,
+        lossSum,
+        confusion,
+        areaUnderRoc(trueIndex, probabilities, k),
+        examples,
+        true,
+        k == 2 ? Curves.roc(examples, 1) : List.of(),
+        Curves.reliability(examples, CALIBRATION_BINS));
+  }
+
+  /**
+   * Metrics of a scored set: requires {@code label_index} (int) and {@code probabilities}
+   * (array&lt;double&gt;, in {@code classNames} order), and uses {@code path} when the set has
+   * one (the report shows examples by path). One aggregation on the executors counts the rows and
+   * checks them; a set of at most {@link #COLLECT_LIMIT} rows is then collected (those three
+   * columns) and computed as {@link #compute} does. A larger one is never collected: its metrics
+   * are aggregated on the executors (exact, the AUC from MLlib's
+   * {@code BinaryClassificationMetrics} without binning), its ROC curve is binned to about
+   * {@link #ROC_BINS} points, and only the {@link #EXAMPLES_KEPT} most confident mistakes and
+   * correct predictions are kept. The three columns are persisted (memory and disk) while the
+   * metrics are computed, so the set is scored once.
+   */
+  public static ClassificationMetrics fromPredictions(Dataset<Row> scored, List<String> classNames) {
+    return fromPredictions(scored, classNames, COLLECT_LIMIT, EXAMPLES_KEPT);
+  }
+
+  /** As above with the collect limit and the number of examples kept above it (for tests). */
+  static ClassificationMetrics fromPredictions(
+      Dataset<Row> scored, List<String> classNames, long collectLimit, int examplesKept) {
+    Schemas.requireColumn(scored.schema(), Columns.LABEL_INDEX, DataTypes.IntegerType);
+    Schemas.requireColumn(
+        scored.schema(), Columns.PROBABILITIES, DataTypes.createArrayType(DataTypes.DoubleType));
+    List<String> names = checkClassNames(classNames);
+    boolean hasPath = Schemas.hasColumn(scored.schema(), Columns.PATH);
+    Dataset<Row> rows =
+        scored.select(
+            col(Columns.LABEL_INDEX),
+            col(Columns.PROBABILITIES),
+            hasPath ? col(Columns.PATH) : lit(null).cast(DataTypes.StringType).as(Columns.PATH));
+    rows.persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      ScoredRows.Totals totals = ScoredRows.totals(rows, names, CALIBRATION_BINS);
+      if (totals.n() <= collectLimit) {
+        return collected(rows, names);
+      }
+      return ScoredRows.metrics(rows, names, totals, examplesKept, ROC_BINS);
+    } finally {
+      rows.unpersist(false);
+    }
+  }
+
+  /** Every row of {@code rows} (label_index, probabilities, path; checked) on the driver. */
+  private static ClassificationMetrics collected(Dataset<Row> rows, List<String> names) {
+    List<Row> collected = rows.collectAsList();
+    int n = collected.size();
+    String[] paths = new String[n];
+    int[] trueIndex = new int[n];
+    double[][] probabilities = new double[n][];
+    for (int i = 0; i < n; i++) {
+      Example e = ScoredRows.example(collected.get(i));
+      trueIndex[i] = e.trueIndex();
+      probabilities[i] = e.probabilities();
+      paths[i] = e.path();
+    }
+    return compute(names, trueIndex, probabilities, paths);
+  }
+
+  /** Precision, recall, F1 and support per class from the confusion matrix (sklearn's zero_division=0). */
+  private static List<ClassMetrics> perClass(List<String> names, long[][] confusion) {
+    int k = names.size();
     List<ClassMetrics> perClass = new ArrayList<>(k);
     for (int c = 0; c < k; c++) {
       long tp = confusion[c][c];
@@ -168,63 +276,7 @@ public final class ClassificationMetrics {
       double f1 = ratio(2 * tp, 2 * tp + fp + fn);
       perClass.add(new ClassMetrics(names.get(c), precision, recall, f1, support));
     }
-
-    return new ClassificationMetrics(
-        names,
-        n,
-        (double) correct / n,
-        lossSum / n,
-        List.copyOf(perClass),
-        confusion,
-        areaUnderRoc(trueIndex, probabilities, k),
-        Collections.unmodifiableList(examples));
-  }
-
-  /**
-   * Metrics of a scored set: requires {@code label_index} (int) and {@code probabilities}
-   * (array&lt;double&gt;, in {@code classNames} order) and collects just those two columns, and
-   * {@code path} when the set has one (the report shows examples by path).
-   */
-  public static ClassificationMetrics fromPredictions(Dataset<Row> scored, List<String> classNames) {
-    Schemas.requireColumn(scored.schema(), Columns.LABEL_INDEX, DataTypes.IntegerType);
-    Schemas.requireColumn(
-        scored.schema(), Columns.PROBABILITIES, DataTypes.createArrayType(DataTypes.DoubleType));
-    boolean hasPath = Schemas.hasColumn(scored.schema(), Columns.PATH);
-    List<Row> rows =
-        (hasPath
-                ? scored.select(Columns.LABEL_INDEX, Columns.PROBABILITIES, Columns.PATH)
-                : scored.select(Columns.LABEL_INDEX, Columns.PROBABILITIES))
-            .collectAsList();
-    String[] paths = hasPath ? new String[rows.size()] : null;
-    int[] trueIndex = new int[rows.size()];
-    double[][] probabilities = new double[rows.size()][];
-    for (int i = 0; i < rows.size(); i++) {
-      Row row = rows.get(i);
-      if (row.isNullAt(0)) {
-        throw new IllegalArgumentException(
-            "Column " + Columns.LABEL_INDEX + " has null values; metrics need labeled rows.");
-      }
-      if (row.isNullAt(1)) {
-        throw new IllegalArgumentException(
-            "Column " + Columns.PROBABILITIES + " has null values; score every row first.");
-      }
-      trueIndex[i] = row.getInt(0);
-      List<Double> p = row.getList(1);
-      double[] values = new double[p.size()];
-      for (int c = 0; c < values.length; c++) {
-        Double v = p.get(c);
-        if (v == null) {
-          throw new IllegalArgumentException(
-              "Column " + Columns.PROBABILITIES + " holds arrays with null elements.");
-        }
-        values[c] = v;
-      }
-      probabilities[i] = values;
-      if (hasPath) {
-        paths[i] = row.getString(2);
-      }
-    }
-    return compute(classNames, trueIndex, probabilities, paths);
+    return List.copyOf(perClass);
   }
 
   private static List<String> checkClassNames(List<String> classNames) {
@@ -336,9 +388,31 @@ public final class ClassificationMetrics {
     return copy;
   }
 
-  /** Every example, in input order (what ROC and calibration curves and the report draw from). */
+  /**
+   * Every example, in input order, when {@link #examplesComplete()}; else the
+   * {@link #EXAMPLES_KEPT} most confident mistakes, then as many most confident correct
+   * predictions, each by confidence (descending), then path.
+   */
   public List<Example> examples() {
     return examples;
+  }
+
+  /** Whether {@link #examples()} holds every example ({@link #n()} of them). */
+  public boolean examplesComplete() {
+    return examplesComplete;
+  }
+
+  /**
+   * ROC curve of class 1 for two classes (empty when a class is absent from the labels, and for
+   * more classes): {@link Curves#roc} of every example, or binned above the collect limit.
+   */
+  public List<RocPoint> rocCurve() {
+    return roc;
+  }
+
+  /** Reliability diagram in {@link #CALIBRATION_BINS} bins ({@link Curves#reliability}), of every example. */
+  public List<CalibrationBin> reliability() {
+    return reliability;
   }
 
   /** Everything, pretty-printed. */

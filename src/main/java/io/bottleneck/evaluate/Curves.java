@@ -6,9 +6,12 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The curves behind the report's plots, from the examples a {@link ClassificationMetrics} kept:
- * the ROC curve of one class (sklearn {@code roc_curve}, one point per distinct score) and the
- * reliability diagram (sklearn {@code calibration_curve} with uniform bins).
+ * The curves behind the report's plots, from a list of examples: the ROC curve of one class
+ * (sklearn {@code roc_curve}, one point per distinct score) and the reliability diagram (sklearn
+ * {@code calibration_curve} with uniform bins). {@link ClassificationMetrics} computes them from
+ * every example of a set it collected and keeps them ({@link ClassificationMetrics#rocCurve()},
+ * {@link ClassificationMetrics#reliability()}); for a larger set it aggregates them on the
+ * executors instead.
  */
 public final class Curves {
   private Curves() {}
@@ -92,6 +95,15 @@ public final class Curves {
         happened[bin]++;
       }
     }
+    return calibrationBins(count, predictedSum, happened);
+  }
+
+  /**
+   * The non-empty bins of a reliability diagram with {@code count.length} uniform bins, from each
+   * bin's count, sum of predicted probabilities and count of events.
+   */
+  static List<CalibrationBin> calibrationBins(long[] count, double[] predictedSum, long[] happened) {
+    int bins = count.length;
     List<CalibrationBin> out = new ArrayList<>();
     for (int b = 0; b < bins; b++) {
       if (count[b] > 0) {

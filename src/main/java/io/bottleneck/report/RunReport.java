@@ -26,7 +26,6 @@ public final class RunReport {
   private static final Logger LOG = LoggerFactory.getLogger(RunReport.class);
   /** Thumbnail box, pixels. */
   static final int THUMBNAIL = 128;
-  static final int CALIBRATION_BINS = 10;
 
   /** Reads an image's bytes by path (the report reads from the same file systems as the job). */
   @FunctionalInterface
@@ -132,8 +131,10 @@ public final class RunReport {
   }
 
   /**
-   * Metrics, per-class table, confusion matrix, ROC curve (two classes), reliability diagram,
-   * then the most confident mistakes and correct examples as thumbnail grids.
+   * Metrics, per-class table, confusion matrix, ROC curve (two classes), reliability diagram
+   * (the curves the metrics hold, of every example), then the most confident mistakes and correct
+   * examples as thumbnail grids (from the examples the metrics kept: above their collect limit,
+   * the {@link ClassificationMetrics#EXAMPLES_KEPT} most confident of each kind).
    */
   public RunReport evaluation(String heading, ClassificationMetrics metrics, ImageSource images, int perGrid) {
     open(heading);
@@ -149,18 +150,17 @@ public final class RunReport {
     appendTable(List.of("class", "precision", "recall", "F1", "support"), rows);
     body.append("<div class=\"plots\">\n");
     plot("confusion matrix", Charts.confusionMatrix(heading + ": confusion matrix", classes, metrics.confusionMatrix()));
-    List<Example> examples = metrics.examples();
-    if (classes.size() == 2) {
-      List<Curves.RocPoint> roc = Curves.roc(examples, 1);
-      if (!roc.isEmpty()) {
-        plot("ROC curve", Charts.roc("ROC, positive class " + classes.get(1), roc, Curves.area(roc)));
-      }
+    List<Curves.RocPoint> roc = metrics.rocCurve();
+    if (classes.size() == 2 && !roc.isEmpty()) {
+      // the exact AUC: above the collect limit the curve drawn is binned
+      plot("ROC curve", Charts.roc("ROC, positive class " + classes.get(1), roc, metrics.auc().orElse(Curves.area(roc))));
     }
-    List<Curves.CalibrationBin> bins = Curves.reliability(examples, CALIBRATION_BINS);
+    List<Curves.CalibrationBin> bins = metrics.reliability();
     String xTitle = classes.size() == 2 ? "predicted P(" + classes.get(1) + ")" : "confidence of the predicted class";
     plot("reliability diagram", Charts.reliability(
         String.format(Locale.ROOT, "Calibration (ECE %.3f)", Curves.expectedCalibrationError(bins)), xTitle, bins));
     body.append("</div>\n");
+    List<Example> examples = metrics.examples();
     grid("Most confident mistakes", examples.stream().filter(e -> !e.correct()), classes, images, perGrid);
     grid("Most confident correct predictions", examples.stream().filter(Example::correct), classes, images, perGrid);
     return close();
