@@ -27,14 +27,24 @@ public final class Evaluation {
   /** As above, averaging the probabilities over features and the {@code viewColumns} (TTA). */
   public static ClassificationMetrics evaluate(
       Dataset<Row> featuredLabeled, ModelBundle bundle, int batchSize, List<String> viewColumns) {
-    Dataset<Row> indexed = TrainingRows.withLabelIndex(featuredLabeled, bundle.classes());
+    return evaluate(featuredLabeled, bundle, batchSize, viewColumns, true);
+  }
+
+  /**
+   * As above; {@code checkLabels} false when the caller knows every label is one of the
+   * bundle's classes (see {@link TrainingRows#withLabelIndex(Dataset, List, boolean)}).
+   */
+  public static ClassificationMetrics evaluate(
+      Dataset<Row> featuredLabeled, ModelBundle bundle, int batchSize, List<String> viewColumns, boolean checkLabels) {
+    Dataset<Row> indexed = TrainingRows.withLabelIndex(featuredLabeled, bundle.classes(), checkLabels);
     Dataset<Row> scored = HeadScorer.score(indexed, bundle.head(), bundle.classes(), batchSize, viewColumns);
     return ClassificationMetrics.fromPredictions(scored, bundle.classes());
   }
 
   /**
-   * examples.csv: every evaluated image with its true and predicted label, the confidence and
-   * each class's probability, for notebooks and spreadsheets (no Parquet reader needed).
+   * examples.csv: every evaluated image (above {@link ClassificationMetrics#COLLECT_LIMIT}, the
+   * examples the metrics kept) with its true and predicted label, the confidence and each
+   * class's probability, for notebooks and spreadsheets (no Parquet reader needed).
    */
   public static String examplesCsv(ClassificationMetrics metrics) {
     List<String> classes = metrics.classNames();

@@ -1,23 +1,13 @@
 package io.bottleneck.evaluate;
 
-import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.array_max;
 import static org.apache.spark.sql.functions.array_position;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.exists;
-import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.greatest;
-import static org.apache.spark.sql.functions.isnan;
-import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.log;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.when;
 
@@ -77,131 +67,182 @@ final class ScoredRows {
     return array_position(probabilities(), array_max(probabilities())).cast("int").minus(1);
   }
 
+  /** The first argmax, 0-based, as {@link Example#predictedIndex()}. */
+  private static int predicted(double[] p) {
+    int best = 0;
+    for (int c = 1; c < p.length; c++) {
+      if (p[c] > p[best]) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
   /**
-   * One aggregation over {@code rows}, grouped by (true, predicted) class: checks them (null
-   * labels, null arrays, null elements, then lengths other than the number of classes, labels
-   * outside the classes and non-finite probabilities, each an {@link IllegalArgumentException})
-   * and totals them. At most (classes + 1)² groups reach the driver.
+   * Checks {@code rows} (null labels, null arrays, null elements, then lengths other than the
+   * number of classes, labels outside the classes and non-finite probabilities, each an {@link
+   * IllegalArgumentException}) and totals them, in one pass on the executors: per partition a
+   * {@link Tally}, summed. What reaches the driver is one tally per partition.
    */
   static Totals totals(Dataset<Row> rows, List<String> names, int bins) {
     int k = names.size();
-    Column y = label();
-    Column p = probabilities();
-    Column nullElement = coalesce(exists(p, Column::isNull), lit(false));
-    Column nonFinite =
-        coalesce(exists(p, x -> isnan(x).or(abs(x).equalTo(lit(Double.POSITIVE_INFINITY)))), lit(false));
-    Column wrongLength = p.isNotNull().and(size(p).notEqual(k));
-    Column outOfRange = y.isNotNull().and(y.lt(0).or(y.geq(k)));
-    Column valid =
-        y.isNotNull().and(p.isNotNull()).and(not(nullElement)).and(not(wrongLength))
-            .and(not(outOfRange)).and(not(nonFinite));
-    // element_at is 1-based and fails on 0: the index only for labels in range
-    Column trueProbability = try_element_at(p, when(y.geq(0).and(y.lt(k)), y.plus(1)));
-    Column loss = log(least(lit(1.0), greatest(lit(ClassificationMetrics.EPSILON), trueProbability))).multiply(-1);
-    // as Curves.reliability: class 1's probability for two classes, else the confidence
-    Column score = k == 2 ? try_element_at(p, lit(2)) : array_max(p);
-    Column bin = least(lit(bins - 1), floor(score.multiply(bins)).cast("int"));
-    Dataset<Row> derived =
-        rows.select(
-            when(valid, y).as(TRUE),
-            when(valid, predicted()).as(PREDICTED),
-            when(valid, loss).as(LOSS),
-            when(valid, bin).as(BIN),
-            when(valid, score).as(SCORE),
-            y.isNull().cast("int").as("null_label"),
-            p.isNull().cast("int").as("null_probabilities"),
-            nullElement.cast("int").as("null_element"),
-            wrongLength.cast("int").as("wrong_length"),
-            outOfRange.cast("int").as("out_of_range"),
-            nonFinite.cast("int").as("non_finite"),
-            y.as("label"),
-            when(p.isNotNull(), size(p)).as("length"));
-    List<Column> aggregates = new ArrayList<>();
-    aggregates.add(sum(LOSS)); // 3
-    for (String check :
-        List.of("null_label", "null_probabilities", "null_element", "wrong_length", "out_of_range", "non_finite")) {
-      aggregates.add(sum(check)); // 4..9
-    }
-    aggregates.add(min("label")); // 10
-    aggregates.add(max("label"));
-    aggregates.add(min("length")); // 12
-    aggregates.add(max("length"));
-    for (int b = 0; b < bins; b++) { // 14 + 2b, 15 + 2b
-      Column in = col(BIN).equalTo(b);
-      aggregates.add(sum(when(in, 1L).otherwise(0L)));
-      aggregates.add(sum(when(in, col(SCORE)).otherwise(0.0)));
-    }
-    List<Row> groups =
-        derived
-            .groupBy(TRUE, PREDICTED)
-            .agg(count(lit(1)), aggregates.toArray(new Column[0]))
-            .collectAsList();
+    return rows.javaRDD()
+        .mapPartitions(
+            (java.util.Iterator<Row> it) -> {
+              Tally t = new Tally(k, bins);
+              it.forEachRemaining(t::add);
+              return List.of(t).iterator();
+            })
+        .fold(new Tally(k, bins), Tally::plus) // fold: a set may have no partition
+        .totals(names);
+  }
 
-    long n = 0;
-    long[] checks = new long[6];
-    Integer minLabel = null;
-    Integer maxLabel = null;
-    Integer minLength = null;
-    Integer maxLength = null;
-    long[][] confusion = new long[k][k];
-    double lossSum = 0;
-    long[] binCount = new long[bins];
-    double[] binScore = new double[bins];
-    long[] binHappened = new long[bins];
-    for (Row g : groups) {
-      for (int c = 0; c < checks.length; c++) {
-        checks[c] += g.getLong(4 + c);
+  /** As above, of rows already on the driver. */
+  static Totals totals(List<Row> rows, List<String> names, int bins) {
+    Tally t = new Tally(names.size(), bins);
+    rows.forEach(t::add);
+    return t.totals(names);
+  }
+
+  /** Running totals and check counts of rows (label_index, probabilities, path). */
+  static final class Tally implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private final int k;
+    private final int bins;
+    private long n;
+    /** null labels, null arrays, null elements, wrong lengths, labels out of range, non-finite. */
+    private final long[] checks = new long[6];
+    private Integer minLabel;
+    private Integer maxLabel;
+    private Integer minLength;
+    private Integer maxLength;
+    private final long[][] confusion;
+    private double lossSum;
+    private final long[] binCount;
+    private final double[] binScore;
+    private final long[] binHappened;
+
+    Tally(int k, int bins) {
+      this.k = k;
+      this.bins = bins;
+      confusion = new long[k][k];
+      binCount = new long[bins];
+      binScore = new double[bins];
+      binHappened = new long[bins];
+    }
+
+    void add(Row r) {
+      Integer y = r.isNullAt(0) ? null : r.getInt(0);
+      List<Double> values = r.isNullAt(1) ? null : r.getList(1);
+      boolean nullElement = false;
+      boolean nonFinite = false;
+      if (values != null) {
+        for (Double v : values) {
+          nullElement |= v == null;
+          nonFinite |= v != null && !Double.isFinite(v);
+        }
+        minLength = minLength == null ? values.size() : Math.min(minLength, values.size());
+        maxLength = maxLength == null ? values.size() : Math.max(maxLength, values.size());
       }
-      minLabel = g.isNullAt(10) ? minLabel : minLabel == null ? g.getInt(10) : Math.min(minLabel, g.getInt(10));
-      maxLabel = g.isNullAt(11) ? maxLabel : maxLabel == null ? g.getInt(11) : Math.max(maxLabel, g.getInt(11));
-      minLength = g.isNullAt(12) ? minLength : minLength == null ? g.getInt(12) : Math.min(minLength, g.getInt(12));
-      maxLength = g.isNullAt(13) ? maxLength : maxLength == null ? g.getInt(13) : Math.max(maxLength, g.getInt(13));
-      if (g.isNullAt(0)) {
-        continue; // rows that fail a check
+      if (y != null) {
+        minLabel = minLabel == null ? y : Math.min(minLabel, y);
+        maxLabel = maxLabel == null ? y : Math.max(maxLabel, y);
       }
-      int t = g.getInt(0);
-      int q = g.getInt(1);
-      long rowsInGroup = g.getLong(2);
-      n += rowsInGroup;
-      confusion[t][q] += rowsInGroup;
-      lossSum += g.getDouble(3);
-      boolean event = k == 2 ? t == 1 : t == q;
-      for (int b = 0; b < bins; b++) {
-        long inBin = g.getLong(14 + 2 * b);
-        binCount[b] += inBin;
-        binScore[b] += g.getDouble(15 + 2 * b);
-        if (event) {
-          binHappened[b] += inBin;
+      boolean wrongLength = values != null && values.size() != k;
+      boolean outOfRange = y != null && (y < 0 || y >= k);
+      boolean[] failed = {y == null, values == null, nullElement, wrongLength, outOfRange, nonFinite};
+      boolean valid = true;
+      for (int c = 0; c < failed.length; c++) {
+        if (failed[c]) {
+          checks[c]++;
+          valid = false;
+        }
+      }
+      if (!valid) {
+        return;
+      }
+      double[] p = new double[k];
+      for (int c = 0; c < k; c++) {
+        p[c] = values.get(c);
+      }
+      int q = predicted(p);
+      n++;
+      confusion[y][q]++;
+      lossSum += ClassificationMetrics.logLoss(p[y]);
+      // as Curves.reliability: class 1's probability for two classes, else the confidence
+      double score = k == 2 ? p[1] : p[q];
+      int bin = Math.min(bins - 1, (int) Math.floor(score * bins));
+      if (bin >= 0) {
+        binCount[bin]++;
+        binScore[bin] += score;
+        if (k == 2 ? y == 1 : y == q) {
+          binHappened[bin]++;
         }
       }
     }
-    String l = Columns.LABEL_INDEX;
-    String pr = Columns.PROBABILITIES;
-    if (checks[0] > 0) {
-      throw new IllegalArgumentException("Column " + l + " has null values; metrics need labeled rows.");
+
+    Tally plus(Tally o) {
+      Tally sum = new Tally(k, bins);
+      sum.n = n + o.n;
+      for (int c = 0; c < checks.length; c++) {
+        sum.checks[c] = checks[c] + o.checks[c];
+      }
+      sum.minLabel = min(minLabel, o.minLabel);
+      sum.maxLabel = max(maxLabel, o.maxLabel);
+      sum.minLength = min(minLength, o.minLength);
+      sum.maxLength = max(maxLength, o.maxLength);
+      for (int t = 0; t < k; t++) {
+        for (int q = 0; q < k; q++) {
+          sum.confusion[t][q] = confusion[t][q] + o.confusion[t][q];
+        }
+      }
+      sum.lossSum = lossSum + o.lossSum;
+      for (int b = 0; b < bins; b++) {
+        sum.binCount[b] = binCount[b] + o.binCount[b];
+        sum.binScore[b] = binScore[b] + o.binScore[b];
+        sum.binHappened[b] = binHappened[b] + o.binHappened[b];
+      }
+      return sum;
     }
-    if (checks[1] > 0) {
-      throw new IllegalArgumentException("Column " + pr + " has null values; score every row first.");
+
+    private static Integer min(Integer a, Integer b) {
+      return a == null ? b : b == null ? a : Integer.valueOf(Math.min(a, b));
     }
-    if (checks[2] > 0) {
-      throw new IllegalArgumentException("Column " + pr + " holds arrays with null elements.");
+
+    private static Integer max(Integer a, Integer b) {
+      return a == null ? b : b == null ? a : Integer.valueOf(Math.max(a, b));
     }
-    if (checks[3] > 0) {
-      throw new IllegalArgumentException(
-          "Column " + pr + " must hold " + k + " values (one per class of " + names + ") but "
-              + checks[3] + " row(s) hold another number (lengths from " + minLength + " to "
-              + maxLength + ").");
+
+    /** The totals, or the first failed check as an exception naming the column. */
+    Totals totals(List<String> names) {
+      String l = Columns.LABEL_INDEX;
+      String pr = Columns.PROBABILITIES;
+      if (checks[0] > 0) {
+        throw new IllegalArgumentException("Column " + l + " has null values; metrics need labeled rows.");
+      }
+      if (checks[1] > 0) {
+        throw new IllegalArgumentException("Column " + pr + " has null values; score every row first.");
+      }
+      if (checks[2] > 0) {
+        throw new IllegalArgumentException("Column " + pr + " holds arrays with null elements.");
+      }
+      if (checks[3] > 0) {
+        throw new IllegalArgumentException(
+            "Column " + pr + " must hold " + k + " values (one per class of " + names + ") but "
+                + checks[3] + " row(s) hold another number (lengths from " + minLength + " to "
+                + maxLength + ").");
+      }
+      if (checks[4] > 0) {
+        throw new IllegalArgumentException(
+            "Column " + l + " must be in [0, " + k + ") for classes " + names + " but " + checks[4]
+                + " row(s) are outside it (values from " + minLabel + " to " + maxLabel + ").");
+      }
+      if (checks[5] > 0) {
+        throw new IllegalArgumentException(
+            "Column " + pr + " holds non-finite values (NaN or infinite) in " + checks[5] + " row(s).");
+      }
+      return new Totals(n, confusion, lossSum, Curves.calibrationBins(binCount, binScore, binHappened));
     }
-    if (checks[4] > 0) {
-      throw new IllegalArgumentException(
-          "Column " + l + " must be in [0, " + k + ") for classes " + names + " but " + checks[4]
-              + " row(s) are outside it (values from " + minLabel + " to " + maxLabel + ").");
-    }
-    if (checks[5] > 0) {
-      throw new IllegalArgumentException(
-          "Column " + pr + " holds non-finite values (NaN or infinite) in " + checks[5] + " row(s).");
-    }
-    return new Totals(n, confusion, lossSum, Curves.calibrationBins(binCount, binScore, binHappened));
   }
 
   /**

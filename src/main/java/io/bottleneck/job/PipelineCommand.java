@@ -214,7 +214,7 @@ final class PipelineCommand extends JobCommand {
     provenance.put("feature_cache", cache);
     Trained trained =
         TrainStage.trainAndEvaluate(
-            spark, featured, features.baseId(), features.preprocessingId(), features.featureSize(), cfg, cache, provenance);
+            spark, featured, splitResult, features.baseId(), features.preprocessingId(), features.featureSize(), cfg, cache, provenance);
     ModelBundle bundle = trained.bundle();
     ClassificationMetrics metrics = trained.metrics();
     seconds.put("train", lap(t0));

@@ -13,6 +13,8 @@ import io.bottleneck.io.Json;
 import io.bottleneck.io.ModelBundle;
 import io.bottleneck.io.Schemas;
 import io.bottleneck.nets.Bases;
+import io.bottleneck.split.SplitResult;
+import io.bottleneck.split.StratifiedSplit;
 import io.bottleneck.nets.dl4j.TunableTail;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,10 +64,34 @@ public final class TrainStage {
   public static Trained trainAndEvaluate(
       SparkSession spark, Dataset<Row> featured, String baseId, String preprocessingId, int featureSize,
       JobConfig cfg, String cacheRoot, Map<String, Object> provenance) {
+    return trainAndEvaluate(spark, featured, null, baseId, preprocessingId, featureSize, cfg, cacheRoot, provenance);
+  }
+
+  /**
+   * As above for rows of {@code split} (their images, featurized, maybe with augmented views):
+   * its counts give the classes, tell whether every label is one of them and whether there are
+   * validation rows, so none of that costs a job. Null: read from the rows.
+   */
+  public static Trained trainAndEvaluate(
+      SparkSession spark, Dataset<Row> featured, SplitResult split, String baseId, String preprocessingId,
+      int featureSize, JobConfig cfg, String cacheRoot, Map<String, Object> provenance) {
     boolean hasSplit = Schemas.hasColumn(featured.schema(), Columns.SPLIT);
     Dataset<Row> trainRows = hasSplit ? featured.where(col(Columns.SPLIT).equalTo("train")) : featured;
-    List<String> classes = TrainingRows.classes(trainRows);
-    Dataset<Row> indexed = TrainingRows.withLabelIndex(featured, classes);
+    Map<String, Long> trainCounts = split == null ? null : split.distinctImages().get(StratifiedSplit.TRAIN);
+    List<String> classes;
+    boolean labelsKnown = false;
+    if (hasSplit && trainCounts != null && trainCounts.values().stream().filter(n -> n > 0).count() >= 2) {
+      // sorted as Spark sorts strings (UTF-8 bytes), as TrainingRows.classes does
+      classes = trainCounts.entrySet().stream().filter(e -> e.getValue() > 0).map(Map.Entry::getKey)
+          .sorted(java.util.Comparator.comparing(
+              (String c) -> c.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned))
+          .toList();
+      List<String> known = classes;
+      labelsKnown = split.distinctImages().values().stream().allMatch(c -> known.containsAll(c.keySet()));
+    } else {
+      classes = TrainingRows.classes(trainRows);
+    }
+    Dataset<Row> indexed = TrainingRows.withLabelIndex(featured, classes, !labelsKnown);
     Dataset<Row> train =
         TrainingRows.inStableOrder(hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("train")) : indexed);
     Dataset<Row> validation = hasSplit ? indexed.where(col(Columns.SPLIT).equalTo("validation")) : null;
@@ -117,8 +143,10 @@ public final class TrainStage {
     ModelBundle bundle =
         ModelBundle.create(baseId, preprocessingId, featureSize, classes, trained.network(), training, null);
     ClassificationMetrics metrics = null;
-    if (validation != null && !validation.isEmpty()) {
-      metrics = evaluateValidation(spark, validation, bundle, cfg, cacheRoot);
+    boolean hasValidation =
+        labelsKnown ? split.distinctImages().containsKey(StratifiedSplit.VALIDATION) : validation != null && !validation.isEmpty();
+    if (hasValidation) {
+      metrics = evaluateValidation(spark, validation, bundle, cfg, cacheRoot, !labelsKnown);
       bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
     }
     return new Trained(bundle, trained, metrics, search, null);
@@ -126,13 +154,14 @@ public final class TrainStage {
 
   /** Validation metrics of a bundle on the original views, with test-time augmentation if set. */
   private static ClassificationMetrics evaluateValidation(
-      SparkSession spark, Dataset<Row> validation, ModelBundle bundle, JobConfig cfg, String cacheRoot) {
+      SparkSession spark, Dataset<Row> validation, ModelBundle bundle, JobConfig cfg, String cacheRoot,
+      boolean checkLabels) {
     Dataset<Row> rows = validation.drop(Columns.LABEL_INDEX);
     if (Schemas.hasColumn(rows.schema(), Columns.VIEW)) {
       rows = rows.where(col(Columns.VIEW).equalTo("original")).drop(Columns.VIEW);
     }
     try (TtaFeatures tta = FeatureStage.withTta(spark, rows, bundle.baseId(), cfg, cacheRoot)) {
-      return Evaluation.evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns());
+      return Evaluation.evaluate(tta.rows(), bundle, cfg.predictBatchSize, tta.viewColumns(), checkLabels);
     }
   }
 
@@ -185,7 +214,7 @@ public final class TrainStage {
         ModelBundle bundle =
             ModelBundle.create(
                 frozenId, frozen.original().preprocessingId(), tail.inputLength(), classes, tuned.network(), training, null);
-        ClassificationMetrics metrics = evaluateValidation(spark, validation, bundle, cfg, cacheRoot);
+        ClassificationMetrics metrics = evaluateValidation(spark, validation, bundle, cfg, cacheRoot, true);
         bundle = bundle.withMetrics(Json.parseObject(metrics.toJson(), "metrics"));
         return new Trained(bundle, head, metrics, null, tuned);
       } finally {

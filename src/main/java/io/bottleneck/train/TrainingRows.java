@@ -33,11 +33,22 @@ public final class TrainingRows {
   }
   /** Adds {@code label_index}: the label's position in {@code classes}; fails naming unknown labels. */
   public static Dataset<Row> withLabelIndex(Dataset<Row> labeled, List<String> classes) {
+    return withLabelIndex(labeled, classes, true);
+  }
+
+  /**
+   * As above; {@code checkLabels} false skips the check (a job) when the caller knows every
+   * label is one of {@code classes}, e.g. from the split's counts.
+   */
+  public static Dataset<Row> withLabelIndex(Dataset<Row> labeled, List<String> classes, boolean checkLabels) {
     Column index = lit(null).cast("int");
     for (int i = classes.size() - 1; i >= 0; i--) {
       index = when(col(Columns.LABEL).equalTo(classes.get(i)), lit(i)).otherwise(index);
     }
     Dataset<Row> out = labeled.withColumn(Columns.LABEL_INDEX, index);
+    if (!checkLabels) {
+      return out;
+    }
     List<Row> unknown = out.where(col(Columns.LABEL_INDEX).isNull()).select(Columns.LABEL).distinct().limit(10).collectAsList();
     if (!unknown.isEmpty()) {
       List<String> names = new ArrayList<>();
