@@ -23,7 +23,9 @@ bottleneck_job_jar() {
   local jars=("$bottleneck_root"/target/bottleneck-*-job.jar)
   if [ ! -e "${jars[0]}" ] || [ ! -d "$bottleneck_root/target/spark-jars" ]; then
     echo "bottleneck: no job jar in $bottleneck_root/target; building it (mvn package, a few minutes the first time)" >&2
-    (cd "$bottleneck_root" && mvn -B -q -Dstyle.color=never -DskipTests package >&2)
+    # Maven 3.8's console library writes colour resets even in batch mode: noise on stderr
+    (cd "$bottleneck_root" && set -o pipefail \
+      && mvn -B -q -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2)
     jars=("$bottleneck_root"/target/bottleneck-*-job.jar)
   fi
   echo "${jars[0]}"

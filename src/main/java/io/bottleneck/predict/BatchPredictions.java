@@ -65,6 +65,7 @@ public final class BatchPredictions {
         for (PredictionSink sink : sinks) {
           sink.writeRejects(ingested, cfg.runId);
         }
+        images.unpersist();
         ingested.close();
         return new Outcome(0, ingested.rejected(), qualifiedOutput, table, Map.of(), skipped);
       }
@@ -88,6 +89,9 @@ public final class BatchPredictions {
       }
     }
     LOG.info("predict: {} images predicted, {} rejected", predicted, ingested.rejected());
+    if (cfg.skipExisting) {
+      images.unpersist(); // the images not yet predicted, persisted above
+    }
     ingested.close();
     return new Outcome(predicted, ingested.rejected(), qualifiedOutput, table, summary, skipped);
   }

@@ -81,11 +81,8 @@ public final class TrainStage {
     List<String> classes;
     boolean labelsKnown = false;
     if (hasSplit && trainCounts != null && trainCounts.values().stream().filter(n -> n > 0).count() >= 2) {
-      // sorted as Spark sorts strings (UTF-8 bytes), as TrainingRows.classes does
-      classes = trainCounts.entrySet().stream().filter(e -> e.getValue() > 0).map(Map.Entry::getKey)
-          .sorted(java.util.Comparator.comparing(
-              (String c) -> c.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned))
-          .toList();
+      classes = TrainingRows.inClassOrder(
+          trainCounts.entrySet().stream().filter(e -> e.getValue() > 0).map(Map.Entry::getKey).toList());
       List<String> known = classes;
       labelsKnown = split.distinctImages().values().stream().allMatch(c -> known.containsAll(c.keySet()));
     } else {

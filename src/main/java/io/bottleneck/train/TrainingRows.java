@@ -31,6 +31,17 @@ public final class TrainingRows {
     }
     return classes;
   }
+  /**
+   * Labels in the order {@link #classes} gives them: sorted as Spark sorts strings (by UTF-8
+   * bytes), for callers that know the labels without a job.
+   */
+  public static List<String> inClassOrder(java.util.Collection<String> labels) {
+    return labels.stream()
+        .sorted(java.util.Comparator.comparing(
+            (String c) -> c.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned))
+        .toList();
+  }
+
   /** Adds {@code label_index}: the label's position in {@code classes}; fails naming unknown labels. */
   public static Dataset<Row> withLabelIndex(Dataset<Row> labeled, List<String> classes) {
     return withLabelIndex(labeled, classes, true);
