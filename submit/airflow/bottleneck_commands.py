@@ -56,7 +56,7 @@ def spark_conf():
         "spark.task.cpus": "1",
         "spark.task.maxFailures": "4",
         "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
-        "spark.kryo.registrator": "org.nd4j.kryo.Nd4jRegistrator",
+        "spark.kryo.registrator": "io.bottleneck.io.NdArrayKryoRegistrator",
         "spark.kryoserializer.buffer.max": "512m",
         "spark.driver.extraJavaOptions": driver_opts,
         "spark.executor.extraJavaOptions": driver_opts + " -Dorg.bytedeco.javacpp.maxphysicalbytes=" + PHYSICAL_MAX,

@@ -37,8 +37,12 @@ final class Sessions {
     }
     conf.setIfMissing("spark.app.name", appName);
     conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
-    conf.setIfMissing("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+    conf.setIfMissing("spark.kryo.registrator", "io.bottleneck.io.NdArrayKryoRegistrator");
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // A worker's result in an averaging round (the head's parameters and Adam state, ~4 MB for
+    // 1280 -> 256 -> 2) above the default 1 MB goes through the block manager: a store, a fetch
+    // and a removal per task and round. Up to this size it comes back with the task's status.
+    conf.setIfMissing("spark.task.maxDirectResultSize", "16m");
     if (isLocalMaster(conf.get("spark.master", ""))) {
       // Local mode has one executor, so locality buys nothing, and delay scheduling can stall
       // it: on hdfs:// the blocks' host (127.0.0.1) is not the executor's (localhost), a task

@@ -31,7 +31,7 @@ public final class ImageClassifierExample {
         .appName("bottleneck-example")
         // DL4J's training on Spark wants Kryo with ND4J's registrator
         .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+        .config("spark.kryo.registrator", "io.bottleneck.io.NdArrayKryoRegistrator")
         .getOrCreate();
 
     // path + label, from the file names

@@ -28,7 +28,7 @@ class SerializableHadoopConfTest {
     SparkConf spark =
         new SparkConf()
             .set("spark.serializer", KryoSerializer.class.getName())
-            .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+            .set("spark.kryo.registrator", "io.bottleneck.io.NdArrayKryoRegistrator");
     SerializerInstance kryo = new KryoSerializer(spark).newInstance();
     ByteBuffer bytes = kryo.serialize(new SerializableHadoopConf(sample()), ClassTag$.MODULE$.apply(SerializableHadoopConf.class));
     SerializableHadoopConf back = kryo.deserialize(bytes, ClassTag$.MODULE$.apply(SerializableHadoopConf.class));

@@ -65,7 +65,7 @@ class SubmitScriptsTest {
           .containsEntry("spark.executorEnv.TF_OVERRIDE_GLOBAL_THREADPOOL", "1")
           .containsEntry("spark.executorEnv.TF_ENABLE_ONEDNN_OPTS", "1")
           .containsEntry("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-          .containsEntry("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+          .containsEntry("spark.kryo.registrator", "io.bottleneck.io.NdArrayKryoRegistrator")
           .containsEntry("spark.task.maxFailures", "4");
       for (String side : List.of("driver", "executor")) {
         assertThat(conf.get("spark." + side + ".extraJavaOptions"))

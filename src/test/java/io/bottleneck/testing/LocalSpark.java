@@ -28,7 +28,7 @@ public final class LocalSpark implements BeforeAllCallback, ParameterResolver {
               .config("spark.sql.shuffle.partitions", "4")
               .config("spark.default.parallelism", "4")
               .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-              .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+              .config("spark.kryo.registrator", "io.bottleneck.io.NdArrayKryoRegistrator")
               .config("spark.sql.session.timeZone", "UTC")
               .getOrCreate();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> session.stop()));
