@@ -3,17 +3,15 @@ package io.bottleneck.split;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sha2;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.Schemas;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -31,6 +29,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 
 /**
  * Stratified, seeded train/validation(/test) split, like scikit-learn's
@@ -71,9 +70,6 @@ public final class StratifiedSplit {
   public static final String VALIDATION = "validation";
   public static final String TEST = "test";
 
-  private static final String LABEL_COUNT = "label_count";
-  private static final String NULL_LABELS = "null_labels";
-  private static final String ROWS = "rows";
   private static final String ORDER = "split_order";
   private static final String RANK = "split_rank";
   private static final String N_VALIDATION = "n_validation";
@@ -118,43 +114,21 @@ public final class StratifiedSplit {
     checkSize(validationName, validationSize, false);
     checkSize(testName, testSize, true);
 
-    // One job: distinct contents, each under its first label, counted per class, with the
-    // null checks and the duplicate counts folded in.
+    // One job (an RDD pass: a query's aggregations took a job per exchange here): distinct
+    // contents, each under its first label, counted per class, with the null checks and the
+    // duplicate counts folded in.
     Column label = col(Columns.LABEL);
     Dataset<Row> units =
         images
             .groupBy(Columns.CONTENT_HASH)
-            .agg(
-                min(label).as(Columns.LABEL),
-                countDistinct(label).as(LABEL_COUNT),
-                count(when(label.isNull(), lit(1))).as(NULL_LABELS),
-                count(lit(1)).as(ROWS));
-    Map<String, Long> classCounts = new TreeMap<>();
-    long conflicting = 0;
-    long nullLabels = 0;
-    long nullHashes = 0;
-    long duplicateGroups = 0;
-    long duplicateFiles = 0;
-    for (Row r :
-        units
-            .groupBy(Columns.LABEL)
-            .agg(
-                count(lit(1)),
-                sum(when(col(LABEL_COUNT).gt(1), 1).otherwise(0)),
-                sum(col(NULL_LABELS)),
-                sum(when(col(Columns.CONTENT_HASH).isNull(), col(ROWS)).otherwise(0)),
-                sum(when(col(ROWS).gt(1), 1).otherwise(0)),
-                sum(col(ROWS).minus(1)))
-            .collectAsList()) {
-      if (!r.isNullAt(0)) {
-        classCounts.put(r.getString(0), r.getLong(1));
-      }
-      conflicting += r.getLong(2);
-      nullLabels += r.getLong(3);
-      nullHashes += r.getLong(4);
-      duplicateGroups += r.getLong(5);
-      duplicateFiles += r.getLong(6);
-    }
+            .agg(min(label).as(Columns.LABEL));
+    UnitCounts counts = UnitCounts.of(images);
+    Map<String, Long> classCounts = counts.perLabel;
+    long conflicting = counts.conflicting;
+    long nullLabels = counts.nullLabels;
+    long nullHashes = counts.nullHashes;
+    long duplicateGroups = counts.duplicateGroups;
+    long duplicateFiles = counts.duplicateFiles;
     if (nullLabels > 0) {
       throw new IllegalArgumentException(
           "Column label has " + nullLabels + " null values; split needs labeled images");
@@ -227,6 +201,76 @@ public final class StratifiedSplit {
           }
         });
     return out;
+  }
+
+  /** One distinct content: its first (smallest) label, whether it has another, its rows. */
+  private static final class Unit implements Serializable {
+    private static final long serialVersionUID = 1L;
+    String label;
+    boolean conflicting;
+    long nullLabels;
+    long rows;
+
+    static Unit of(String label) {
+      Unit u = new Unit();
+      u.label = label;
+      u.nullLabels = label == null ? 1 : 0;
+      u.rows = 1;
+      return u;
+    }
+
+    Unit plus(Unit o) {
+      Unit sum = new Unit();
+      sum.conflicting = conflicting || o.conflicting || (label != null && o.label != null && !label.equals(o.label));
+      sum.label = label == null ? o.label : o.label == null || label.compareTo(o.label) <= 0 ? label : o.label;
+      sum.nullLabels = nullLabels + o.nullLabels;
+      sum.rows = rows + o.rows;
+      return sum;
+    }
+  }
+
+  /** What the split needs to know of the distinct contents, over all of them. */
+  static final class UnitCounts implements Serializable {
+    private static final long serialVersionUID = 1L;
+    /** Distinct contents per first label (contents without a label are not counted). */
+    final TreeMap<String, Long> perLabel = new TreeMap<>();
+    long conflicting;
+    long nullLabels;
+    long nullHashes;
+    long duplicateGroups;
+    long duplicateFiles;
+
+    static UnitCounts of(Dataset<Row> images) {
+      int hash = images.schema().fieldIndex(Columns.CONTENT_HASH);
+      int label = images.schema().fieldIndex(Columns.LABEL);
+      return images.javaRDD()
+          .mapToPair(r -> new Tuple2<>(r.isNullAt(hash) ? null : r.getString(hash), Unit.of(r.isNullAt(label) ? null : r.getString(label))))
+          .reduceByKey(Unit::plus)
+          .aggregate(new UnitCounts(), UnitCounts::add, UnitCounts::plus);
+    }
+
+    private UnitCounts add(Tuple2<String, Unit> keyed) {
+      Unit u = keyed._2();
+      if (u.label != null) {
+        perLabel.merge(u.label, 1L, Long::sum);
+      }
+      conflicting += u.conflicting ? 1 : 0;
+      nullLabels += u.nullLabels;
+      nullHashes += keyed._1() == null ? u.rows : 0;
+      duplicateGroups += u.rows > 1 ? 1 : 0;
+      duplicateFiles += u.rows - 1;
+      return this;
+    }
+
+    private UnitCounts plus(UnitCounts o) {
+      o.perLabel.forEach((k, v) -> perLabel.merge(k, v, Long::sum));
+      conflicting += o.conflicting;
+      nullLabels += o.nullLabels;
+      nullHashes += o.nullHashes;
+      duplicateGroups += o.duplicateGroups;
+      duplicateFiles += o.duplicateFiles;
+      return this;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

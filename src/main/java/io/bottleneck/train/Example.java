@@ -24,19 +24,31 @@ final class Example implements Serializable {
     this.label = label;
   }
 
-  /** The rows of {@code data} (features array&lt;float&gt;, label_index int), indexed in order. */
+  /** {@link #label} of a row whose label_index is null: {@link TrainingInput} reports such rows. */
+  static final int NULL_LABEL = Integer.MIN_VALUE;
+
+  /**
+   * The rows of {@code data} (features array&lt;float&gt;, label_index int), indexed in order. A
+   * null feature vector becomes a null {@link #features}, a null label {@link #NULL_LABEL}, so
+   * that {@link TrainingInput} counts them in the pass that persists the examples.
+   */
   static JavaRDD<Example> fromRows(Dataset<Row> data) {
     return data.select(Columns.FEATURES, Columns.LABEL_INDEX)
         .javaRDD()
         .zipWithIndex()
         .map(
             t -> {
-              List<Float> values = t._1().getList(0);
-              float[] features = new float[values.size()];
-              for (int i = 0; i < features.length; i++) {
-                features[i] = values.get(i);
+              Row row = t._1();
+              float[] features = null;
+              if (!row.isNullAt(0)) {
+                List<Float> values = row.getList(0);
+                features = new float[values.size()];
+                for (int i = 0; i < features.length; i++) {
+                  Float v = values.get(i);
+                  features[i] = v == null ? Float.NaN : v; // null elements are reported as NaN ones
+                }
               }
-              return new Example(t._2(), features, t._1().getInt(1));
+              return new Example(t._2(), features, row.isNullAt(1) ? NULL_LABEL : row.getInt(1));
             });
   }
 }

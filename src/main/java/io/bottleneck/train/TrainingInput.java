@@ -1,17 +1,10 @@
 package io.bottleneck.train;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.expr;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
-import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
-
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.Schemas;
+import java.io.Serializable;
+import java.util.Iterator;
+import java.util.Collections;
 import java.util.Objects;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -64,35 +57,33 @@ final class TrainingInput implements AutoCloseable {
     if (numClasses < 2) {
       throw new IllegalArgumentException("numClasses must be >= 2 but was " + numClasses);
     }
-
-    Summary[] summaries = Summary.of(train, validation, numClasses);
-    Summary trainSummary = summaries[0];
-    if (trainSummary.rows == 0) {
-      throw new IllegalArgumentException(
-          "The training set is empty: the head needs at least one row with "
-              + Columns.FEATURES + " and " + Columns.LABEL_INDEX + ".");
-    }
-    int inputSize = trainSummary.featureLength;
-    boolean hasValidation = false;
-    if (validation != null) {
-      Summary v = summaries[1];
-      if (v.rows > 0 && v.featureLength != inputSize) {
-        throw new IllegalArgumentException(
-            "Column " + Columns.FEATURES + " has length " + v.featureLength
-                + " in the validation set but " + inputSize + " in the training set.");
-      }
-      hasValidation = v.rows > 0;
-    }
-
     JavaRDD<Example> trainExamples = Example.fromRows(train).persist(StorageLevel.MEMORY_AND_DISK());
     JavaRDD<Example> validationExamples =
-        hasValidation ? Example.fromRows(validation).persist(StorageLevel.MEMORY_AND_DISK()) : null;
+        validation == null ? null : Example.fromRows(validation).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      // Counting what was cached (not the summary's count) keeps n and the indices consistent
-      // even if the input is not deterministic.
-      long[] counts =
-          trainExamples.aggregate(new long[numClasses], TrainingInput::countLabel, TrainingInput::addCounts);
-      return new TrainingInput(trainExamples, counts, validationExamples, inputSize, numClasses);
+      // One job persists both sets and counts what the checks need on what was cached (so n and
+      // the indices stay consistent even if the input is not deterministic).
+      Tally[] tallies = Tally.of(trainExamples, validationExamples, numClasses);
+      Tally trainTally = tallies[0];
+      trainTally.check("training set", numClasses);
+      if (trainTally.rows == 0) {
+        throw new IllegalArgumentException(
+            "The training set is empty: the head needs at least one row with "
+                + Columns.FEATURES + " and " + Columns.LABEL_INDEX + ".");
+      }
+      int inputSize = trainTally.maxLength;
+      Tally v = tallies[1];
+      v.check("validation set", numClasses);
+      if (v.rows > 0 && v.maxLength != inputSize) {
+        throw new IllegalArgumentException(
+            "Column " + Columns.FEATURES + " has length " + v.maxLength
+                + " in the validation set but " + inputSize + " in the training set.");
+      }
+      if (validationExamples != null && v.rows == 0) {
+        validationExamples.unpersist(false);
+        validationExamples = null;
+      }
+      return new TrainingInput(trainExamples, trainTally.classCounts, validationExamples, inputSize, numClasses);
     } catch (RuntimeException e) {
       trainExamples.unpersist(false);
       if (validationExamples != null) {
@@ -108,18 +99,6 @@ final class TrainingInput implements AutoCloseable {
     Schemas.requireColumn(data.schema(), Columns.LABEL_INDEX, DataTypes.IntegerType);
   }
 
-  private static long[] countLabel(long[] counts, Example e) {
-    counts[e.label]++;
-    return counts;
-  }
-
-  private static long[] addCounts(long[] a, long[] b) {
-    for (int i = 0; i < a.length; i++) {
-      a[i] += b[i];
-    }
-    return a;
-  }
-
   boolean hasValidation() {
     return validation != null;
   }
@@ -132,74 +111,101 @@ final class TrainingInput implements AutoCloseable {
     }
   }
 
-  /** Row count and what the checks need, per input, with messages. */
-  private static final class Summary {
-    private static final String SET = "__set";
-    final long rows;
-    final int featureLength;
+  /** What the checks need, per set, counted on the persisted examples. */
+  static final class Tally implements Serializable {
+    private static final long serialVersionUID = 1L;
+    long rows;
+    long nullFeatures;
+    long nullLabels;
+    long nanVectors;
+    int minLength = Integer.MAX_VALUE;
+    int maxLength = -1;
+    int minLabel = Integer.MAX_VALUE;
+    int maxLabel = Integer.MIN_VALUE;
+    /** Rows per label index, for labels in [0, numClasses). */
+    final long[] classCounts;
 
-    private Summary(long rows, int featureLength) {
-      this.rows = rows;
-      this.featureLength = featureLength;
+    Tally(int numClasses) {
+      classCounts = new long[numClasses];
     }
 
-    /**
-     * The training set's summary and the validation set's (no rows when null), from one
-     * aggregation over both; the training set's problems are reported first.
-     */
-    static Summary[] of(Dataset<Row> train, Dataset<Row> validation, int numClasses) {
-      String f = Columns.FEATURES;
-      String l = Columns.LABEL_INDEX;
-      Dataset<Row> both = train.select(col(f), col(l), lit(0).as(SET));
-      if (validation != null) {
-        both = both.union(validation.select(col(f), col(l), lit(1).as(SET)));
-      }
-      Row[] bySet = new Row[2];
-      for (Row r :
-          both.groupBy(SET)
-              .agg(
-                  count(lit(1)),
-                  sum(when(col(f).isNull(), 1).otherwise(0)),
-                  sum(when(col(l).isNull(), 1).otherwise(0)),
-                  sum(when(expr("exists(`" + f + "`, x -> x IS NULL OR isnan(x))"), 1).otherwise(0)),
-                  min(when(col(f).isNotNull(), size(col(f)))),
-                  max(when(col(f).isNotNull(), size(col(f)))),
-                  min(col(l)),
-                  max(col(l)))
-              .collectAsList()) {
-        bySet[r.getInt(0)] = r;
-      }
-      return new Summary[] {
-        of(bySet[0], "training set", numClasses), of(bySet[1], "validation set", numClasses)
-      };
+    /** The training set's tally and the validation set's (no rows when null), in one job. */
+    static Tally[] of(JavaRDD<Example> train, JavaRDD<Example> validation, int numClasses) {
+      int trainPartitions = train.getNumPartitions();
+      JavaRDD<Example> both = validation == null ? train : train.union(validation);
+      return both.mapPartitionsWithIndex(
+              (Integer partition, Iterator<Example> rows) -> {
+                Tally[] t = {new Tally(numClasses), new Tally(numClasses)};
+                Tally tally = t[partition < trainPartitions ? 0 : 1];
+                rows.forEachRemaining(tally::add);
+                return Collections.singletonList(t).iterator(); // List.of(t) would spread the array
+              },
+              false)
+          .reduce(Tally::plus);
     }
 
-    /** {@code grouped}: the set's row of the aggregation (set, count, ...), null without rows. */
-    private static Summary of(Row grouped, String what, int numClasses) {
-      if (grouped == null) {
-        return new Summary(0, 0);
+    private void add(Example e) {
+      rows++;
+      if (e.features == null) {
+        nullFeatures++;
+      } else {
+        for (float x : e.features) {
+          if (Float.isNaN(x)) {
+            nanVectors++;
+            break;
+          }
+        }
+        minLength = Math.min(minLength, e.features.length);
+        maxLength = Math.max(maxLength, e.features.length);
       }
-      String f = Columns.FEATURES;
-      String l = Columns.LABEL_INDEX;
-      long rows = grouped.getLong(1);
+      if (e.label == Example.NULL_LABEL) {
+        nullLabels++;
+        return;
+      }
+      minLabel = Math.min(minLabel, e.label);
+      maxLabel = Math.max(maxLabel, e.label);
+      if (e.label >= 0 && e.label < classCounts.length) {
+        classCounts[e.label]++;
+      }
+    }
+
+    private static Tally[] plus(Tally[] a, Tally[] b) {
+      return new Tally[] {a[0].plus(b[0]), a[1].plus(b[1])};
+    }
+
+    private Tally plus(Tally o) {
+      Tally sum = new Tally(classCounts.length);
+      sum.rows = rows + o.rows;
+      sum.nullFeatures = nullFeatures + o.nullFeatures;
+      sum.nullLabels = nullLabels + o.nullLabels;
+      sum.nanVectors = nanVectors + o.nanVectors;
+      sum.minLength = Math.min(minLength, o.minLength);
+      sum.maxLength = Math.max(maxLength, o.maxLength);
+      sum.minLabel = Math.min(minLabel, o.minLabel);
+      sum.maxLabel = Math.max(maxLabel, o.maxLabel);
+      for (int i = 0; i < classCounts.length; i++) {
+        sum.classCounts[i] = classCounts[i] + o.classCounts[i];
+      }
+      return sum;
+    }
+
+    /** Fails with a message naming the column and {@code what} set; a set without rows passes. */
+    void check(String what, int numClasses) {
       if (rows == 0) {
-        return new Summary(0, 0);
+        return;
       }
-      if (grouped.getLong(2) > 0) {
+      String f = Columns.FEATURES;
+      String l = Columns.LABEL_INDEX;
+      if (nullFeatures > 0) {
+        throw new IllegalArgumentException("Column " + f + " has " + nullFeatures + " null values in the " + what + ".");
+      }
+      if (nullLabels > 0) {
+        throw new IllegalArgumentException("Column " + l + " has " + nullLabels + " null values in the " + what + ".");
+      }
+      if (nanVectors > 0) {
         throw new IllegalArgumentException(
-            "Column " + f + " has " + grouped.getLong(2) + " null values in the " + what + ".");
+            "Column " + f + " has " + nanVectors + " vectors with null or NaN elements in the " + what + ".");
       }
-      if (grouped.getLong(3) > 0) {
-        throw new IllegalArgumentException(
-            "Column " + l + " has " + grouped.getLong(3) + " null values in the " + what + ".");
-      }
-      if (grouped.getLong(4) > 0) {
-        throw new IllegalArgumentException(
-            "Column " + f + " has " + grouped.getLong(4) + " vectors with null or NaN elements in the "
-                + what + ".");
-      }
-      int minLength = grouped.getInt(5);
-      int maxLength = grouped.getInt(6);
       if (minLength != maxLength) {
         throw new IllegalArgumentException(
             "Column " + f + " must hold vectors of one length, but lengths range from " + minLength
@@ -208,15 +214,12 @@ final class TrainingInput implements AutoCloseable {
       if (maxLength == 0) {
         throw new IllegalArgumentException("Column " + f + " holds empty vectors in the " + what + ".");
       }
-      int minLabel = grouped.getInt(7);
-      int maxLabel = grouped.getInt(8);
       if (minLabel < 0 || maxLabel >= numClasses) {
         throw new IllegalArgumentException(
             "Column " + l + " must be in [0, " + numClasses + ") for " + numClasses
                 + " classes but ranges from " + minLabel + " to " + maxLabel + " in the " + what
                 + ".");
       }
-      return new Summary(rows, maxLength);
     }
   }
 }

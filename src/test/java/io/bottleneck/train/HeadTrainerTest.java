@@ -325,5 +325,31 @@ class HeadTrainerTest {
     assertThatThrownBy(() -> HeadTrainer.fit(sc, withNaN, null, 2, c))
         .hasMessage(
             "Column features has 150 vectors with null or NaN elements in the training set.");
+    Dataset<Row> nullFeatures =
+        validation2.withColumn(
+            Columns.FEATURES,
+            functions.when(functions.col(Columns.LABEL_INDEX).equalTo(1), functions.lit(null))
+                .otherwise(functions.col(Columns.FEATURES)));
+    assertThatThrownBy(() -> HeadTrainer.fit(sc, train2, nullFeatures, 2, c))
+        .hasMessage("Column features has 50 null values in the validation set.");
+    Dataset<Row> nullLabels =
+        train2.withColumn(
+            Columns.LABEL_INDEX,
+            functions.when(functions.col(Columns.LABEL_INDEX).equalTo(1), functions.lit(null))
+                .otherwise(functions.col(Columns.LABEL_INDEX)));
+    assertThatThrownBy(() -> HeadTrainer.fit(sc, nullLabels, validation2, 2, c))
+        .hasMessage("Column label_index has 150 null values in the training set.");
+    Dataset<Row> nullElement =
+        train2.withColumn(
+            Columns.FEATURES,
+            functions.when(
+                    functions.col(Columns.LABEL_INDEX).equalTo(1),
+                    functions.concat(
+                        functions.slice(functions.col(Columns.FEATURES), 1, DIMS - 1),
+                        functions.array(functions.lit(null).cast("float"))))
+                .otherwise(functions.col(Columns.FEATURES)));
+    assertThatThrownBy(() -> HeadTrainer.fit(sc, nullElement, null, 2, c))
+        .hasMessage(
+            "Column features has 150 vectors with null or NaN elements in the training set.");
   }
 }
