@@ -2,11 +2,21 @@ package io.bottleneck.features;
 
 import io.bottleneck.nets.Bases;
 import io.bottleneck.nets.ImageBase;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import javax.imageio.ImageIO;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Networks built in this JVM, kept for reuse: an executor builds one per concurrently running
@@ -15,7 +25,14 @@ import java.util.function.Supplier;
  * Instances are never closed: they live as long as the executor JVM.
  */
 final class BasePool {
+  private static final Logger LOG = LoggerFactory.getLogger(BasePool.class);
   private static final Map<String, Queue<ImageBase>> IDLE = new ConcurrentHashMap<>();
+  /** Guards {@link #BUILDING}; notified when an instance is given back or a prebuild ends. */
+  private static final Object LOCK = new Object();
+  /** Instances that {@link #prebuild} is still building, per pool key. */
+  private static final Map<String, Integer> BUILDING = new HashMap<>();
+  /** How long a task waits for a prebuilt instance before it builds its own. */
+  private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(60);
 
   private BasePool() {}
 
@@ -31,7 +48,7 @@ final class BasePool {
   static ImageBase borrow(String baseId, String engine, Supplier<byte[]> weights) {
     // a declared base runs on its format's engine, whatever was asked for
     String runs = Bases.engineOf(baseId, engine);
-    ImageBase idle = idle(Bases.poolKey(baseId, runs)).poll();
+    ImageBase idle = awaitIdle(Bases.poolKey(baseId, runs));
     if (idle != null) {
       return idle;
     }
@@ -43,6 +60,9 @@ final class BasePool {
   /** Returns a borrowed instance; it goes back to the queue of its own id and engine. */
   static void giveBack(ImageBase base) {
     idle(base.poolKey() + "@" + base.engine()).add(base);
+    synchronized (LOCK) {
+      LOCK.notifyAll();
+    }
   }
 
   /** Same as {@link #giveBack(ImageBase)}; {@code baseId} must be the instance's id. */
@@ -51,6 +71,84 @@ final class BasePool {
       throw new IllegalArgumentException("Base " + base.id() + " given back as " + baseId);
     }
     giveBack(base);
+  }
+
+  /**
+   * An idle instance; while {@link #prebuild} is building one for the key, waits for it rather
+   * than building another (the prebuilt one is usually nearly done, and two builds at once
+   * would share the cores).
+   */
+  private static ImageBase awaitIdle(String poolKey) {
+    long deadline = System.nanoTime() + MAX_WAIT_NANOS;
+    synchronized (LOCK) {
+      while (true) {
+        ImageBase idle = idle(poolKey).poll();
+        long left = deadline - System.nanoTime();
+        if (idle != null || BUILDING.getOrDefault(poolKey, 0) == 0 || left <= 0) {
+          return idle;
+        }
+        try {
+          LOCK.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+      }
+    }
+  }
+
+  /**
+   * Builds {@code count} instances of a built-in base in a background thread and pools them,
+   * each warmed up with one forward pass of {@code batchSize} images (the first pass of a
+   * session pays for graph optimization and kernel setup, about as long as building it). In
+   * local mode the tasks run in this JVM: building them while the driver ingests and splits takes
+   * seconds off the featurize stage. Failures are left for the tasks to meet and report.
+   */
+  static void prebuild(String baseId, String engine, int count, int batchSize) {
+    String runs = Bases.engineOf(baseId, engine);
+    String key = Bases.poolKey(baseId, runs);
+    synchronized (LOCK) {
+      BUILDING.merge(key, count, Integer::sum);
+    }
+    Thread builder =
+        new Thread(
+            () -> {
+              for (int i = 0; i < count; i++) {
+                long t0 = System.nanoTime();
+                try {
+                  ImageBase base = Bases.load(baseId, runs);
+                  byte[] jpeg = warmUpImage(base.inputSize());
+                  base.featurizeFiles(Collections.nCopies(batchSize, jpeg), Collections.nCopies(batchSize, "warm-up.jpg"));
+                  giveBack(base);
+                  LOG.debug("prebuilt {} on {} in {} ms", baseId, runs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                } catch (Exception | LinkageError e) {
+                  LOG.debug("prebuilding {} on {} failed; the tasks build their own", baseId, runs, e);
+                } finally {
+                  synchronized (LOCK) {
+                    BUILDING.merge(key, -1, Integer::sum);
+                    LOCK.notifyAll();
+                  }
+                }
+              }
+            },
+            "bottleneck-prebuild-" + baseId);
+    builder.setDaemon(true);
+    builder.start();
+  }
+
+  /** A JPEG of the network's input size (a gradient: some content, so decoding does real work). */
+  private static byte[] warmUpImage(int size) throws IOException {
+    BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < size; y++) {
+      for (int x = 0; x < size; x++) {
+        image.setRGB(x, y, (x * 255 / size) << 16 | (y * 255 / size) << 8 | ((x + y) & 0xff));
+      }
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    if (!ImageIO.write(image, "jpg", bytes)) {
+      throw new UncheckedIOException(new IOException("No JPEG writer"));
+    }
+    return bytes.toByteArray();
   }
 
   private static Queue<ImageBase> idle(String poolKey) {

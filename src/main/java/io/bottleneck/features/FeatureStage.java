@@ -7,6 +7,7 @@ import io.bottleneck.config.JobConfig;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Schemas;
+import io.bottleneck.nets.Bases;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
@@ -43,6 +44,30 @@ public final class FeatureStage {
         spark, images, baseSpec, cfg.featurizeEngine, view, cacheRoot, cfg.featurizeBatchSize, cfg.featurizePartitions,
         cfg.exifOrientation);
   }
+
+  /**
+   * In local mode, starts building the configured built-in bases in the background (see {@link
+   * BasePool#prebuild}), so that the featurize stage finds them ready; on a cluster the tasks run
+   * in executors, and this does nothing. Call it before the stages that precede featurization.
+   */
+  public static void prebuildBases(SparkSession spark, JobConfig cfg) {
+    if (!spark.sparkContext().isLocal()) {
+      return;
+    }
+    int instances = Math.min(PREBUILT_INSTANCES, spark.sparkContext().defaultParallelism());
+    for (String id : Bases.parseSpec(cfg.base, cfg.bases.keySet())) {
+      if (!Bases.isDeclared(id) && Bases.pixelSize(id) < 0) {
+        BasePool.prebuild(id, cfg.featurizeEngine, instances, cfg.featurizeBatchSize);
+      }
+    }
+  }
+
+  /**
+   * Instances built ahead, at most: one per task slot on two cores; with more slots, the tasks
+   * build the rest (a later instance builds in a fraction of the first one's time: the engine's
+   * one-off setup is done).
+   */
+  private static final int PREBUILT_INSTANCES = 2;
 
   /** {@link TrainingFeatures} of {@code images} with the configured base. */
   public static TrainingFeatures featurizeForTraining(

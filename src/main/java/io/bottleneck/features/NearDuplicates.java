@@ -113,9 +113,9 @@ public record NearDuplicates(double minSimilarity, long pairs, long heldOutImage
     JavaRDD<Pair> pairs = null;
     try {
       // materialise both sides first: otherwise the cartesian's concurrent tasks each compute
-      // the same uncached parent partition (and Spark logs "Block ... already exists")
-      train.count();
-      heldOut.count();
+      // the same uncached parent partition (and Spark logs "Block ... already exists"); one
+      // job for both
+      train.union(heldOut).count();
       pairs = train.cartesian(heldOut).flatMap(t -> similarPairs(t._1(), t._2(), threshold).iterator())
           .persist(StorageLevel.MEMORY_AND_DISK());
       long pairCount = pairs.count();

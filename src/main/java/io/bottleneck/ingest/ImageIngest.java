@@ -162,8 +162,8 @@ public final class ImageIngest {
                   col(Columns.PATH), col(Columns.LABEL), col(Columns.CONTENT_HASH),
                   col(Columns.SIZE), col(Columns.WIDTH), col(Columns.HEIGHT));
       Dataset<Row> rejects =
-          all.filter(col(Columns.REASON).isNotNull())
-              .select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE));
+          rejectsOf(all.filter(col(Columns.REASON).isNotNull())
+              .select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE)), nRejected);
       return new IngestResult(images, rejects, listed, nAccepted, nRejected, skipped, emptyClassFolders, all);
     } catch (RuntimeException e) {
       all.unpersist(); // the result that would release it is never returned
@@ -221,8 +221,18 @@ public final class ImageIngest {
                 col(Columns.PATH), col(Columns.LABEL), col(Columns.CONTENT_HASH),
                 col(Columns.SIZE), col(Columns.WIDTH), col(Columns.HEIGHT));
     Dataset<Row> rejects =
-        all.filter(col(Columns.REASON).isNotNull()).select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE));
+        rejectsOf(
+            all.filter(col(Columns.REASON).isNotNull()).select(col(Columns.PATH), col(Columns.REASON), col(Columns.SIZE)),
+            counts.getLong(1));
     return new Decoded(new IngestResult(images, rejects, rows.size(), counts.getLong(0), counts.getLong(1), 0, List.of()), all);
+  }
+
+  /**
+   * The rejects query, or without rejects an empty table of its schema: writing it then plans
+   * and scans nothing (on the sample, the write of the query over the cached rows was 0.8 s).
+   */
+  private static Dataset<Row> rejectsOf(Dataset<Row> query, long rejected) {
+    return rejected > 0 ? query : query.sparkSession().createDataFrame(List.of(), query.schema());
   }
 
   /**

@@ -146,6 +146,7 @@ final class PipelineCommand extends JobCommand {
     summary.put("base", cfg.base);
     summary.put("augment_copies", cfg.augmentation.copies());
     summary.put("tta", cfg.tta);
+    FeatureStage.prebuildBases(spark, cfg); // while ingest and split run
     long t0 = System.nanoTime();
     long start = t0;
 
