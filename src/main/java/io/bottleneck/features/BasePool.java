@@ -151,6 +151,13 @@ final class BasePool {
     return bytes.toByteArray();
   }
 
+  /** Idle instances of a pool key and instances being prebuilt for it, for tests. */
+  static int[] state(String poolKey) {
+    synchronized (LOCK) {
+      return new int[] {idle(poolKey).size(), BUILDING.getOrDefault(poolKey, 0)};
+    }
+  }
+
   private static Queue<ImageBase> idle(String poolKey) {
     return IDLE.computeIfAbsent(poolKey, k -> new ConcurrentLinkedQueue<>());
   }

@@ -1,0 +1,46 @@
+package io.bottleneck.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.bottleneck.nets.Bases;
+import io.bottleneck.nets.ImageBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Prebuilt instances: a task waits for them rather than building another, and gets working ones. */
+class BasePoolTest {
+  private static final String BASE = "mobilenet_v1_0.25@128";
+
+  @Test
+  void aBorrowDuringThePrebuildWaitsForTheWarmedInstanceWhichGivesTheSameFeatures() throws Exception {
+    String engine = Bases.ENGINE_TENSORFLOW;
+    String key = Bases.poolKey(BASE, engine);
+    int idleBefore = BasePool.state(key)[0];
+    BasePool.prebuild(BASE, engine, 1, 4);
+    // borrowed at once: without waiting, it would build a second instance and leave the prebuilt one idle
+    ImageBase borrowed = BasePool.borrow(BASE, engine, null);
+    assertThat(BasePool.state(key)).containsExactly(idleBefore, 0);
+
+    byte[] jpeg = Files.readAllBytes(Path.of("data/sample/train/cat.0.jpg"));
+    try (ImageBase fresh = Bases.load(BASE, engine)) {
+      float[][] warmed = borrowed.featurizeFiles(List.of(jpeg), List.of("cat.jpg"));
+      float[][] expected = fresh.featurizeFiles(List.of(jpeg), List.of("cat.jpg"));
+      assertThat(warmed[0]).containsExactly(expected[0]);
+    } finally {
+      BasePool.giveBack(borrowed);
+    }
+    assertThat(BasePool.state(key)[0]).isEqualTo(idleBefore + 1);
+  }
+
+  @Test
+  void aFailedPrebuildLetsTheTaskBuildAndReportItself() {
+    String engine = Bases.ENGINE_TENSORFLOW;
+    BasePool.prebuild("no_such_base", engine, 1, 4);
+    assertThatThrownBy(() -> BasePool.borrow("no_such_base", engine, null))
+        .hasMessageContaining("no_such_base");
+    assertThat(BasePool.state(Bases.poolKey("no_such_base", engine))).containsExactly(0, 0);
+  }
+}
