@@ -115,16 +115,21 @@ final class BasePool {
             () -> {
               for (int i = 0; i < count; i++) {
                 long t0 = System.nanoTime();
+                ImageBase built = null;
                 try {
                   ImageBase base = Bases.load(baseId, runs);
                   byte[] jpeg = warmUpImage(base.inputSize());
                   base.featurizeFiles(Collections.nCopies(batchSize, jpeg), Collections.nCopies(batchSize, "warm-up.jpg"));
-                  giveBack(base);
+                  built = base;
                   LOG.debug("prebuilt {} on {} in {} ms", baseId, runs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
                 } catch (Exception | LinkageError e) {
                   LOG.debug("prebuilding {} on {} failed; the tasks build their own", baseId, runs, e);
                 } finally {
+                  // pooled and counted done at once: a waiting task sees one or the other
                   synchronized (LOCK) {
+                    if (built != null) {
+                      idle(built.poolKey() + "@" + built.engine()).add(built);
+                    }
                     BUILDING.merge(key, -1, Integer::sum);
                     LOCK.notifyAll();
                   }
