@@ -48,7 +48,6 @@ final class EpochLoop {
       Collection<TrainingHook> hooks,
       NetworkFactory factory) {
     JavaRDD<Example> trainExamples = input.train;
-    JavaRDD<Example> validationExamples = input.validation;
     long trainRows = input.trainRows;
     int inputSize = input.inputSize;
     int numClasses = input.numClasses;
@@ -74,7 +73,7 @@ final class EpochLoop {
     INDArray bestParams = null;
     boolean stoppedEarly = false;
     double learningRate = config.learningRate();
-    try (EpochMetrics metrics = new EpochMetrics(sc, trainExamples, validationExamples, net)) {
+    try (EpochMetrics metrics = EpochMetrics.forInput(sc, input, net)) {
       for (int epoch = 0; epoch < config.epochs(); epoch++) {
         long start = System.nanoTime();
         JavaRDD<DataSet> batches =

@@ -26,12 +26,13 @@ final class TrainingInput implements AutoCloseable {
   final long[] classCounts;
   /** Null when there are no validation rows. */
   final JavaRDD<Example> validation;
+  final long validationRows;
   final int inputSize;
   final int numClasses;
 
   private TrainingInput(
-      JavaRDD<Example> train, long[] classCounts, JavaRDD<Example> validation, int inputSize,
-      int numClasses) {
+      JavaRDD<Example> train, long[] classCounts, JavaRDD<Example> validation, long validationRows,
+      int inputSize, int numClasses) {
     this.train = train;
     this.classCounts = classCounts;
     long rows = 0;
@@ -40,6 +41,7 @@ final class TrainingInput implements AutoCloseable {
     }
     this.trainRows = rows;
     this.validation = validation;
+    this.validationRows = validationRows;
     this.inputSize = inputSize;
     this.numClasses = numClasses;
   }
@@ -83,7 +85,7 @@ final class TrainingInput implements AutoCloseable {
         validationExamples.unpersist(false);
         validationExamples = null;
       }
-      return new TrainingInput(trainExamples, trainTally.classCounts, validationExamples, inputSize, numClasses);
+      return new TrainingInput(trainExamples, trainTally.classCounts, validationExamples, v.rows, inputSize, numClasses);
     } catch (RuntimeException e) {
       trainExamples.unpersist(false);
       if (validationExamples != null) {
