@@ -15,13 +15,13 @@ import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * ND4J's Kryo registrations ({@link Nd4jRegistrator}) with a bulk serializer for float, double,
- * int and long arrays. ND4J's own serializer writes and reads an array one element at a time
+ * ND4J's Kryo registrations ({@link Nd4jRegistrator}) with a bulk serializer for numeric and
+ * boolean arrays. ND4J's own serializer writes and reads an array one element at a time
  * through a {@code DataOutputStream}; parameter averaging moves the head's parameters and Adam
  * state (~1.3 M floats) in a broadcast and in every worker's result each round, and that
- * element-wise copying was the largest part of a round's own work. Other arrays (views are
- * copied first; scalars, other data types) go through ND4J's serializer unchanged, and empty arrays, which it cannot
- * write, as their type and shape.
+ * element-wise copying was the largest part of a round's own work. Views are copied first;
+ * scalars and strings go through ND4J's serializer; empty arrays, which it cannot write, are
+ * written as their type and shape.
  *
  * <p>Use as {@code spark.kryo.registrator=io.bottleneck.io.NdArrayKryoRegistrator} (the job sets
  * it when nothing else is set); bytes written by one serializer are only read by the same one,
@@ -36,10 +36,10 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
   }
 
   /**
-   * Header byte then data: {@code 0} and ND4J's format (scalars, other data types); {@code 1},
-   * data type, order, rank, shape and the elements as little-endian bytes (copied in chunks, so
-   * there is no second copy of the whole array on the heap); {@code 2}, data type and shape of an
-   * empty array.
+   * Header byte then data: {@code 0} and ND4J's format (scalars, strings, big-endian machines);
+   * {@code 1}, data type, order, rank, shape and the array's memory as it is (little-endian,
+   * copied in chunks between native memory and the stream: no copy of the whole array on the
+   * heap); {@code 2}, data type and shape of an empty array.
    */
   static final class BulkSerializer extends Serializer<INDArray> {
     private static final byte ND4J = 0;
@@ -65,7 +65,8 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
         return;
       }
       INDArray dense =
-          array.isView() || array.data().length() != array.length() || !Shape.hasDefaultStridesForShape(array)
+          array.isView() || array.data().offset() != 0 || array.data().length() != array.length()
+                  || !Shape.hasDefaultStridesForShape(array)
               ? array.dup(array.ordering())
               : array;
       output.writeByte(BULK);
@@ -109,113 +110,42 @@ public final class NdArrayKryoRegistrator implements KryoRegistrator {
     }
 
     private static boolean bulk(DataType type) {
-      return type == DataType.FLOAT || type == DataType.DOUBLE || type == DataType.INT || type == DataType.LONG;
+      return (type.isNumerical() || type == DataType.BOOL) && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    }
+
+    /** The array's memory, as the engine holds it (little-endian, elements in buffer order). */
+    private static ByteBuffer memory(INDArray array) {
+      return array.data().pointer().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static void copyOut(INDArray array, Output output) {
-      byte[] chunk = new byte[CHUNK];
-      ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
-      switch (array.dataType()) {
-        case FLOAT -> {
-          float[] values = array.data().asFloat();
-          int per = CHUNK / Float.BYTES;
-          for (int from = 0; from < values.length; from += per) {
-            int n = Math.min(per, values.length - from);
-            bytes.clear();
-            bytes.asFloatBuffer().put(values, from, n);
-            output.writeBytes(chunk, 0, n * Float.BYTES);
-          }
-        }
-        case DOUBLE -> {
-          double[] values = array.data().asDouble();
-          int per = CHUNK / Double.BYTES;
-          for (int from = 0; from < values.length; from += per) {
-            int n = Math.min(per, values.length - from);
-            bytes.clear();
-            bytes.asDoubleBuffer().put(values, from, n);
-            output.writeBytes(chunk, 0, n * Double.BYTES);
-          }
-        }
-        case INT -> {
-          int[] values = array.data().asInt();
-          int per = CHUNK / Integer.BYTES;
-          for (int from = 0; from < values.length; from += per) {
-            int n = Math.min(per, values.length - from);
-            bytes.clear();
-            bytes.asIntBuffer().put(values, from, n);
-            output.writeBytes(chunk, 0, n * Integer.BYTES);
-          }
-        }
-        case LONG -> {
-          long[] values = array.data().asLong();
-          int per = CHUNK / Long.BYTES;
-          for (int from = 0; from < values.length; from += per) {
-            int n = Math.min(per, values.length - from);
-            bytes.clear();
-            bytes.asLongBuffer().put(values, from, n);
-            output.writeBytes(chunk, 0, n * Long.BYTES);
-          }
-        }
-        default -> throw new IllegalStateException("No bulk copy for " + array.dataType());
+      ByteBuffer memory = memory(array);
+      long bytes = array.length() * array.dataType().width();
+      if (memory.capacity() != bytes) {
+        throw new IllegalStateException("INDArray of " + bytes + " bytes has a buffer of " + memory.capacity());
+      }
+      byte[] chunk = new byte[(int) Math.min(CHUNK, bytes)];
+      while (memory.hasRemaining()) {
+        int n = Math.min(chunk.length, memory.remaining());
+        memory.get(chunk, 0, n);
+        output.writeBytes(chunk, 0, n);
       }
     }
 
     private static INDArray copyIn(DataType dataType, long[] shape, char order, Input input) {
-      long length = Shape.lengthOf(shape);
-      if (length > Integer.MAX_VALUE) {
-        throw new IllegalStateException("INDArray of " + length + " elements is too large to deserialize");
+      INDArray array = Nd4j.createUninitializedDetached(dataType, order, shape);
+      ByteBuffer memory = memory(array);
+      long bytes = array.length() * dataType.width();
+      if (memory.capacity() != bytes) {
+        throw new IllegalStateException("INDArray of " + bytes + " bytes got a buffer of " + memory.capacity());
       }
-      int n = (int) length;
-      byte[] chunk = new byte[CHUNK];
-      ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
-      long[] strides = Nd4j.getStrides(shape, order);
-      switch (dataType) {
-        case FLOAT -> {
-          float[] values = new float[n];
-          int per = CHUNK / Float.BYTES;
-          for (int from = 0; from < n; from += per) {
-            int k = Math.min(per, n - from);
-            input.readBytes(chunk, 0, k * Float.BYTES);
-            bytes.clear();
-            bytes.asFloatBuffer().get(values, from, k);
-          }
-          return Nd4j.create(values, shape, strides, order, DataType.FLOAT);
-        }
-        case DOUBLE -> {
-          double[] values = new double[n];
-          int per = CHUNK / Double.BYTES;
-          for (int from = 0; from < n; from += per) {
-            int k = Math.min(per, n - from);
-            input.readBytes(chunk, 0, k * Double.BYTES);
-            bytes.clear();
-            bytes.asDoubleBuffer().get(values, from, k);
-          }
-          return Nd4j.create(values, shape, strides, order, DataType.DOUBLE);
-        }
-        case INT -> {
-          int[] values = new int[n];
-          int per = CHUNK / Integer.BYTES;
-          for (int from = 0; from < n; from += per) {
-            int k = Math.min(per, n - from);
-            input.readBytes(chunk, 0, k * Integer.BYTES);
-            bytes.clear();
-            bytes.asIntBuffer().get(values, from, k);
-          }
-          return Nd4j.create(values, shape, strides, order, DataType.INT);
-        }
-        case LONG -> {
-          long[] values = new long[n];
-          int per = CHUNK / Long.BYTES;
-          for (int from = 0; from < n; from += per) {
-            int k = Math.min(per, n - from);
-            input.readBytes(chunk, 0, k * Long.BYTES);
-            bytes.clear();
-            bytes.asLongBuffer().get(values, from, k);
-          }
-          return Nd4j.create(values, shape, strides, order, DataType.LONG);
-        }
-        default -> throw new IllegalStateException("No bulk copy for " + dataType);
+      byte[] chunk = new byte[(int) Math.min(CHUNK, bytes)];
+      while (memory.hasRemaining()) {
+        int n = Math.min(chunk.length, memory.remaining());
+        input.readBytes(chunk, 0, n);
+        memory.put(chunk, 0, n);
       }
+      return array;
     }
   }
 }

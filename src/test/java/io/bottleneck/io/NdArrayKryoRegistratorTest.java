@@ -62,6 +62,9 @@ class NdArrayKryoRegistratorTest {
             c.castTo(DataType.DOUBLE),
             Nd4j.createFromArray(new int[] {Integer.MIN_VALUE, -1, 0, 1, Integer.MAX_VALUE}),
             Nd4j.createFromArray(new long[] {Long.MIN_VALUE, -1, 0, Long.MAX_VALUE}),
+            Nd4j.createFromArray(new byte[] {-128, 0, 127}),
+            Nd4j.createFromArray(new boolean[] {true, false, true}),
+            c.castTo(DataType.HALF),
             Nd4j.scalar(2.5f),
             Nd4j.create(new float[] {Float.NaN, Float.POSITIVE_INFINITY, -0f}, new long[] {1, 3}, 'c'));
     for (INDArray a : arrays) {
@@ -72,7 +75,7 @@ class NdArrayKryoRegistratorTest {
   }
 
   @Test
-  void viewsAreCopiedAndOtherTypesUseNd4jsFormat() {
+  void viewsAreCopiedAndEmptyArraysKeepTheirType() {
     INDArray matrix = Nd4j.linspace(1, 24, 24, DataType.FLOAT).reshape('c', 4, 6);
     INDArray column = matrix.get(NDArrayIndex.all(), NDArrayIndex.point(2)); // strided view
     INDArray rows = matrix.get(NDArrayIndex.interval(1, 3), NDArrayIndex.all()); // offset view
@@ -80,10 +83,9 @@ class NdArrayKryoRegistratorTest {
     assertSame(roundTrip(column), column.dup());
     assertSame(roundTrip(rows), rows.dup());
 
-    INDArray bools = Nd4j.createFromArray(new boolean[] {true, false, true});
-    assertSame(roundTrip(bools), bools);
     INDArray empty = Nd4j.empty(DataType.FLOAT);
     assertThat(roundTrip(empty).isEmpty()).isTrue();
+    assertThat(roundTrip(empty).dataType()).isEqualTo(DataType.FLOAT);
   }
 
   @Test
