@@ -98,6 +98,29 @@ final class BasePool {
   }
 
   /**
+   * Waits (at most {@code timeoutMillis}) until no prebuild is running: a JVM that exits while a
+   * thread is inside an engine's native setup can crash in the engine's exit handlers, which
+   * would turn a failing job's exit code into a signal.
+   */
+  static void awaitPrebuilds(long timeoutMillis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    synchronized (LOCK) {
+      while (BUILDING.values().stream().anyMatch(n -> n > 0)) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        try {
+          LOCK.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /**
    * Builds {@code count} instances of a built-in base in a background thread and pools them,
    * each warmed up with one forward pass of {@code batchSize} images (the first pass of a
    * session pays for graph optimization and kernel setup, about as long as building it). In

@@ -63,6 +63,14 @@ public final class FeatureStage {
   }
 
   /**
+   * Waits for the bases {@link #prebuildBases} is still building (at most a minute): call it
+   * before the JVM exits, e.g. after a failure early in the job.
+   */
+  public static void awaitPrebuiltBases() {
+    BasePool.awaitPrebuilds(60_000);
+  }
+
+  /**
    * Instances built ahead, at most: one per task slot on two cores; with more slots, the tasks
    * build the rest (a later instance builds in a fraction of the first one's time: the engine's
    * one-off setup is done).

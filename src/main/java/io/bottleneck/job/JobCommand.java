@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.bottleneck.config.ConfigError;
 import io.bottleneck.config.ConfigLoader;
 import io.bottleneck.config.JobConfig;
+import io.bottleneck.features.FeatureStage;
 import io.bottleneck.io.Json;
 import io.bottleneck.nets.BaseDeclaration;
 import io.bottleneck.nets.Bases;
@@ -103,6 +104,7 @@ abstract class JobCommand implements Callable<Integer> {
     try {
       return run(spark, cfg);
     } finally {
+      FeatureStage.awaitPrebuiltBases(); // no engine setup running while the JVM exits
       spark.stop();
     }
   }
