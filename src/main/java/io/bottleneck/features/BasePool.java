@@ -33,6 +33,8 @@ final class BasePool {
   private static final Map<String, Integer> BUILDING = new HashMap<>();
   /** How long a task waits for a prebuilt instance before it builds its own. */
   private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(60);
+  /** Images in a prebuilt instance's warm-up pass, at most (its input: 19 MB at 224 x 224). */
+  private static final int MAX_WARM_UP_IMAGES = 32;
 
   private BasePool() {}
 
@@ -122,7 +124,7 @@ final class BasePool {
 
   /**
    * Builds {@code count} instances of a built-in base in a background thread and pools them,
-   * each warmed up with one forward pass of {@code batchSize} images (the first pass of a
+   * each warmed up with one forward pass of {@code batchSize} images (at most 32) (the first pass of a
    * session pays for graph optimization and kernel setup, about as long as building it). In
    * local mode the tasks run in this JVM: building them while the driver ingests and splits takes
    * seconds off the featurize stage. Failures are left for the tasks to meet and report.
@@ -142,7 +144,8 @@ final class BasePool {
                 try {
                   ImageBase base = Bases.load(baseId, runs);
                   byte[] jpeg = warmUpImage(base.inputSize());
-                  base.featurizeFiles(Collections.nCopies(batchSize, jpeg), Collections.nCopies(batchSize, "warm-up.jpg"));
+                  int n = Math.min(batchSize, MAX_WARM_UP_IMAGES);
+                  base.featurizeFiles(Collections.nCopies(n, jpeg), Collections.nCopies(n, "warm-up.jpg"));
                   built = base;
                   LOG.debug("prebuilt {} on {} in {} ms", baseId, runs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
                 } catch (Exception | LinkageError e) {
