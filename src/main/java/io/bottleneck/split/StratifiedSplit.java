@@ -117,31 +117,21 @@ public final class StratifiedSplit {
     // One job (an RDD pass: a query's aggregations took a job per exchange here): distinct
     // contents, each under its first label, counted per class, with the null checks and the
     // duplicate counts folded in.
-    Column label = col(Columns.LABEL);
-    Dataset<Row> units =
-        images
-            .groupBy(Columns.CONTENT_HASH)
-            .agg(min(label).as(Columns.LABEL));
     UnitCounts counts = UnitCounts.of(images);
     Map<String, Long> classCounts = counts.perLabel;
-    long conflicting = counts.conflicting;
-    long nullLabels = counts.nullLabels;
-    long nullHashes = counts.nullHashes;
-    long duplicateGroups = counts.duplicateGroups;
-    long duplicateFiles = counts.duplicateFiles;
-    if (nullLabels > 0) {
+    if (counts.nullLabels > 0) {
       throw new IllegalArgumentException(
-          "Column label has " + nullLabels + " null values; split needs labeled images");
+          "Column label has " + counts.nullLabels + " null values; split needs labeled images");
     }
-    if (nullHashes > 0) {
+    if (counts.nullHashes > 0) {
       throw new IllegalArgumentException(
-          "Column content_hash has " + nullHashes
+          "Column content_hash has " + counts.nullHashes
               + " null values; split needs the content hash that ingest computes");
     }
-    if (conflicting > 0) {
+    if (counts.conflicting > 0) {
       LOG.warn(
           "{} distinct images carry more than one label; each is split under its first label",
-          conflicting);
+          counts.conflicting);
     }
 
     Map<String, long[]> heldOut =
@@ -155,6 +145,7 @@ public final class StratifiedSplit {
             .add(N_TEST, DataTypes.LongType);
     Dataset<Row> allocation = images.sparkSession().createDataFrame(rows, allocationSchema);
 
+    Dataset<Row> units = images.groupBy(Columns.CONTENT_HASH).agg(min(col(Columns.LABEL)).as(Columns.LABEL));
     Column rank = col(RANK);
     Column order = sha2(concat_ws(":", lit(Long.toString(seed)), col(Columns.CONTENT_HASH)), 256);
     Dataset<Row> assigned =
@@ -182,7 +173,7 @@ public final class StratifiedSplit {
     }
     output[schema.size()] = col(Columns.SPLIT);
     Dataset<Row> result = images.join(assigned, Columns.CONTENT_HASH).select(output);
-    return new SplitResult(result, distinctPerSplit(classCounts, heldOut), duplicateGroups, duplicateFiles, conflicting);
+    return new SplitResult(result, distinctPerSplit(classCounts, heldOut), counts.duplicateGroups, counts.duplicateFiles, counts.conflicting);
   }
 
   /** Split name → label → distinct images, from the class counts and their allocation. */
@@ -219,13 +210,13 @@ public final class StratifiedSplit {
       return u;
     }
 
+    /** Adds {@code o} into this one (each row's Unit is its own: no copy per merged row). */
     Unit plus(Unit o) {
-      Unit sum = new Unit();
-      sum.conflicting = conflicting || o.conflicting || (label != null && o.label != null && !label.equals(o.label));
-      sum.label = label == null ? o.label : o.label == null || label.compareTo(o.label) <= 0 ? label : o.label;
-      sum.nullLabels = nullLabels + o.nullLabels;
-      sum.rows = rows + o.rows;
-      return sum;
+      conflicting = conflicting || o.conflicting || (label != null && o.label != null && !label.equals(o.label));
+      label = label == null ? o.label : o.label == null || label.compareTo(o.label) <= 0 ? label : o.label;
+      nullLabels += o.nullLabels;
+      rows += o.rows;
+      return this;
     }
   }
 
