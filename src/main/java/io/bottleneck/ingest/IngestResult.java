@@ -19,8 +19,8 @@ public final class IngestResult implements AutoCloseable {
   private final long rejected;
   private final long skipped;
   private final List<String> emptyClassFolders;
-  /** What {@link #close} unpersists; null when nothing was persisted for this result. */
-  private final Dataset<Row> persisted;
+  /** What {@link #close} runs to release the persisted rows; null when nothing was persisted. */
+  private final Runnable release;
 
   /** A result that persisted nothing ({@link #close} does nothing); the accessors say what each value is. */
   public IngestResult(
@@ -34,7 +34,7 @@ public final class IngestResult implements AutoCloseable {
     this(images, rejects, listed, accepted, rejected, skipped, emptyClassFolders, null);
   }
 
-  /** @param persisted the persisted rows both outputs read, released by {@link #close} */
+  /** @param release unpersists the rows both outputs read, run by {@link #close} */
   IngestResult(
       Dataset<Row> images,
       Dataset<Row> rejects,
@@ -43,7 +43,7 @@ public final class IngestResult implements AutoCloseable {
       long rejected,
       long skipped,
       List<String> emptyClassFolders,
-      Dataset<Row> persisted) {
+      Runnable release) {
     this.images = images;
     this.rejects = rejects;
     this.listed = listed;
@@ -51,7 +51,7 @@ public final class IngestResult implements AutoCloseable {
     this.rejected = rejected;
     this.skipped = skipped;
     this.emptyClassFolders = List.copyOf(emptyClassFolders);
-    this.persisted = persisted;
+    this.release = release;
   }
 
   /** Accepted images: path, label, content_hash, size, width, height. */
@@ -122,8 +122,8 @@ public final class IngestResult implements AutoCloseable {
   /** Unpersists the decoded rows both outputs read; closing again does nothing more. */
   @Override
   public void close() {
-    if (persisted != null) {
-      persisted.unpersist();
+    if (release != null) {
+      release.run();
     }
   }
 

@@ -1,30 +1,28 @@
 package io.bottleneck.split;
 
-import static org.apache.spark.sql.functions.broadcast;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.min;
-import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.sha2;
-import static org.apache.spark.sql.functions.when;
-
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.Schemas;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.spark.sql.Column;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
@@ -70,11 +68,6 @@ public final class StratifiedSplit {
   public static final String VALIDATION = "validation";
   public static final String TEST = "test";
 
-  private static final String ORDER = "split_order";
-  private static final String RANK = "split_rank";
-  private static final String N_VALIDATION = "n_validation";
-  private static final String N_TEST = "n_test";
-
   /**
    * Adds a {@code split} column, "train" or "validation".
    *
@@ -116,8 +109,10 @@ public final class StratifiedSplit {
 
     // One job (an RDD pass: a query's aggregations took a job per exchange here): distinct
     // contents, each under its first label, counted per class, with the null checks and the
-    // duplicate counts folded in.
-    UnitCounts counts = UnitCounts.of(images);
+    // duplicate counts folded in. The assignment reads the same distinct contents, whose shuffle
+    // Spark then does not redo.
+    JavaPairRDD<String, Unit> units = UnitCounts.units(images);
+    UnitCounts counts = UnitCounts.of(units);
     Map<String, Long> classCounts = counts.perLabel;
     if (counts.nullLabels > 0) {
       throw new IllegalArgumentException(
@@ -136,44 +131,139 @@ public final class StratifiedSplit {
 
     Map<String, long[]> heldOut =
         allocate(classCounts, validationName, validationSize, testName, testSize);
-    List<Row> rows = new ArrayList<>();
-    heldOut.forEach((cls, n) -> rows.add(RowFactory.create(cls, n[0], n[1])));
-    StructType allocationSchema =
-        new StructType()
-            .add(Columns.LABEL, DataTypes.StringType)
-            .add(N_VALIDATION, DataTypes.LongType)
-            .add(N_TEST, DataTypes.LongType);
-    Dataset<Row> allocation = images.sparkSession().createDataFrame(rows, allocationSchema);
+    JavaPairRDD<String, String> assigned = assign(units, new TreeMap<>(heldOut), seed, images.rdd().getNumPartitions());
 
-    Dataset<Row> units = images.groupBy(Columns.CONTENT_HASH).agg(min(col(Columns.LABEL)).as(Columns.LABEL));
-    Column rank = col(RANK);
-    Column order = sha2(concat_ws(":", lit(Long.toString(seed)), col(Columns.CONTENT_HASH)), 256);
-    Dataset<Row> assigned =
-        units
-            .withColumn(ORDER, order)
-            .withColumn(
-                RANK,
-                row_number()
-                    .over(
-                        Window.partitionBy(Columns.LABEL)
-                            .orderBy(col(ORDER), col(Columns.CONTENT_HASH))))
-            .join(broadcast(allocation), Columns.LABEL)
-            .select(
-                col(Columns.CONTENT_HASH),
-                when(rank.leq(col(N_TEST)), lit(TEST))
-                    .when(rank.leq(col(N_TEST).plus(col(N_VALIDATION))), lit(VALIDATION))
-                    .otherwise(lit(TRAIN))
-                    .as(Columns.SPLIT));
-
-    // Inner join on content: every image has exactly one assigned unit. Keep the input's
-    // column order and add split at the end.
-    Column[] output = new Column[schema.size() + 1];
-    for (int i = 0; i < schema.size(); i++) {
-      output[i] = col(schema.fieldNames()[i]);
-    }
-    output[schema.size()] = col(Columns.SPLIT);
-    Dataset<Row> result = images.join(assigned, Columns.CONTENT_HASH).select(output);
+    // Every image has exactly one assigned unit; the output keeps the input's columns in order
+    // and adds split at the end.
+    int hash = schema.fieldIndex(Columns.CONTENT_HASH);
+    JavaRDD<Row> rows =
+        images.javaRDD()
+            .mapToPair(r -> new Tuple2<>(r.getString(hash), r))
+            .join(assigned, images.rdd().getNumPartitions())
+            .values()
+            .map(joined -> {
+              Row r = joined._1();
+              Object[] values = new Object[r.size() + 1];
+              for (int i = 0; i < r.size(); i++) {
+                values[i] = r.get(i);
+              }
+              values[r.size()] = joined._2();
+              return RowFactory.create(values);
+            });
+    Dataset<Row> result =
+        images.sparkSession().createDataFrame(rows, schema.add(Columns.SPLIT, DataTypes.StringType, false));
     return new SplitResult(result, distinctPerSplit(classCounts, heldOut), counts.duplicateGroups, counts.duplicateFiles, counts.conflicting);
+  }
+
+  /**
+   * Content hash → split of every distinct content: within its class, contents in the order of
+   * SHA-256 of "seed:hash" (hex, ties by hash), the first {@code n_test} to test, the next {@code
+   * n_validation} to validation, the rest to train. Each class is sorted within one partition,
+   * as a window partitioned by label would; as RDD operations the whole split is one job with
+   * no generated code, where the query it replaces planned five under adaptive execution and
+   * generated ~35 classes, the larger part of the split's time on small inputs.
+   */
+  private static JavaPairRDD<String, String> assign(
+      JavaPairRDD<String, Unit> units, TreeMap<String, long[]> heldOut, long seed, int maxPartitions) {
+    List<String> labels = new ArrayList<>(heldOut.keySet());
+    LabelPartitioner byLabel = new LabelPartitioner(labels, Math.max(1, Math.min(labels.size(), maxPartitions)));
+    String prefix = seed + ":";
+    return units
+        .mapToPair(u -> new Tuple2<>(new OrderKey(u._2().label, sha256Hex(prefix + u._1()), u._1()), Boolean.TRUE))
+        .repartitionAndSortWithinPartitions(byLabel, OrderKey.ORDER)
+        .mapPartitionsToPair(sorted -> new Ranks(sorted, heldOut));
+  }
+
+  /** Walks one partition's contents in class order and assigns each its split by its rank. */
+  private static final class Ranks implements Iterator<Tuple2<String, String>> {
+    private final Iterator<Tuple2<OrderKey, Boolean>> sorted;
+    private final Map<String, long[]> heldOut;
+    private String label;
+    private long[] held;
+    private long rank;
+
+    Ranks(Iterator<Tuple2<OrderKey, Boolean>> sorted, Map<String, long[]> heldOut) {
+      this.sorted = sorted;
+      this.heldOut = heldOut;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return sorted.hasNext();
+    }
+
+    @Override
+    public Tuple2<String, String> next() {
+      OrderKey key = sorted.next()._1();
+      if (!key.label.equals(label)) {
+        label = key.label;
+        held = heldOut.get(label);
+        rank = 0;
+      }
+      rank++;
+      String split = rank <= held[1] ? TEST : rank <= held[1] + held[0] ? VALIDATION : TRAIN;
+      return new Tuple2<>(key.hash, split);
+    }
+  }
+
+  /** Lowercase hex SHA-256 of the UTF-8 bytes of {@code s}, as Spark SQL's {@code sha2(s, 256)}. */
+  static String sha256Hex(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("Every JVM provides SHA-256", e);
+    }
+  }
+
+  /**
+   * A distinct content's place in its class: label, then order, then hash. A class, not a
+   * record: Spark's Kryo cannot build a serializer for records.
+   */
+  private static final class OrderKey implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final String label;
+    final String order;
+    final String hash;
+
+    OrderKey(String label, String order, String hash) {
+      this.label = label;
+      this.order = order;
+      this.hash = hash;
+    }
+
+    static final Comparator<OrderKey> ORDER =
+        (Comparator<OrderKey> & Serializable)
+            (a, b) -> {
+              int c = a.label.compareTo(b.label);
+              if (c == 0) {
+                c = a.order.compareTo(b.order);
+              }
+              return c != 0 ? c : a.hash.compareTo(b.hash);
+            };
+  }
+
+  /** All contents of a class in one partition: classes dealt out over the partitions in label order. */
+  private static final class LabelPartitioner extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final Map<String, Integer> index = new HashMap<>();
+    private final int partitions;
+
+    LabelPartitioner(List<String> labels, int partitions) {
+      for (int i = 0; i < labels.size(); i++) {
+        index.put(labels.get(i), i);
+      }
+      this.partitions = partitions;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return index.get(((OrderKey) key).label) % partitions;
+    }
   }
 
   /** Split name → label → distinct images, from the class counts and their allocation. */
@@ -231,13 +321,17 @@ public final class StratifiedSplit {
     long duplicateGroups;
     long duplicateFiles;
 
-    static UnitCounts of(Dataset<Row> images) {
+    /** Distinct content hash (null for rows without one) → its {@link Unit}. */
+    static JavaPairRDD<String, Unit> units(Dataset<Row> images) {
       int hash = images.schema().fieldIndex(Columns.CONTENT_HASH);
       int label = images.schema().fieldIndex(Columns.LABEL);
       return images.javaRDD()
           .mapToPair(r -> new Tuple2<>(r.isNullAt(hash) ? null : r.getString(hash), Unit.of(r.isNullAt(label) ? null : r.getString(label))))
-          .reduceByKey(Unit::plus)
-          .aggregate(new UnitCounts(), UnitCounts::add, UnitCounts::plus);
+          .reduceByKey(Unit::plus);
+    }
+
+    static UnitCounts of(JavaPairRDD<String, Unit> units) {
+      return units.aggregate(new UnitCounts(), UnitCounts::add, UnitCounts::plus);
     }
 
     private UnitCounts add(Tuple2<String, Unit> keyed) {

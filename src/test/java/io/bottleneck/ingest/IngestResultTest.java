@@ -1,6 +1,5 @@
 package io.bottleneck.ingest;
 
-import static org.apache.spark.sql.functions.lit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bottleneck.testing.LocalSpark;
@@ -17,9 +16,27 @@ import org.junit.jupiter.api.io.TempDir;
 class IngestResultTest {
   @TempDir Path tmp;
 
-  /** Whether a new query over {@code data} reads a persisted relation (the cache is looked up per query). */
-  private static boolean readsCache(Dataset<Row> data) {
-    return data.filter(lit(true)).queryExecution().withCachedData().toString().contains("InMemoryRelation");
+  /** The RDDs the session holds persisted. */
+  private static java.util.Set<Integer> persisted(SparkSession spark) {
+    return new java.util.HashSet<>(
+        org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()).getPersistentRDDs().keySet());
+  }
+
+  /** Whether computing {@code data} reads one of the {@code persisted} RDDs (a persisted RDD in its lineage). */
+  private static boolean readsCache(Dataset<Row> data, java.util.Set<Integer> persisted) {
+    java.util.ArrayDeque<org.apache.spark.rdd.RDD<?>> todo = new java.util.ArrayDeque<>();
+    todo.add(data.rdd());
+    while (!todo.isEmpty()) {
+      org.apache.spark.rdd.RDD<?> rdd = todo.pop();
+      if (persisted.contains(rdd.id()) && rdd.getStorageLevel().useMemory()) {
+        return true;
+      }
+      scala.collection.Iterator<org.apache.spark.Dependency<?>> deps = rdd.dependencies().iterator();
+      while (deps.hasNext()) {
+        todo.add(deps.next().rdd());
+      }
+    }
+    return false;
   }
 
   @Test
@@ -28,14 +45,19 @@ class IngestResultTest {
     ImageIngestTest.write(root.resolve("cat.1.png"), ImageIngestTest.png(4, 3, 0xff112233));
     ImageIngestTest.write(root.resolve("dog.1.txt"), "not an image".getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
+    java.util.Set<Integer> before = persisted(spark);
     IngestResult result;
+    java.util.Set<Integer> byIngest;
     try (IngestResult r = ImageIngest.ingest(spark, root.toString(), new LabelSource.FilenamePrefix())) {
       result = r;
-      assertThat(readsCache(r.images())).as("images read the persisted rows").isTrue();
-      assertThat(readsCache(r.rejects())).as("rejects read the persisted rows").isTrue();
+      byIngest = persisted(spark);
+      byIngest.removeAll(before);
+      assertThat(byIngest).as("ingest persists its decoded rows once").hasSize(1);
+      assertThat(readsCache(r.images(), byIngest)).as("images read the persisted rows").isTrue();
+      assertThat(readsCache(r.rejects(), byIngest)).as("rejects read the persisted rows").isTrue();
     }
-    assertThat(readsCache(result.images())).as("released by close").isFalse();
-    assertThat(readsCache(result.rejects())).isFalse();
+    assertThat(persisted(spark)).as("released by close").doesNotContainAnyElementsOf(byIngest);
+    assertThat(readsCache(result.images(), byIngest)).isFalse();
     // recomputed from the files after close
     assertThat(result.images().count()).isEqualTo(1);
     assertThat(result.rejects().count()).isEqualTo(1);

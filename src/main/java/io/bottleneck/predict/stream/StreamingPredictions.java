@@ -202,9 +202,8 @@ public final class StreamingPredictions {
     LOG.info("stream {}: batch {}: {} new files", runId(), batchId, listed.size());
     long nAccepted;
     long nRejected;
-    try (ImageIngest.Decoded decoded =
+    try (IngestResult ingested =
         ImageIngest.ingestListed(spark, listing, settings.exifOrientation(), "stream " + runId() + " batch " + batchId)) {
-      IngestResult ingested = decoded.result();
       nAccepted = ingested.accepted();
       nRejected = ingested.rejected();
       Scored scored =
