@@ -1,15 +1,18 @@
 package io.bottleneck.train;
 
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaRDDLike;
+import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -23,6 +26,14 @@ import org.nd4j.linalg.dataset.DataSet;
 final class RoundTrainingMaster extends ParameterAveragingTrainingMaster {
   /** The size of the round being executed; null: count it, as DL4J does. */
   private transient Long roundDataSets;
+
+  /**
+   * The broadcast of the round being executed (parameters and updater state), which DL4J never
+   * releases: each round's stayed on the driver's heap until a garbage collection let Spark's
+   * cleaner find it, so young collections kept copying megabytes of them (~4 MB a round for the
+   * default head).
+   */
+  private transient Broadcast<?> roundBroadcast;
 
   RoundTrainingMaster(Builder builder) {
     super(builder);
@@ -75,6 +86,28 @@ final class RoundTrainingMaster extends ParameterAveragingTrainingMaster {
       executeTraining(network, round);
     } finally {
       roundDataSets = null;
+      if (roundBroadcast != null) {
+        roundBroadcast.destroy();
+        roundBroadcast = null;
+      }
+    }
+  }
+
+  @Override
+  public ParameterAveragingTrainingWorker getWorkerInstance(SparkDl4jMultiLayer network) {
+    ParameterAveragingTrainingWorker worker = super.getWorkerInstance(network);
+    roundBroadcast = broadcastOf(worker);
+    return worker;
+  }
+
+  /** The broadcast a DL4J worker reads its starting network from (a private field in DL4J 1.0.0-M2). */
+  static Broadcast<?> broadcastOf(ParameterAveragingTrainingWorker worker) {
+    try {
+      Field field = ParameterAveragingTrainingWorker.class.getDeclaredField("broadcast");
+      field.setAccessible(true);
+      return (Broadcast<?>) field.get(worker);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("DL4J's ParameterAveragingTrainingWorker has no field broadcast any more", e);
     }
   }
 

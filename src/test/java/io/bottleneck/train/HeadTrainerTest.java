@@ -115,6 +115,38 @@ class HeadTrainerTest {
         .isCloseTo(h.get(best).validationLoss(), within(1e-6));
   }
 
+  /**
+   * Classes of the values of broadcasts {@code (from, to)} that the driver's block manager still
+   * holds, but Spark's own task binaries (byte arrays, released when their stage is collected).
+   */
+  private static List<String> heldBroadcastValues(long from, long to) {
+    org.apache.spark.storage.BlockManager blocks = org.apache.spark.SparkEnv.get().blockManager();
+    List<String> held = new ArrayList<>();
+    scala.collection.Iterator<org.apache.spark.storage.BlockId> ids =
+        blocks.getMatchingBlockIds(b -> b.isBroadcast()).iterator();
+    while (ids.hasNext()) {
+      org.apache.spark.storage.BroadcastBlockId id = (org.apache.spark.storage.BroadcastBlockId) ids.next();
+      if (id.broadcastId() > from && id.broadcastId() < to && id.field().isEmpty()) {
+        scala.Option<org.apache.spark.storage.BlockResult> value = blocks.getLocalValues(id);
+        String type = value.isDefined() ? value.get().data().next().getClass().getName() : "?";
+        if (!type.equals(byte[].class.getName())) {
+          held.add(id.broadcastId() + ": " + type);
+        }
+      }
+    }
+    return held;
+  }
+
+  @Test
+  void everyAveragingRoundReleasesItsBroadcast(JavaSparkContext sc) {
+    long before = sc.broadcast(0).id();
+    // 300 rows, 2 workers x 2 batches of 16 per round: 5 rounds per epoch, a broadcast each
+    HeadTrainer.fit(sc, train2, validation2, 2, fast().withEpochs(2));
+    long after = sc.broadcast(0).id();
+    assertThat(after - before).as("broadcasts made while training").isGreaterThan(10);
+    assertThat(heldBroadcastValues(before, after)).as("broadcast values left on the driver by training").isEmpty();
+  }
+
   @Test
   void learnsThreeBlobsWithoutValidationData(JavaSparkContext sc, SparkSession spark) {
     Blobs blobs = new Blobs(3, DIMS, 1.5, 1.0, 21);
