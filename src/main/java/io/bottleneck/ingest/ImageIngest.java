@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * yields no class is most likely a mistake. Spark's own file scan
  * is not used for reading because it silently drops zero-length files, which must be rejected
  * ("empty file") to be accounted for. Files are read and decoded once, on the executors, in one
- * pass that yields both outputs from a persisted dataset; the bytes are not kept (later stages
- * re-read the files by path).
+ * RDD pass whose persisted rows both outputs read; the bytes are not kept (later stages re-read
+ * the files by path).
  *
  * <p>This class runs the stage; the parts have their own classes: {@link InputListing} (the
  * folder, its data files and class folders), {@link DecodeFiles} (the pass on the executors) and
