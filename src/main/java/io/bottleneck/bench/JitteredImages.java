@@ -2,6 +2,7 @@ package io.bottleneck.bench;
 
 import io.bottleneck.io.Images;
 import io.bottleneck.io.Json;
+import io.bottleneck.io.Sha256;
 import io.bottleneck.io.UndecodableImageException;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
@@ -12,12 +13,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -293,10 +291,6 @@ public final class JitteredImages {
   }
 
   static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
-    }
+    return Sha256.hex(bytes);
   }
 }

@@ -2,13 +2,12 @@ package io.bottleneck.ingest;
 
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.Images;
+import io.bottleneck.io.Sha256;
 import io.bottleneck.io.UndecodableImageException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -51,8 +50,7 @@ final class DecodeFiles implements MapPartitionsFunction<Row, Row> {
     Path rootPath = new Path(root);
     Configuration conf = new Configuration(false);
     hadoopConf.value().forEach(conf::set);
-    MessageDigest sha256 = sha256();
-    HexFormat hex = HexFormat.of();
+    MessageDigest sha256 = Sha256.digest();
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -62,7 +60,7 @@ final class DecodeFiles implements MapPartitionsFunction<Row, Row> {
       @Override
       public Row next() {
         Row row = rows.next();
-        return decode(row.getString(0), row.getLong(1), rootPath, conf, sha256, hex);
+        return decode(row.getString(0), row.getLong(1), rootPath, conf, sha256);
       }
     };
   }
@@ -72,8 +70,7 @@ final class DecodeFiles implements MapPartitionsFunction<Row, Row> {
       long size,
       Path rootPath,
       Configuration conf,
-      MessageDigest sha256,
-      HexFormat hex) {
+      MessageDigest sha256) {
     Path file = new Path(path);
     PathLabels.Labeled labeled = PathLabels.labelOf(labels, file, rootPath);
     if (labeled.reason() != null) {
@@ -99,7 +96,7 @@ final class DecodeFiles implements MapPartitionsFunction<Row, Row> {
     }
     try {
       int[] dims = Images.decodedSize(bytes, path, exifOrientation);
-      String hash = hex.formatHex(sha256.digest(bytes));
+      String hash = Sha256.hex(sha256, bytes);
       long length = bytes.length;
       return RowFactory.create(path, labeled.label(), hash, length, dims[0], dims[1], null);
     } catch (UndecodableImageException e) {
@@ -109,13 +106,5 @@ final class DecodeFiles implements MapPartitionsFunction<Row, Row> {
 
   private static Row rejected(String path, long size, String reason) {
     return RowFactory.create(path, null, null, size, null, null, reason);
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("Every JVM provides SHA-256", e);
-    }
   }
 }

@@ -9,14 +9,13 @@ import io.bottleneck.features.ImageView;
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.HadoopFiles;
 import io.bottleneck.io.Images;
+import io.bottleneck.io.Sha256;
 import io.bottleneck.io.UndecodableImageException;
 import io.bottleneck.nets.Bases;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
@@ -396,7 +395,7 @@ public final class ImageFeaturizer extends Transformer implements DefaultParamsW
 
   private static Iterator<Row> checkRows(Iterator<Row> rows, int column, boolean binary, Configuration hadoop,
       boolean exif) {
-    MessageDigest sha256 = sha256();
+    MessageDigest sha256 = Sha256.digest();
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -440,7 +439,7 @@ public final class ImageFeaturizer extends Transformer implements DefaultParamsW
         return new String[] {null, "cannot read: " + e.getMessage()};
       }
     }
-    String hash = HexFormat.of().formatHex(sha256.digest(bytes));
+    String hash = Sha256.hex(sha256, bytes);
     if (bytes.length == 0) {
       return new String[] {hash, "empty file"};
     }
@@ -449,14 +448,6 @@ public final class ImageFeaturizer extends Transformer implements DefaultParamsW
       return new String[] {hash, null};
     } catch (UndecodableImageException e) {
       return new String[] {hash, e.reason()};
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -3,6 +3,7 @@ package io.bottleneck.nets;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.TensorInfo;
 import io.bottleneck.io.HadoopFiles;
+import io.bottleneck.io.Sha256;
 import io.bottleneck.nets.BaseDeclaration.Format;
 import io.bottleneck.nets.BaseDeclaration.Layout;
 import io.bottleneck.nets.BaseDeclaration.Pooling;
@@ -11,10 +12,7 @@ import io.bottleneck.nets.onnx.OnnxModels;
 import io.bottleneck.nets.tf.SavedModelBase;
 import io.bottleneck.nets.tf.SavedModels;
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -452,10 +450,6 @@ public final class DeclaredBases {
 
   /** Hex SHA-256 of bytes. */
   public static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(bytes);
   }
 }

@@ -2,21 +2,22 @@ package io.bottleneck.split;
 
 import io.bottleneck.io.Columns;
 import io.bottleneck.io.Schemas;
+import io.bottleneck.io.Sha256;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Spliterators;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.StreamSupport;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -131,7 +132,8 @@ public final class StratifiedSplit {
 
     Map<String, long[]> heldOut =
         allocate(classCounts, validationName, validationSize, testName, testSize);
-    JavaPairRDD<String, String> assigned = assign(units, new TreeMap<>(heldOut), seed, images.rdd().getNumPartitions());
+    int partitions = images.rdd().getNumPartitions();
+    JavaPairRDD<String, String> assigned = assign(units, new TreeMap<>(heldOut), seed, partitions);
 
     // Every image has exactly one assigned unit; the output keeps the input's columns in order
     // and adds split at the end.
@@ -139,7 +141,7 @@ public final class StratifiedSplit {
     JavaRDD<Row> rows =
         images.javaRDD()
             .mapToPair(r -> new Tuple2<>(r.getString(hash), r))
-            .join(assigned, images.rdd().getNumPartitions())
+            .join(assigned, partitions)
             .values()
             .map(joined -> {
               Row r = joined._1();
@@ -169,7 +171,14 @@ public final class StratifiedSplit {
     LabelPartitioner byLabel = new LabelPartitioner(labels, Math.max(1, Math.min(labels.size(), maxPartitions)));
     String prefix = seed + ":";
     return units
-        .mapToPair(u -> new Tuple2<>(new OrderKey(u._2().label, sha256Hex(prefix + u._1()), u._1()), Boolean.TRUE))
+        .mapPartitionsToPair(it -> {
+          MessageDigest sha256 = Sha256.digest();
+          return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, 0), false)
+              .map(u -> new Tuple2<>(
+                  new OrderKey(u._2().label, Sha256.hex(sha256, (prefix + u._1()).getBytes(StandardCharsets.UTF_8)), u._1()),
+                  Boolean.TRUE))
+              .iterator();
+        })
         .repartitionAndSortWithinPartitions(byLabel, OrderKey.ORDER)
         .mapPartitionsToPair(sorted -> new Ranks(sorted, heldOut));
   }
@@ -203,15 +212,6 @@ public final class StratifiedSplit {
       rank++;
       String split = rank <= held[1] ? TEST : rank <= held[1] + held[0] ? VALIDATION : TRAIN;
       return new Tuple2<>(key.hash, split);
-    }
-  }
-
-  /** Lowercase hex SHA-256 of the UTF-8 bytes of {@code s}, as Spark SQL's {@code sha2(s, 256)}. */
-  static String sha256Hex(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("Every JVM provides SHA-256", e);
     }
   }
 
